@@ -1,0 +1,75 @@
+"""Upstream credentials from Secrets Manager, cached across invocations.
+
+Secret JSON: {"generate": {"appkey"}, "lookup": {"api_key", "secret_key"}}.
+Values are held as `SecretStr` so that no repr, log line or error shows them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.exceptions import (
+    GetParameterError,
+    TransformParameterError,
+)
+from pydantic import BaseModel, SecretStr
+
+from .errors import CredentialsMissing, UpstreamUnavailable
+
+
+class GenerateCredentials(BaseModel):
+    appkey: SecretStr
+
+
+class LookupCredentials(BaseModel):
+    api_key: SecretStr
+    secret_key: SecretStr
+
+
+class SecretStore:
+    """Reads the credentials secret through Powertools Parameters (cached `max_age` s)."""
+
+    def __init__(self, secret_id: str, max_age: int = 300) -> None:
+        self.secret_id = secret_id
+        self.max_age = max_age
+
+    def _document(self, refresh: bool) -> dict[str, Any]:
+        if not self.secret_id:
+            raise CredentialsMissing("no credentials secret is configured (SECRET_ID)")
+        try:
+            value = parameters.get_secret(
+                self.secret_id, transform="json", max_age=self.max_age, force_fetch=refresh
+            )
+        except TransformParameterError:
+            raise CredentialsMissing(f"secret {self.secret_id!r} is not a JSON document") from None
+        except GetParameterError:
+            raise UpstreamUnavailable(
+                f"could not read secret {self.secret_id!r} from Secrets Manager"
+            ) from None
+        if not isinstance(value, dict):
+            raise CredentialsMissing(f"secret {self.secret_id!r} is not a JSON object")
+        return value
+
+    def _fields(self, section: str, names: tuple[str, ...], refresh: bool) -> dict[str, str]:
+        document = self._document(refresh)
+        part = document.get(section)
+        if not isinstance(part, dict):
+            raise CredentialsMissing(f"secret {self.secret_id!r} is missing {section!r}")
+        values: dict[str, str] = {}
+        for name in names:
+            value = part.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise CredentialsMissing(f"secret {self.secret_id!r} is missing '{section}.{name}'")
+            values[name] = value.strip()
+        return values
+
+    def generate(self, refresh: bool = False) -> GenerateCredentials:
+        """Credentials for the generation upstream; `refresh` bypasses the cache."""
+        return GenerateCredentials.model_validate(self._fields("generate", ("appkey",), refresh))
+
+    def lookup(self, refresh: bool = False) -> LookupCredentials:
+        """Credentials for the lookup upstream; `refresh` bypasses the cache."""
+        return LookupCredentials.model_validate(
+            self._fields("lookup", ("api_key", "secret_key"), refresh)
+        )

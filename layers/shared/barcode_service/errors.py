@@ -1,0 +1,179 @@
+"""Domain and upstream errors, each with its HTTP status and stable problem `code`.
+
+Raised anywhere in the layer; turned into RFC 9457 problem+json in one place
+(`problem.py`). Messages never contain credentials.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+class ServiceError(Exception):
+    """Base of every error the API answers with a problem document."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retry_after: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+        self.extra = extra or {}
+
+    def to_problem(self) -> dict[str, Any]:
+        """The problem+json body for this error."""
+        body: dict[str, Any] = {
+            "type": f"https://barcode-backend.dev/problems/{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+        }
+        body.update(self.extra)
+        return body
+
+
+# --- request problems (4xx) -------------------------------------------------
+
+
+class InvalidParameter(ServiceError):
+    status = 400
+    code = "invalid_parameter"
+    title = "Invalid parameter"
+
+
+class InvalidGtin(ServiceError):
+    status = 400
+    code = "invalid_gtin"
+    title = "Invalid GTIN"
+
+
+class UnsupportedType(ServiceError):
+    status = 400
+    code = "unsupported_type"
+    title = "Unsupported barcode type"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "payload_too_large"
+    title = "Payload too large"
+
+
+class RateLimited(ServiceError):
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+
+# --- upstream problems --------------------------------------------------------
+
+
+class UpstreamError(ServiceError):
+    """The upstream answered something we cannot use (garbage, unknown message)."""
+
+    status = 502
+    code = "upstream_error"
+    title = "Upstream error"
+
+
+class UpstreamUnavailable(UpstreamError):
+    """Timeouts, connection failures, 5xx: worth retrying later."""
+
+    status = 503
+    code = "upstream_unavailable"
+    title = "Upstream unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int | None = 30, **kw: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **kw)
+
+
+class UpstreamTimeout(UpstreamUnavailable):
+    code = "upstream_timeout"
+    title = "Upstream timed out"
+
+
+class UpstreamRateLimited(UpstreamError):
+    status = 429
+    code = "rate_limited"
+    title = "Upstream rate limit reached"
+
+    def __init__(self, detail: str, *, retry_after: int | None = 1, **kw: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **kw)
+
+
+class UpstreamRejected(UpstreamError):
+    """The upstream called our parameters wrong (a missing parameter, a refused value)."""
+
+    code = "upstream_rejected"
+    title = "Upstream rejected the request"
+
+
+class UpstreamAccountError(UpstreamError):
+    """Problems with our account at the upstream: an operator must act. Not retried."""
+
+    status = 503
+    retry_after_default: ClassVar[int] = 3600
+
+    def __init__(self, detail: str, *, retry_after: int | None = None, **kw: Any) -> None:
+        super().__init__(detail, retry_after=retry_after or self.retry_after_default, **kw)
+
+
+class UpstreamAuthFailed(UpstreamAccountError):
+    code = "upstream_auth_failed"
+    title = "Upstream credentials rejected"
+
+
+class CredentialsMissing(UpstreamAuthFailed):
+    """No credentials configured for this upstream (empty secret field)."""
+
+    title = "Upstream credentials not configured"
+
+
+class UpstreamKeyDisabled(UpstreamAccountError):
+    code = "upstream_key_disabled"
+    title = "Upstream API key disabled"
+
+
+class UpstreamNoPlan(UpstreamAccountError):
+    code = "upstream_no_plan"
+    title = "No active upstream plan"
+
+
+class UpstreamPlanExhausted(UpstreamAccountError):
+    code = "upstream_plan_exhausted"
+    title = "Upstream plan used up"
+
+
+class UpstreamInArrears(UpstreamAccountError):
+    code = "upstream_in_arrears"
+    title = "Upstream account in arrears"
+
+
+class UpstreamQuotaExhausted(UpstreamError):
+    """Today's upstream quota is used up; it resets at `reset_at`."""
+
+    status = 503
+    code = "upstream_quota_exhausted"
+    title = "Upstream daily quota used up"
+
+    def __init__(self, detail: str, *, reset_at: datetime, now: datetime | None = None) -> None:
+        now = now or datetime.now(reset_at.tzinfo)
+        seconds = max(1, int((reset_at - now).total_seconds()))
+        super().__init__(detail, retry_after=seconds, extra={"reset_at": reset_at.isoformat()})
+        self.reset_at = reset_at

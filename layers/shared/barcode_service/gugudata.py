@@ -1,0 +1,194 @@
+"""Client for GuGuData's barcode generation API (appkey, type, content, width, height -> URL).
+
+Everything GuGuData-specific stops here: PascalCase/camelCase bodies, plain-text
+validation errors, HTTP and business status codes become a `GeneratedImage` or a
+typed `ServiceError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+
+from .errors import (
+    UpstreamAuthFailed,
+    UpstreamError,
+    UpstreamInArrears,
+    UpstreamRateLimited,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from .transport import (
+    Retryable,
+    RetryPolicy,
+    looks_like_html,
+    new_session,
+    redact,
+    retry_after_seconds,
+    with_retries,
+)
+
+RequestMode = Literal["get", "form", "multipart", "json"]
+AppkeySource = Callable[[bool], str]
+"""Returns the appkey; called with True to bypass caches after an auth failure."""
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    url: str
+    content: str | None = None
+
+
+def _pick(mapping: Any, *names: str) -> Any:
+    if not isinstance(mapping, dict):
+        return None
+    for name in names:
+        if name in mapping:
+            return mapping[name]
+    return None
+
+
+class GuGuDataClient:
+    """Generates barcode images at the upstream; one keep-alive session per client."""
+
+    def __init__(
+        self,
+        url: str,
+        appkey: AppkeySource,
+        *,
+        mode: RequestMode = "get",
+        policy: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.url = url
+        self._appkey = appkey
+        self.mode = mode
+        self.policy = policy or RetryPolicy()
+        self.session = session or new_session()
+
+    def generate(
+        self, *, type: str, content: str, width: int, height: int, show_label: bool = False
+    ) -> GeneratedImage:
+        """Ask the upstream for an image; refetches the key once if it is rejected."""
+        params = {
+            "type": type,
+            "content": content,
+            "width": str(width),
+            "height": str(height),
+            "showLabel": "true" if show_label else "false",
+        }
+        key = self._appkey(False)
+        try:
+            return with_retries(lambda timeout: self._attempt(params, key, timeout), self.policy)
+        except UpstreamAuthFailed:
+            fresh = self._appkey(True)
+            if fresh == key:
+                raise
+            return with_retries(lambda timeout: self._attempt(params, fresh, timeout), self.policy)
+
+    def _send(
+        self, params: dict[str, str], key: str, timeout: tuple[float, float]
+    ) -> requests.Response:
+        if self.mode == "get":
+            return self.session.get(self.url, params={"appkey": key, **params}, timeout=timeout)
+        if self.mode == "form":
+            return self.session.post(self.url, data={"appkey": key, **params}, timeout=timeout)
+        if self.mode == "multipart":
+            fields = {name: (None, value) for name, value in {"appkey": key, **params}.items()}
+            return self.session.post(self.url, files=fields, timeout=timeout)
+        body: dict[str, Any] = {
+            "type": params["type"],
+            "content": params["content"],
+            "width": int(params["width"]),
+            "height": int(params["height"]),
+            "showLabel": params["showLabel"] == "true",
+        }
+        return self.session.post(self.url, params={"appkey": key}, json=body, timeout=timeout)
+
+    def _attempt(
+        self, params: dict[str, str], key: str, timeout: tuple[float, float]
+    ) -> GeneratedImage:
+        try:
+            response = self._send(params, key, timeout)
+        except requests.Timeout:
+            # Generation is not billed per attempt and is idempotent: a retry can help.
+            raise Retryable(UpstreamTimeout("generation upstream timed out")) from None
+        except requests.RequestException:
+            raise Retryable(UpstreamUnavailable("generation upstream unreachable")) from None
+        return self._parse(response)
+
+    def _parse(self, response: requests.Response) -> GeneratedImage:
+        status = response.status_code
+        if status == 400:
+            raise UpstreamRejected(
+                f"generation upstream rejected the parameters: {_short(response.text)}"
+            )
+        if status in (401, 403):
+            raise UpstreamAuthFailed(f"generation upstream refused the appkey (HTTP {status})")
+        if status == 429:
+            raise Retryable(
+                UpstreamRateLimited("generation upstream rate limit reached"),
+                retry_after_seconds(response),
+            )
+        if status >= 500:
+            raise Retryable(
+                UpstreamUnavailable(f"generation upstream failed (HTTP {status})"),
+                retry_after_seconds(response),
+            )
+        if status != 200:
+            raise UpstreamError(f"generation upstream answered HTTP {status}")
+
+        text = response.text
+        try:
+            body = json.loads(text)
+        except ValueError:
+            if not text.strip() or looks_like_html(text):
+                raise UpstreamError("generation upstream sent an unreadable body") from None
+            # BarcodeLib-style validation message sent as plain text.
+            raise UpstreamRejected(
+                f"generation upstream rejected the content: {_short(text)}"
+            ) from None
+        return self._parse_body(body)
+
+    def _parse_body(self, body: Any) -> GeneratedImage:
+        data_status = _pick(body, "DataStatus", "dataStatus")
+        code = _pick(data_status, "StatusCode", "statusCode")
+        description = _pick(data_status, "StatusDescription", "statusDescription")
+        detail = _short(str(description)) if description else "no description"
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            raise UpstreamError("generation upstream sent a body without a status code") from None
+        if code == 100:
+            data = _pick(body, "Data", "data")
+            url = _pick(data, "Url", "url")
+            if (
+                not isinstance(url, str)
+                or urlsplit(url).scheme != "https"
+                or not urlsplit(url).netloc
+            ):
+                raise UpstreamError("generation upstream did not return an https URL")
+            content = _pick(data, "Content", "content")
+            return GeneratedImage(url=url, content=content if isinstance(content, str) else None)
+        if code == 101:
+            raise UpstreamRejected(f"generation upstream parameter error: {detail}")
+        if code == 102:
+            raise Retryable(UpstreamRateLimited("generation upstream rate limit reached"))
+        if code == 103:
+            raise UpstreamInArrears("generation upstream account is in arrears")
+        if code == 104:
+            raise UpstreamAuthFailed("generation upstream refused the appkey")
+        if code == 110:
+            raise Retryable(UpstreamUnavailable(f"generation upstream response error: {detail}"))
+        raise UpstreamError(f"generation upstream sent unknown status {code}")
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"

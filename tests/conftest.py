@@ -1,0 +1,109 @@
+"""Shared fixtures: fake AWS credentials, moto, the cache table, a Lambda context."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities import parameters
+from moto import mock_aws
+
+from barcode_service.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+
+TABLE = "test-cache"
+SECRET = "test/barcode-backend/upstreams"
+SECRET_VALUE = {
+    "generate": {"appkey": "gg-appkey-SECRET-1111"},
+    "lookup": {"api_key": "bc-apikey-SECRET-2222", "secret_key": "bc-secret-SECRET-3333"},
+}
+SECRET_STRINGS = ("gg-appkey-SECRET-1111", "bc-apikey-SECRET-2222", "bc-secret-SECRET-3333")
+
+
+@pytest.fixture(autouse=True)
+def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test runs with fake AWS credentials, no network, and fresh caches."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "barcode-test",
+        "POWERTOOLS_METRICS_NAMESPACE": "BarcodeTest",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+        "SECRET_ID": SECRET,
+        "CACHE_TABLE": TABLE,
+        "UPSTREAM_BACKOFF": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    get_settings.cache_clear()
+    parameters.clear_caches()
+    yield
+    get_settings.cache_clear()
+    parameters.clear_caches()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """Moto for every AWS service used."""
+    with mock_aws():
+        yield
+
+
+def create_cache_table(name: str = TABLE) -> None:
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
+
+
+@pytest.fixture
+def table(aws: None) -> str:
+    create_cache_table()
+    return TABLE
+
+
+@pytest.fixture
+def secret(aws: None) -> dict[str, Any]:
+    boto3.client("secretsmanager").create_secret(Name=SECRET, SecretString=json.dumps(SECRET_VALUE))
+    return SECRET_VALUE
+
+
+@dataclass
+class FakeContext:
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
+    aws_request_id: str = "7f0e3c2a-1b2c-4d5e-8f90-123456789abc"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 25_000
+
+
+@pytest.fixture
+def context() -> FakeContext:
+    return FakeContext()
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """An event from events/ (the same files `sam local invoke -e` uses)."""
+    data: dict[str, Any] = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    return data

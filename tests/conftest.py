@@ -107,3 +107,10 @@ def load_event(name: str) -> dict[str, Any]:
     """An event from events/ (the same files `sam local invoke -e` uses)."""
     data: dict[str, Any] = json.loads((EVENTS / name).read_text(encoding="utf-8"))
     return data
+
+
+def response_headers(response: dict[str, Any]) -> dict[str, str]:
+    """Single-value view of a Lambda proxy response's headers (REST APIs use multiValueHeaders)."""
+    headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
+    headers.update(response.get("headers") or {})
+    return headers

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.api import make_resolver
+from barcode_service.api import json_body, make_resolver
+from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.observability import logger, metrics, tracer
+from barcode_service.settings import get_settings
 
 app = make_resolver()
+
+
+@lru_cache(maxsize=1)
+def service() -> LookupService:
+    """Built on first use and reused while the execution environment lives."""
+    return build_lookup_service(get_settings())
 
 
 @app.get("/health")
 def health() -> dict[str, Any]:
     """Liveness only: touches no dependency."""
     return {"status": "ok"}
+
+
+@app.get("/products/<code>")
+@tracer.capture_method
+def get_product(code: str) -> dict[str, Any]:
+    return service().lookup(code).to_dict()
+
+
+@app.post("/products/lookup")
+@tracer.capture_method
+def lookup_batch() -> dict[str, Any]:
+    body = json_body(app)
+    return {"results": service().lookup_many(body.get("codes"))}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from .transport import RetryPolicy
+
 DEFAULT_GENERATE_API_URL = "https://api.gugudata.com/barcode/barcode"
 DEFAULT_LOOKUP_API_URL = "https://tiaoma.cnaidc.com/api/api_query.php"
 
@@ -48,6 +50,16 @@ class Settings(BaseModel):
     upload_url_expires_seconds: int = Field(default=900, ge=60)
     upload_chunk_size: int = Field(default=500, ge=1)
     public_base_url: str = ""
+
+    def retry_policy(self) -> RetryPolicy:
+        """Upstream retry/timeout policy from the upstream_* settings."""
+        return RetryPolicy(
+            attempts=self.upstream_attempts,
+            backoff=self.upstream_backoff,
+            deadline=self.upstream_deadline,
+            connect_timeout=self.upstream_connect_timeout,
+            read_timeout=self.upstream_read_timeout,
+        )
 
 
 class SettingsError(RuntimeError):

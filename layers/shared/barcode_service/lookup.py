@@ -1,0 +1,334 @@
+"""Product lookup: validation, catalog, cache, quota guard, single-flight, upstream.
+
+Order of a lookup, cheapest first, so that upstream quota is only spent when
+nothing else can answer: validate -> restricted prefix -> one DynamoDB read
+(catalog, cached answer, quota block, lease) -> catalog -> fresh cache ->
+quota block -> single-flight lease -> upstream. Stale entries answer when the
+upstream cannot.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from .baichuan import BaichuanClient, UpstreamNotFound, UpstreamProduct, next_china_midnight
+from .cache import PRODUCT_FIELDS, CachedLookup, LookupStore, QuotaBlock
+from .credentials import SecretStore
+from .errors import (
+    CredentialsMissing,
+    InvalidGtin,
+    InvalidParameter,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    UpstreamAccountError,
+    UpstreamAuthFailed,
+    UpstreamError,
+    UpstreamKeyDisabled,
+    UpstreamNoPlan,
+    UpstreamPlanExhausted,
+    UpstreamQuotaExhausted,
+    UpstreamUnavailable,
+)
+from .gtin import Gtin, parse_gtin
+from .observability import NAMESPACE, logger, metrics
+from .settings import Settings
+
+Source = Literal["upstream", "cache", "catalog"]
+MAX_BATCH = 100
+
+# How long an account-level failure stops further upstream calls: long enough to
+# avoid a retry storm, short enough that a fixed secret or a new plan is noticed.
+ACCOUNT_BLOCK_SECONDS = {
+    UpstreamAuthFailed.code: 60,
+    UpstreamKeyDisabled.code: 900,
+    UpstreamNoPlan.code: 900,
+    UpstreamPlanExhausted.code: 900,
+}
+_BLOCK_ERRORS: dict[str, type[UpstreamAccountError]] = {
+    UpstreamAuthFailed.code: UpstreamAuthFailed,
+    UpstreamKeyDisabled.code: UpstreamKeyDisabled,
+    UpstreamNoPlan.code: UpstreamNoPlan,
+    UpstreamPlanExhausted.code: UpstreamPlanExhausted,
+}
+
+
+@dataclass(frozen=True)
+class Product:
+    """A found product as the API shows it."""
+
+    gtin: Gtin
+    fields: dict[str, str | None]
+    source: Source
+    fetched_at: int
+    stale: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"gtin": self.gtin.gtin14, "code": self.gtin.code}
+        body["format"] = self.gtin.format
+        body.update({name: self.fields.get(name) for name in PRODUCT_FIELDS})
+        body["gs1_prefix"] = _prefix(self.gtin)
+        body["source"] = self.source
+        body["fetched_at"] = datetime.fromtimestamp(self.fetched_at, UTC).isoformat()
+        if self.stale:
+            body["stale"] = True
+        return body
+
+
+def _prefix(gtin: Gtin) -> dict[str, str] | None:
+    if gtin.gs1_prefix is None:
+        return None
+    return {"prefix": gtin.gs1_prefix.prefix, "issuer": gtin.gs1_prefix.issuer}
+
+
+def product_not_found(gtin: Gtin, detail: str, country: str | None, source: Source) -> NotFound:
+    """The 404 problem for a code nobody knows, with its GS1 prefix facts."""
+    return NotFound(
+        detail,
+        extra={
+            "gtin": gtin.gtin14,
+            "gs1_prefix": _prefix(gtin),
+            "country": country,
+            "source": source,
+        },
+    )
+
+
+def _count(name: str, value: float = 1) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def _count_upstream_error(error: ServiceError) -> None:
+    _count("UpstreamError")
+    with single_metric(
+        name="UpstreamErrorByKind", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
+    ) as metric:
+        metric.add_dimension(name="kind", value=error.code)
+
+
+class LookupService:
+    """Answers product lookups; shared by the API and the upload worker."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: LookupStore,
+        client_factory: Callable[[], BaichuanClient],
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._client_factory = client_factory
+        self._client: BaichuanClient | None = None
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def client(self) -> BaichuanClient:
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    def lookup(self, raw_code: str) -> Product:
+        """Find one product; raises NotFound, InvalidGtin or an upstream ServiceError."""
+        gtin = parse_gtin(raw_code)
+        if gtin.restricted:
+            raise product_not_found(gtin, gtin.restriction_reason(), None, "catalog")
+        return self._lookup(gtin)
+
+    def _lookup(self, gtin: Gtin) -> Product:
+        snapshot = self.store.snapshot(gtin.gtin14, self._clock())
+        if snapshot.catalog is not None:
+            _count("CatalogHit")
+            return Product(gtin, snapshot.catalog, "catalog", int(self._clock()))
+        cached = snapshot.cached
+        if cached is not None and cached.is_fresh(self._clock()):
+            _count("CacheHit")
+            return self._from_cache(gtin, cached, stale=False)
+        _count("CacheMiss")
+        if snapshot.block is not None:
+            return self._serve_stale_or_raise(gtin, cached, self._blocked_error(snapshot.block))
+        return self._single_flight(gtin, cached, lease_held=snapshot.lease_held)
+
+    def _from_cache(self, gtin: Gtin, cached: CachedLookup, *, stale: bool) -> Product:
+        if cached.status != "found":
+            raise product_not_found(
+                gtin,
+                f"no product is known for {gtin.code}",
+                cached.fields.get("country"),
+                "cache",
+            )
+        return Product(gtin, cached.fields, "cache", cached.fetched_at, stale=stale)
+
+    def _serve_stale_or_raise(
+        self, gtin: Gtin, cached: CachedLookup | None, error: ServiceError
+    ) -> Product:
+        if cached is not None:
+            _count("StaleServed")
+            logger.info("serving a stale entry", extra={"gtin": gtin.gtin14, "reason": error.code})
+            return self._from_cache(gtin, cached, stale=True)
+        raise error
+
+    def _blocked_error(self, block: QuotaBlock) -> ServiceError:
+        if block.code == UpstreamQuotaExhausted.code:
+            now = datetime.fromtimestamp(self._clock(), UTC)
+            return UpstreamQuotaExhausted(
+                "the lookup upstream's daily quota is used up; cached products still answer",
+                reset_at=datetime.fromtimestamp(block.until, UTC),
+                now=now,
+            )
+        error_class = _BLOCK_ERRORS.get(block.code, UpstreamAuthFailed)
+        return error_class(
+            "the lookup upstream account needs an operator's attention",
+            retry_after=max(1, int(block.until - self._clock())),
+        )
+
+    def _single_flight(
+        self, gtin: Gtin, cached: CachedLookup | None, *, lease_held: bool
+    ) -> Product:
+        owner = uuid.uuid4().hex
+        deadline = self._clock() + self.settings.lease_wait_seconds
+        while True:
+            if not lease_held and self.store.acquire_lease(
+                gtin.gtin14, owner, self.settings.lease_seconds, self._clock()
+            ):
+                try:
+                    return self._call_upstream(gtin, cached)
+                finally:
+                    self.store.release_lease(gtin.gtin14, owner)
+            # Someone else is asking the upstream for this code: wait for their answer.
+            if self._clock() >= deadline:
+                error = UpstreamUnavailable(
+                    f"a lookup of {gtin.code} is already in progress; retry shortly", retry_after=1
+                )
+                return self._serve_stale_or_raise(gtin, cached, error)
+            self._sleep(0.1)
+            snapshot = self.store.snapshot(gtin.gtin14, self._clock())
+            if snapshot.cached is not None and snapshot.cached.is_fresh(self._clock()):
+                _count("SingleFlightWaitHit")
+                return self._from_cache(gtin, snapshot.cached, stale=False)
+            if snapshot.block is not None:
+                return self._serve_stale_or_raise(gtin, cached, self._blocked_error(snapshot.block))
+            lease_held = snapshot.lease_held
+
+    def _call_upstream(self, gtin: Gtin, cached: CachedLookup | None) -> Product:
+        _count("UpstreamCall")
+        try:
+            answer = self.client.query(gtin.upstream_code)
+        except CredentialsMissing as error:
+            return self._serve_stale_or_raise(gtin, cached, error)
+        except UpstreamQuotaExhausted as error:
+            _count_upstream_error(error)
+            _count("UpstreamQuotaExhausted")
+            # The reset time is the service's, so the whole lookup runs on one clock.
+            now = datetime.fromtimestamp(self._clock(), UTC)
+            reset_at = next_china_midnight(now)
+            logger.error("lookup upstream daily quota used up", extra={"reset_at": str(reset_at)})
+            self.store.block_upstream(error.code, int(reset_at.timestamp()))
+            blocked = UpstreamQuotaExhausted(error.detail, reset_at=reset_at, now=now)
+            return self._serve_stale_or_raise(gtin, cached, blocked)
+        except UpstreamAccountError as error:
+            _count_upstream_error(error)
+            logger.error("lookup upstream account problem", extra={"code": error.code})
+            seconds = ACCOUNT_BLOCK_SECONDS.get(error.code, 60)
+            self.store.block_upstream(error.code, int(self._clock()) + seconds)
+            return self._serve_stale_or_raise(gtin, cached, error)
+        except UpstreamError as error:
+            _count_upstream_error(error)
+            logger.warning("lookup upstream failed", extra={"code": error.code})
+            return self._serve_stale_or_raise(gtin, cached, error)
+        return self._store_answer(gtin, answer)
+
+    def _store_answer(self, gtin: Gtin, answer: UpstreamProduct | UpstreamNotFound) -> Product:
+        settings = self.settings
+        if isinstance(answer, UpstreamNotFound):
+            self.store.put_result(
+                gtin.gtin14,
+                "not_found",
+                {"country": answer.country},
+                fresh_for=settings.not_found_ttl_seconds,
+                stale_grace=settings.stale_grace_seconds,
+                now=self._clock(),
+            )
+            raise product_not_found(
+                gtin, f"no product is known for {gtin.code}", answer.country, "upstream"
+            )
+        fields = {name: getattr(answer, name) for name in PRODUCT_FIELDS}
+        entry = self.store.put_result(
+            gtin.gtin14,
+            "found",
+            fields,
+            fresh_for=settings.found_ttl_seconds,
+            stale_grace=settings.stale_grace_seconds,
+            now=self._clock(),
+        )
+        return Product(gtin, entry.fields, "upstream", entry.fetched_at)
+
+    def lookup_many(self, codes: Any, workers: int = 4) -> list[dict[str, Any]]:
+        """One result row per code, in request order; each distinct GTIN is looked up once."""
+        if not isinstance(codes, list) or not codes:
+            raise InvalidParameter("'codes' must be a non-empty list of codes")
+        if len(codes) > MAX_BATCH:
+            raise PayloadTooLarge(f"at most {MAX_BATCH} codes per request; got {len(codes)}")
+        entries = [self._batch_key(raw) for raw in codes]
+        distinct: dict[str, str] = {}
+        for key, text, _ in entries:
+            if key is not None:
+                distinct.setdefault(key, text)
+        answers: dict[str, dict[str, Any]] = {}
+        if distinct:
+            with ThreadPoolExecutor(max_workers=max(1, min(workers, len(distinct)))) as pool:
+                answers = dict(
+                    zip(distinct, pool.map(self._batch_row, distinct.values()), strict=True)
+                )
+        return [
+            {"code": text, **(answers[key] if key is not None else invalid or {})}
+            for key, text, invalid in entries
+        ]
+
+    @staticmethod
+    def _batch_key(raw: Any) -> tuple[str | None, str, dict[str, Any] | None]:
+        """(canonical GTIN or None, the code as text, the invalid_gtin row if invalid)."""
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        if not isinstance(raw, str):
+            error = InvalidGtin("each code must be a string of digits")
+            return None, str(raw), {"status": "invalid_gtin", "error": error.to_problem()}
+        try:
+            return parse_gtin(raw).gtin14, raw, None
+        except InvalidGtin as error:
+            return None, raw, {"status": "invalid_gtin", "error": error.to_problem()}
+
+    def _batch_row(self, raw: str) -> dict[str, Any]:
+        try:
+            return {"status": "found", "product": self.lookup(raw).to_dict()}
+        except NotFound as error:
+            return {"status": "not_found", "error": error.to_problem()}
+        except InvalidGtin as error:
+            return {"status": "invalid_gtin", "error": error.to_problem()}
+        except ServiceError as error:
+            return {"status": "error", "error": error.to_problem()}
+
+
+def build_lookup_service(settings: Settings) -> LookupService:
+    """The service wired to the real table, secret and upstream (clients built lazily)."""
+    secrets = SecretStore(settings.secret_id, settings.secret_max_age)
+
+    def keys(refresh: bool) -> tuple[str, str]:
+        credentials = secrets.lookup(refresh)
+        return credentials.api_key.get_secret_value(), credentials.secret_key.get_secret_value()
+
+    def client() -> BaichuanClient:
+        return BaichuanClient(settings.lookup_api_url, keys, policy=settings.retry_policy())
+
+    return LookupService(settings, LookupStore(settings.cache_table), client)

@@ -1,0 +1,1 @@
+"""Helpers shared by tests: upstream answer bodies and fakes."""

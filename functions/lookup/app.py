@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from barcode_service.api import json_body, make_resolver
 from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.observability import logger, metrics, tracer
+from barcode_service.openapi import openapi_document
 from barcode_service.settings import get_settings
 
 app = make_resolver()
@@ -26,6 +27,12 @@ def service() -> LookupService:
 def health() -> dict[str, Any]:
     """Liveness only: touches no dependency."""
     return {"status": "ok"}
+
+
+@app.get("/openapi.json")
+def openapi() -> dict[str, Any]:
+    """The API description, for client generators and API explorers."""
+    return openapi_document()
 
 
 @app.get("/products/<code>")

@@ -43,6 +43,15 @@ def test_health_needs_nothing() -> None:
     assert body == {"status": "ok"}
 
 
+def test_openapi_document_is_served() -> None:
+    event = load_event("api_health.json")
+    event["path"] = event["resource"] = "/openapi.json"
+    status, _, body = invoke(event)
+    assert status == 200
+    assert body["openapi"].startswith("3.")
+    assert "/products/{code}" in body["paths"]
+
+
 def test_get_product_found(table: str, secret: dict, upstream: responses.RequestsMock) -> None:
     upstream.post(BAICHUAN_URL, json=baichuan_found("6901234567892", "Jasmine Tea"))
     status, headers, body = invoke(load_event("lookup_get.json"))

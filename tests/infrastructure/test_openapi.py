@@ -1,0 +1,86 @@
+"""The shipped OpenAPI document describes exactly the template's routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from barcode_service.openapi import openapi_document
+
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def template_routes(sam_template: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for resource in sam_template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+        for event in resource["Properties"].get("Events", {}).values()
+        if event["Type"] == "Api"
+    }
+
+
+def document_routes(document: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in METHODS
+    }
+
+
+def test_document_routes_equal_template_routes(sam_template: dict[str, Any]) -> None:
+    document = openapi_document()
+    # Paths are relative to the stage: every server URL ends in /v1.
+    assert document["servers"]
+    assert all(server["url"].endswith("/v1") for server in document["servers"])
+    assert not any(path.startswith("/v1") for path in document["paths"])
+    assert document_routes(document) == template_routes(sam_template)
+
+
+def test_document_is_valid_openapi_30() -> None:
+    validator = pytest.importorskip("openapi_spec_validator")
+    document = openapi_document()
+    assert document["openapi"].startswith("3.0.")
+    validator.validate(document)
+
+
+def test_api_key_everywhere_but_health() -> None:
+    document = openapi_document()
+    assert document["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+    }
+    assert document["security"] == [{"ApiKey": []}]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if path == "/health":
+                assert operation["security"] == [], "health needs no key"
+            else:
+                assert "security" not in operation, (method, path)
+
+
+def test_errors_are_problem_json() -> None:
+    document = openapi_document()
+    problem = document["components"]["schemas"]["Problem"]
+    assert set(problem["properties"]) >= {"type", "title", "status", "detail", "code"}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if not status.startswith(("4", "5")):
+                    continue
+                resolved = response
+                if "$ref" in response:
+                    name = response["$ref"].rsplit("/", 1)[-1]
+                    resolved = document["components"]["responses"][name]
+                assert list(resolved["content"]) == ["application/problem+json"], (method, path)
+                if status in ("429", "503"):
+                    assert "Retry-After" in resolved["headers"], (method, path, status)
+
+
+def test_each_call_returns_a_fresh_copy() -> None:
+    first = openapi_document()
+    first["paths"].clear()
+    assert openapi_document()["paths"]

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -83,7 +84,7 @@ def next_china_midnight(now: datetime | None = None) -> datetime:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
         return None
@@ -156,7 +157,8 @@ class BaichuanClient:
         if looks_like_html(text):
             raise UpstreamError("lookup upstream sent an HTML page")
         try:
-            body = json.loads(text)
+            # Decimal keeps a numeric price as written ("29.90", not "29.9").
+            body = json.loads(text, parse_float=Decimal)
         except ValueError:
             raise UpstreamError("lookup upstream sent invalid JSON") from None
         if not isinstance(body, dict):
@@ -192,9 +194,6 @@ class BaichuanClient:
         raise UpstreamError("lookup upstream sent an unknown answer")
 
     def _product(self, data: dict[str, Any], queried: str) -> UpstreamProduct:
-        image = _text(data.get("code_img"))
-        if image and not urlsplit(image).scheme:
-            image = urljoin(self._origin, image)
         return UpstreamProduct(
             code=_text(data.get("code_sn")) or queried,
             name=_text(data.get("code_name")),
@@ -204,6 +203,20 @@ class BaichuanClient:
             spec=_text(data.get("code_spec")),
             unit=_text(data.get("code_unit")),
             brand=_text(data.get("code_pinpai")),
-            image_url=image,
+            image_url=self._image_url(_text(data.get("code_img"))),
             country=_text(data.get("code_country")),
         )
+
+    def _image_url(self, image: str | None) -> str | None:
+        """An absolute http(s) URL for `code_img` (often relative to the provider's host)."""
+        if image is None:
+            return None
+        try:
+            if not urlsplit(image).scheme:
+                image = urljoin(self._origin, image)
+            parts = urlsplit(image)
+        except ValueError:  # e.g. a broken IPv6 host: no image rather than no product
+            return None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        return image

@@ -6,6 +6,7 @@ Values are held as `SecretStr` so that no repr, log line or error shows them.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
@@ -16,6 +17,23 @@ from aws_lambda_powertools.utilities.parameters.exceptions import (
 from pydantic import BaseModel, SecretStr
 
 from .errors import CredentialsMissing, UpstreamUnavailable
+
+
+class _SecretBodyFilter(logging.Filter):
+    """botocore logs whole response bodies at DEBUG; a GetSecretValue body is the secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        if "SecretString" in message or "SecretBinary" in message:
+            record.msg = "Response body: <redacted: holds a Secrets Manager secret value>"
+            record.args = ()
+        return True
+
+
+logging.getLogger("botocore.parsers").addFilter(_SecretBodyFilter())
 
 
 class GenerateCredentials(BaseModel):

@@ -1,11 +1,12 @@
 """Domain and upstream errors, each with its HTTP status and stable problem `code`.
 
 Raised anywhere in the layer; turned into RFC 9457 problem+json in one place
-(`problem.py`). Messages never contain credentials.
+(`api.problem_response`). Messages never contain credentials.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -38,7 +39,8 @@ class ServiceError(Exception):
             "detail": self.detail,
             "code": self.code,
         }
-        body.update(self.extra)
+        # Extension members may add to the problem, never change its core members.
+        body.update((key, value) for key, value in self.extra.items() if key not in body)
         return body
 
 
@@ -79,6 +81,9 @@ class RateLimited(ServiceError):
     status = 429
     code = "rate_limited"
     title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int | None = 1, **kw: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **kw)
 
 
 # --- upstream problems --------------------------------------------------------
@@ -174,6 +179,7 @@ class UpstreamQuotaExhausted(UpstreamError):
 
     def __init__(self, detail: str, *, reset_at: datetime, now: datetime | None = None) -> None:
         now = now or datetime.now(reset_at.tzinfo)
-        seconds = max(1, int((reset_at - now).total_seconds()))
+        # Round up: a client that comes back before the reset only meets the same answer.
+        seconds = max(1, math.ceil((reset_at - now).total_seconds()))
         super().__init__(detail, retry_after=seconds, extra={"reset_at": reset_at.isoformat()})
         self.reset_at = reset_at

@@ -121,13 +121,16 @@ class GuGuDataClient:
             raise Retryable(UpstreamTimeout("generation upstream timed out")) from None
         except requests.RequestException:
             raise Retryable(UpstreamUnavailable("generation upstream unreachable")) from None
-        return self._parse(response)
+        return self._parse(response, key)
 
-    def _parse(self, response: requests.Response) -> GeneratedImage:
+    def _parse(self, response: requests.Response, key: str) -> GeneratedImage:
         status = response.status_code
+        # Decoded here, not by requests: its text/* default (ISO-8859-1) garbles Chinese
+        # messages, and a .NET-style UTF-8 BOM would make valid JSON look like plain text.
+        text = _decode(response)
         if status == 400:
             raise UpstreamRejected(
-                f"generation upstream rejected the parameters: {_short(response.text)}"
+                f"generation upstream rejected the parameters: {_short(text, key)}"
             )
         if status in (401, 403):
             raise UpstreamAuthFailed(f"generation upstream refused the appkey (HTTP {status})")
@@ -144,7 +147,6 @@ class GuGuDataClient:
         if status != 200:
             raise UpstreamError(f"generation upstream answered HTTP {status}")
 
-        text = response.text
         try:
             body = json.loads(text)
         except ValueError:
@@ -152,28 +154,25 @@ class GuGuDataClient:
                 raise UpstreamError("generation upstream sent an unreadable body") from None
             # BarcodeLib-style validation message sent as plain text.
             raise UpstreamRejected(
-                f"generation upstream rejected the content: {_short(text)}"
+                f"generation upstream rejected the content: {_short(text, key)}"
             ) from None
-        return self._parse_body(body)
+        return self._parse_body(body, key)
 
-    def _parse_body(self, body: Any) -> GeneratedImage:
+    def _parse_body(self, body: Any, key: str) -> GeneratedImage:
         data_status = _pick(body, "DataStatus", "dataStatus")
         code = _pick(data_status, "StatusCode", "statusCode")
         description = _pick(data_status, "StatusDescription", "statusDescription")
-        detail = _short(str(description)) if description else "no description"
+        detail = _short(str(description), key) if description else "no description"
         try:
             code = int(code)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise UpstreamError("generation upstream sent a body without a status code") from None
         if code == 100:
             data = _pick(body, "Data", "data")
             url = _pick(data, "Url", "url")
-            if (
-                not isinstance(url, str)
-                or urlsplit(url).scheme != "https"
-                or not urlsplit(url).netloc
-            ):
+            if not isinstance(url, str) or not _is_https_url(url.strip()):
                 raise UpstreamError("generation upstream did not return an https URL")
+            url = url.strip()
             content = _pick(data, "Content", "content")
             return GeneratedImage(url=url, content=content if isinstance(content, str) else None)
         if code == 101:
@@ -189,6 +188,22 @@ class GuGuDataClient:
         raise UpstreamError(f"generation upstream sent unknown status {code}")
 
 
-def _short(text: str, limit: int = 200) -> str:
-    text = redact(" ".join(text.split()))
+def _decode(response: requests.Response) -> str:
+    try:
+        return response.content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return response.text
+
+
+def _is_https_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a broken IPv6 host
+        return False
+    return parts.scheme == "https" and bool(parts.hostname)
+
+
+def _short(text: str, key: str, limit: int = 200) -> str:
+    """An upstream message fit for an error detail: one line, short, without the appkey."""
+    text = redact(" ".join(text.split()), (key,))
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -8,10 +8,11 @@ deadline that keeps a request well within API Gateway's 29 s.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import requests
@@ -22,26 +23,48 @@ from .errors import ServiceError
 
 USER_AGENT = f"{PROJECT_NAME}/{__version__} (+https://github.com/barcode-backend)"
 
-_SECRET_QUERY = re.compile(r"((?:appkey|api_key|secret_key)=)[^&\s\"']+", re.IGNORECASE)
+# `appkey=v` (query string, form body) and `"appkey": "v"` (JSON echoed back in an error).
+_SECRET_FIELD = re.compile(
+    r"""(\b(?:app_?key|api_?key|secret_?key)["']?\s*[=:]\s*["']?)[^&\s"',;}]+""",
+    re.IGNORECASE,
+)
+
+# Every urllib3 logger that can print a request URL (with its query string).
+_URLLIB3_LOGGERS = (
+    "urllib3",
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.response",
+    "urllib3.util.retry",
+)
 
 
-def redact(text: str) -> str:
-    """Blank out credential values that may sit in a URL or form body."""
-    return _SECRET_QUERY.sub(r"\1***", text)
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Blank out credential values that may sit in a URL, form or JSON body, or `secrets`."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _SECRET_FIELD.sub(r"\1***", text)
 
 
 class _RedactFilter(logging.Filter):
     """urllib3 logs request lines (with query strings) at DEBUG: keep keys out of them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(str(record.msg))
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        # Format first: args may be a mapping, or objects whose str() shows a URL.
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = ()
         return True
 
 
-logging.getLogger("urllib3.connectionpool").addFilter(_RedactFilter())
+_REDACT_FILTER = _RedactFilter()
+for _name in _URLLIB3_LOGGERS:
+    logging.getLogger(_name).addFilter(_REDACT_FILTER)
 
 
 @dataclass(frozen=True)
@@ -94,24 +117,34 @@ def with_retries[T](
             return attempt(timeout)
         except Retryable as failure:
             if number == policy.attempts:
-                raise failure.error from None
+                raise _give_up(failure) from None
             cap = min(policy.max_backoff, policy.backoff * 2 ** (number - 1))
             delay = random.uniform(0, cap)  # noqa: S311 - jitter, not cryptography
             if failure.retry_after is not None:
                 delay = max(delay, min(failure.retry_after, policy.max_backoff))
             if clock() - started + delay + policy.connect_timeout > policy.deadline:
-                raise failure.error from None
+                raise _give_up(failure) from None
             sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _give_up(failure: Retryable) -> ServiceError:
+    """The final error, telling our caller to wait at least as long as the upstream asked."""
+    error = failure.error
+    if failure.retry_after is not None and failure.retry_after > 0:
+        asked = math.ceil(min(failure.retry_after, 86_400))
+        error.retry_after = max(error.retry_after or 0, asked)
+    return error
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
     """The Retry-After header in seconds, when it is a number."""
     value = response.headers.get("Retry-After", "")
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def looks_like_html(text: str) -> bool:

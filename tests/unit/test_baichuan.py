@@ -1,0 +1,508 @@
+"""Baichuan lookup client: form request, every documented msg, tolerant parsing, retries."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from barcode_service import baichuan, transport
+from barcode_service.baichuan import (
+    BaichuanClient,
+    UpstreamNotFound,
+    UpstreamProduct,
+    next_china_midnight,
+)
+from barcode_service.errors import (
+    ServiceError,
+    UpstreamAuthFailed,
+    UpstreamError,
+    UpstreamKeyDisabled,
+    UpstreamNoPlan,
+    UpstreamPlanExhausted,
+    UpstreamQuotaExhausted,
+    UpstreamRateLimited,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from barcode_service.transport import USER_AGENT, RetryPolicy
+
+URL = "https://tiaoma.cnaidc.com/api/api_query.php"
+API_KEY = "bc-apikey-SECRET-2222"
+SECRET_KEY = "bc-secret-SECRET-3333"
+NEW_KEYS = ("bc-apikey-ROTATED-8888", "bc-secret-ROTATED-7777")
+CODE = "6901234567892"
+FAST = RetryPolicy(backoff=0, max_backoff=0.001)
+
+PRODUCT_DATA: dict[str, Any] = {
+    "code_sn": CODE,
+    "code_name": "矿泉水 550ml",
+    "code_type": "EAN-13",
+    "code_company": "某某饮料有限公司",
+    "code_price": "29.90",
+    "code_spec": "550ml",
+    "code_unit": "瓶",
+    "code_pinpai": "某某",
+    "code_img": "https://img.example.com/a.jpg",
+    "code_country": "中国",
+}
+
+# The provider's own documented example: note the missing comma after "code_type".
+PROVIDER_EXAMPLE = """{
+    "code": 1,
+    "msg": "查询成功",
+    "data": {
+        "code_sn": "6901234567892",
+        "code_name": "矿泉水",
+        "code_type": "EAN-13"
+        "code_company": "某某饮料有限公司",
+        "code_price": "29.90"
+    }
+}"""
+
+
+def found(**data: Any) -> dict[str, Any]:
+    return {"code": 1, "msg": "查询成功", "data": {**PRODUCT_DATA, **data}}
+
+
+def failure(msg: str, data: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": 0, "msg": msg}
+    if data is not None:
+        body["data"] = data
+    return body
+
+
+class Keys:
+    """A key source that records how it was asked (refresh or not)."""
+
+    def __init__(self, *keys: tuple[str, str]) -> None:
+        self.keys = list(keys) or [(API_KEY, SECRET_KEY)]
+        self.calls: list[bool] = []
+
+    def __call__(self, refresh: bool) -> tuple[str, str]:
+        self.calls.append(refresh)
+        return self.keys[min(len(self.calls), len(self.keys)) - 1]
+
+
+def client(keys: Keys | None = None, **kw: Any) -> BaichuanClient:
+    return BaichuanClient(URL, keys or Keys(), policy=kw.pop("policy", FAST), **kw)
+
+
+def form(call: Any) -> dict[str, list[str]]:
+    return parse_qs(call.request.body)
+
+
+# --- the request -------------------------------------------------------------------
+
+
+@responses.activate
+def test_posts_a_form_with_keys_and_code() -> None:
+    responses.post(
+        URL,
+        json=found(),
+        match=[
+            matchers.urlencoded_params_matcher(
+                {"api_key": API_KEY, "secret_key": SECRET_KEY, "code_sn": CODE}
+            )
+        ],
+    )
+    assert isinstance(client().query(CODE), UpstreamProduct)
+    request = responses.calls[0].request
+    assert request.method == "POST"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert urlsplit(request.url).query == ""  # credentials never ride in the URL
+    assert request.headers["User-Agent"] == USER_AGENT
+
+
+# --- products -----------------------------------------------------------------------
+
+
+@responses.activate
+def test_product_fields() -> None:
+    responses.post(URL, json=found())
+    assert client().query(CODE) == UpstreamProduct(
+        code=CODE,
+        name="矿泉水 550ml",
+        type="EAN-13",
+        company="某某饮料有限公司",
+        price="29.90",
+        spec="550ml",
+        unit="瓶",
+        brand="某某",
+        image_url="https://img.example.com/a.jpg",
+        country="中国",
+    )
+
+
+@responses.activate
+def test_numbers_become_strings_as_written() -> None:
+    responses.post(
+        URL,
+        body='{"code": 1, "msg": "查询成功", "data": {"code_sn": 6901234567892, '
+        '"code_price": 29.90, "code_spec": 550, "code_name": true}}',
+    )
+    product = client().query(CODE)
+    assert isinstance(product, UpstreamProduct)
+    assert product.code == "6901234567892"
+    assert product.price == "29.90"
+    assert product.spec == "550"
+    assert product.name is None  # a boolean is not a name
+
+
+@responses.activate
+def test_empty_and_missing_fields_become_none() -> None:
+    responses.post(
+        URL,
+        json={
+            "code": "1",
+            "msg": "查询成功",
+            "data": {"code_sn": "", "code_name": "  ", "code_price": None, "code_img": ""},
+        },
+    )
+    product = client().query(CODE)
+    assert product == UpstreamProduct(
+        code=CODE,  # the queried code when the upstream leaves it out
+        name=None,
+        type=None,
+        company=None,
+        price=None,
+        spec=None,
+        unit=None,
+        brand=None,
+        image_url=None,
+        country=None,
+    )
+
+
+@responses.activate
+def test_values_are_trimmed() -> None:
+    responses.post(URL, json=found(code_name="  矿泉水\n", code_price=" 29.90 "))
+    product = client().query(CODE)
+    assert isinstance(product, UpstreamProduct)
+    assert (product.name, product.price) == ("矿泉水", "29.90")
+
+
+@responses.activate
+def test_a_success_without_msg_is_still_a_product() -> None:
+    responses.post(URL, json={"code": 1, "data": PRODUCT_DATA})
+    assert isinstance(client().query(CODE), UpstreamProduct)
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("/uploads/a.jpg", "https://tiaoma.cnaidc.com/uploads/a.jpg"),
+        ("uploads/a.jpg", "https://tiaoma.cnaidc.com/uploads/a.jpg"),
+        ("//cdn.example.com/a.jpg", "https://cdn.example.com/a.jpg"),
+        ("https://img.example.com/b.png", "https://img.example.com/b.png"),
+        ("http://img.example.com/b.png", "http://img.example.com/b.png"),
+        (" /uploads/a.jpg ", "https://tiaoma.cnaidc.com/uploads/a.jpg"),
+        ("javascript:alert(1)", None),
+        ("data:image/png;base64,AAAA", None),
+        ("http://[broken/a.jpg", None),
+        ("", None),
+        (None, None),
+    ],
+)
+@responses.activate
+def test_image_url_becomes_absolute_http(image: str | None, expected: str | None) -> None:
+    responses.post(URL, json=found(code_img=image))
+    product = client().query(CODE)
+    assert isinstance(product, UpstreamProduct)
+    assert product.image_url == expected
+    assert product.name == "矿泉水 550ml"  # a bad image never costs the product
+
+
+@responses.activate
+def test_utf8_bom_is_tolerated() -> None:
+    body = "\ufeff" + json.dumps(found(), ensure_ascii=False)
+    responses.post(URL, body=body.encode("utf-8"), content_type="text/html")
+    product = client().query(CODE)
+    assert isinstance(product, UpstreamProduct)
+    assert product.company == "某某饮料有限公司"
+
+
+# --- not found ----------------------------------------------------------------------
+
+
+@responses.activate
+def test_not_found_carries_the_upstream_country() -> None:
+    responses.post(URL, json=failure("未找到该条形码对应的产品信息", {"country": "中国"}))
+    assert client().query(CODE) == UpstreamNotFound(country="中国")
+
+
+@pytest.mark.parametrize("data", [None, [], {"country": ""}, {"code_country": "中国"}])
+@responses.activate
+def test_not_found_without_a_country(data: Any) -> None:
+    responses.post(URL, json=failure("未找到该条形码对应的产品信息", data))
+    assert client().query(CODE) == UpstreamNotFound(country=None)
+
+
+# --- documented failures --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("msg", "error", "code"),
+    [
+        ("参数不完整", UpstreamRejected, "upstream_rejected"),
+        ("API Key或Secret Key错误", UpstreamAuthFailed, "upstream_auth_failed"),
+        ("API Key已被禁用", UpstreamKeyDisabled, "upstream_key_disabled"),
+        ("无可用的套餐", UpstreamNoPlan, "upstream_no_plan"),
+        ("套餐查询次数已用完", UpstreamPlanExhausted, "upstream_plan_exhausted"),
+        ("今日查询次数已用完", UpstreamQuotaExhausted, "upstream_quota_exhausted"),
+    ],
+)
+@responses.activate
+def test_documented_messages_map_to_typed_errors(
+    msg: str, error: type[ServiceError], code: str
+) -> None:
+    responses.post(URL, json=failure(msg))
+    keys = Keys()
+    with pytest.raises(error) as info:
+        client(keys=keys).query(CODE)
+    assert type(info.value) is error
+    assert info.value.code == code
+    assert len(responses.calls) == 1  # none of them is retried
+    # Only a key rejection is worth asking the key source again (and it gives the same key).
+    assert keys.calls == ([False, True] if error is UpstreamAuthFailed else [False])
+
+
+@responses.activate
+def test_messages_match_with_surrounding_text() -> None:
+    responses.post(URL, json=failure("错误：今日查询次数已用完，请明天再试"))
+    with pytest.raises(UpstreamQuotaExhausted):
+        client(clock=lambda: datetime(2026, 11, 25, 10, tzinfo=UTC)).query(CODE)
+
+
+@pytest.mark.parametrize(
+    ("now", "reset", "retry_after"),
+    [
+        (datetime(2026, 11, 25, 15, 59, 59, tzinfo=UTC), datetime(2026, 11, 25, 16, tzinfo=UTC), 1),
+        (
+            datetime(2026, 11, 25, 16, 0, 1, tzinfo=UTC),
+            datetime(2026, 11, 26, 16, tzinfo=UTC),
+            86_399,
+        ),
+        (datetime(2026, 11, 25, 4, tzinfo=UTC), datetime(2026, 11, 25, 16, tzinfo=UTC), 12 * 3600),
+    ],
+)
+@responses.activate
+def test_daily_quota_resets_at_the_next_china_midnight(
+    now: datetime, reset: datetime, retry_after: int
+) -> None:
+    responses.post(URL, json=failure("今日查询次数已用完"))
+    with pytest.raises(UpstreamQuotaExhausted) as info:
+        client(clock=lambda: now).query(CODE)
+    assert info.value.reset_at == reset
+    assert info.value.retry_after == retry_after
+    assert info.value.to_problem()["reset_at"] == reset.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("now", "reset"),
+    [
+        (datetime(2026, 11, 25, 15, 59, 59, tzinfo=UTC), datetime(2026, 11, 25, 16, tzinfo=UTC)),
+        (datetime(2026, 11, 25, 16, 0, 0, tzinfo=UTC), datetime(2026, 11, 26, 16, tzinfo=UTC)),
+        (datetime(2026, 11, 25, 16, 0, 1, tzinfo=UTC), datetime(2026, 11, 26, 16, tzinfo=UTC)),
+        (datetime(2026, 12, 31, 17, 0, tzinfo=UTC), datetime(2027, 1, 1, 16, tzinfo=UTC)),
+    ],
+)
+def test_next_china_midnight(now: datetime, reset: datetime) -> None:
+    result = next_china_midnight(now)
+    assert result == reset
+    assert result.tzinfo == UTC
+
+
+def test_next_china_midnight_defaults_to_now() -> None:
+    before = datetime.now(UTC)
+    result = next_china_midnight()
+    assert before < result <= before + timedelta(days=1, seconds=1)
+    assert result.astimezone(baichuan.CHINA_TZ).time().isoformat() == "00:00:00"
+
+
+# --- anything else is an upstream error, never a product --------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<!DOCTYPE html><html><body>502 Bad Gateway</body></html>",
+        "<html><body>风控拦截</body></html>",
+        PROVIDER_EXAMPLE,
+        "",
+        "   ",
+        '[{"code": 1}]',
+        "null",
+        '"查询成功"',
+        json.dumps(failure("系统繁忙")),
+        json.dumps({"code": 1, "msg": "查询成功"}),
+        json.dumps({"code": 1, "msg": "查询成功", "data": "oops"}),
+        json.dumps({"code": 1, "msg": "something else", "data": PRODUCT_DATA}),
+        json.dumps({"code": 0, "msg": None}),
+    ],
+    ids=[
+        "doctype",
+        "html",
+        "provider-example-missing-comma",
+        "empty",
+        "blank",
+        "json-array",
+        "json-null",
+        "json-string",
+        "unknown-msg",
+        "success-without-data",
+        "success-with-string-data",
+        "code-1-unknown-msg",
+        "null-msg",
+    ],
+)
+@responses.activate
+def test_anything_else_is_an_upstream_error(body: str) -> None:
+    responses.post(URL, body=body)
+    with pytest.raises(UpstreamError) as info:
+        client().query(CODE)
+    assert type(info.value) is UpstreamError
+    assert info.value.status == 502
+    assert len(responses.calls) == 1
+
+
+@pytest.mark.parametrize("status", [301, 400, 401, 403, 404])
+@responses.activate
+def test_unexpected_http_status_is_an_upstream_error_not_retried(status: int) -> None:
+    responses.post(URL, status=status, json=found())
+    with pytest.raises(UpstreamError, match=f"HTTP {status}") as info:
+        client().query(CODE)
+    assert type(info.value) is UpstreamError
+    assert len(responses.calls) == 1
+
+
+# --- retries ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure_",
+    [requests.ConnectionError("refused"), requests.ConnectTimeout("connect timed out")],
+    ids=["connection-error", "connect-timeout"],
+)
+@responses.activate
+def test_connection_failures_are_retried(failure_: Exception) -> None:
+    responses.post(URL, body=failure_)
+    responses.post(URL, json=found())
+    assert isinstance(client().query(CODE), UpstreamProduct)
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_connection_failures_give_up_after_policy_attempts() -> None:
+    responses.post(URL, body=requests.ConnectionError("refused"))
+    with pytest.raises(UpstreamUnavailable, match="unreachable") as info:
+        client().query(CODE)
+    assert type(info.value) is UpstreamUnavailable
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_read_timeout_is_not_retried_because_the_query_may_be_billed() -> None:
+    responses.post(URL, body=requests.ReadTimeout("slow"))
+    responses.post(URL, json=found())
+    keys = Keys()
+    with pytest.raises(UpstreamTimeout) as info:
+        client(keys=keys).query(CODE)
+    assert info.value.retry_after == 30
+    assert len(responses.calls) == 1
+    assert keys.calls == [False]
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+@responses.activate
+def test_5xx_and_429_are_retried(status: int) -> None:
+    responses.post(URL, status=status, body="busy")
+    responses.post(URL, json=found())
+    assert isinstance(client().query(CODE), UpstreamProduct)
+    assert len(responses.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(429, UpstreamRateLimited), (500, UpstreamUnavailable)]
+)
+@responses.activate
+def test_5xx_and_429_give_up_after_policy_attempts(status: int, error: type[ServiceError]) -> None:
+    responses.post(URL, status=status)
+    with pytest.raises(error) as info:
+        client(policy=RetryPolicy(attempts=2, backoff=0)).query(CODE)
+    assert type(info.value) is error
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_retry_after_header_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    real = transport.with_retries
+
+    def recording(attempt: Any, policy: RetryPolicy) -> Any:
+        return real(attempt, policy, sleep=sleeps.append)
+
+    monkeypatch.setattr("barcode_service.baichuan.with_retries", recording)
+    responses.post(URL, status=429, headers={"Retry-After": "1.5"})
+    responses.post(URL, json=found())
+    assert isinstance(client(policy=RetryPolicy(backoff=0)).query(CODE), UpstreamProduct)
+    assert sleeps == [1.5]
+
+
+# --- key rotation ----------------------------------------------------------------------
+
+
+@responses.activate
+def test_bad_keys_refetch_and_retry_once_with_the_new_keys() -> None:
+    responses.post(URL, json=failure("API Key或Secret Key错误"))
+    responses.post(URL, json=found())
+    keys = Keys((API_KEY, SECRET_KEY), NEW_KEYS)
+    assert isinstance(client(keys=keys).query(CODE), UpstreamProduct)
+    assert keys.calls == [False, True]
+    sent = [form(call) for call in responses.calls]
+    assert [(f["api_key"], f["secret_key"]) for f in sent] == [
+        ([API_KEY], [SECRET_KEY]),
+        ([NEW_KEYS[0]], [NEW_KEYS[1]]),
+    ]
+
+
+@responses.activate
+def test_bad_keys_with_only_a_new_secret_key_still_retry() -> None:
+    responses.post(URL, json=failure("API Key或Secret Key错误"))
+    responses.post(URL, json=failure("未找到该条形码对应的产品信息", {"country": "中国"}))
+    keys = Keys((API_KEY, SECRET_KEY), (API_KEY, NEW_KEYS[1]))
+    assert client(keys=keys).query(CODE) == UpstreamNotFound(country="中国")
+    assert form(responses.calls[1])["secret_key"] == [NEW_KEYS[1]]
+
+
+@responses.activate
+def test_bad_keys_with_unchanged_keys_raise_without_another_call() -> None:
+    responses.post(URL, json=failure("API Key或Secret Key错误"))
+    keys = Keys((API_KEY, SECRET_KEY), (API_KEY, SECRET_KEY))
+    with pytest.raises(UpstreamAuthFailed):
+        client(keys=keys).query(CODE)
+    assert keys.calls == [False, True]
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_new_keys_also_rejected_raise_after_two_calls() -> None:
+    responses.post(URL, json=failure("API Key或Secret Key错误"))
+    keys = Keys((API_KEY, SECRET_KEY), NEW_KEYS, ("third", "keys"))
+    with pytest.raises(UpstreamAuthFailed):
+        client(keys=keys).query(CODE)
+    assert keys.calls == [False, True]
+    assert len(responses.calls) == 2
+
+
+def test_client_defaults() -> None:
+    lookup = BaichuanClient(URL, Keys())
+    assert lookup.policy == RetryPolicy()
+    assert lookup.session.headers["User-Agent"] == USER_AGENT

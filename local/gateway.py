@@ -1,0 +1,647 @@
+"""A local API Gateway (REST API, Lambda proxy integration) built from the template.
+
+Routes come from the `Type: Api` events of the template's functions, under each API's
+stage (`/v1/...`). For every request it does what API Gateway does before and after the
+Lambda call: pick the most specific resource, enforce `x-api-key` (usage plan), answer
+CORS preflights, build the REST proxy event, and turn the proxy response back into HTTP,
+with API Gateway's own error answers (and the template's `GatewayResponses`) for a
+missing route, a bad key or a failing function.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .lambdas import FunctionSpec, LocalFunction
+from .resources import API_TYPES, IMPLICIT_API
+from .template import Resolver
+
+log = logging.getLogger("local.gateway")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+IMPLICIT_STAGE = "Prod"  # SAM's stage for the implicit API
+OPEN_BY_DEFAULT = ("/health",)  # contract: the only route without an API key
+
+# API Gateway's built-in answers: (status, body, x-amzn-ErrorType).
+_DEFAULT_RESPONSES: dict[str, tuple[int, dict[str, str], str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (
+        403,
+        {"message": "Missing Authentication Token"},
+        "MissingAuthenticationTokenException",
+    ),
+    "INVALID_API_KEY": (403, {"message": "Forbidden"}, "ForbiddenException"),
+    "REQUEST_TOO_LARGE": (413, {"message": "Request Too Long"}, "RequestTooLongException"),
+    "DEFAULT_5XX": (502, {"message": "Internal server error"}, "InternalServerErrorException"),
+}
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """The parts of an API resource that change request handling."""
+
+    logical_id: str
+    stage: str
+    binary_media_types: tuple[str, ...] = ()
+    api_key_required: bool | None = None
+    cors: Mapping[str, str] | None = None
+    cors_preflight_needs_key: bool = True
+    gateway_responses: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method on one resource path, integrated with one function."""
+
+    api: str
+    stage: str
+    resource: str
+    method: str
+    function: str
+    api_key_required: bool
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return _segments(self.resource)
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    target: str  # path and query as received, e.g. "/v1/products/123?x=1"
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    source_ip: str = "127.0.0.1"
+
+    def header(self, name: str) -> str | None:
+        """The last value of a header, case-insensitively (what API Gateway keeps)."""
+        found = None
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                found = value
+        return found
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+
+# -- reading the template ----------------------------------------------------------
+
+
+def api_configs(resolver: Resolver) -> dict[str, ApiConfig]:
+    """Every API of the template (and SAM's implicit one) with its stage and settings."""
+    template = resolver.template
+    defaults = template.globals_for("Api")
+    configs: dict[str, ApiConfig] = {}
+    for logical_id, resource in template.resources_of_type(*API_TYPES).items():
+        props = resource.get("Properties") or {}
+        configs[logical_id] = _api_config(resolver, logical_id, {**defaults, **props})
+    if IMPLICIT_API not in configs:
+        configs[IMPLICIT_API] = _api_config(
+            resolver, IMPLICIT_API, {"StageName": IMPLICIT_STAGE, **defaults}
+        )
+    return configs
+
+
+def _api_config(resolver: Resolver, logical_id: str, props: dict[str, Any]) -> ApiConfig:
+    # Only the settings that matter locally: the rest (access logs...) has no local value.
+    wanted = ("StageName", "Auth", "Cors", "BinaryMediaTypes", "GatewayResponses")
+    resolved = resolver.resolve({k: props[k] for k in wanted if k in props}) or {}
+    auth = resolved.get("Auth") or {}
+    cors = resolved.get("Cors")
+    if isinstance(cors, str):
+        cors = {"AllowOrigin": cors}
+    required = auth.get("ApiKeyRequired")
+    return ApiConfig(
+        logical_id=logical_id,
+        stage=str(resolved.get("StageName") or IMPLICIT_STAGE),
+        # The template escapes "/" as "~1" in media types (OpenAPI pointer syntax).
+        binary_media_types=tuple(
+            str(t).replace("~1", "/").lower() for t in resolved.get("BinaryMediaTypes") or ()
+        ),
+        api_key_required=None if required is None else _true(required),
+        cors={str(k): _unquote(v) for k, v in cors.items()} if isinstance(cors, dict) else None,
+        cors_preflight_needs_key=_true(auth.get("AddApiKeyRequiredToCorsPreflight", True)),
+        gateway_responses=resolved.get("GatewayResponses") or {},
+    )
+
+
+def api_routes(
+    resolver: Resolver, specs: Mapping[str, FunctionSpec], apis: Mapping[str, ApiConfig]
+) -> list[Route]:
+    """The routes declared by the functions' `Type: Api` events."""
+    routes: list[Route] = []
+    for spec in specs.values():
+        for event_name, event in spec.events.items():
+            if not isinstance(event, dict) or event.get("Type") != "Api":
+                continue
+            raw = event.get("Properties") or {}
+            api_id = _logical_id(raw.get("RestApiId")) or IMPLICIT_API
+            api = apis.get(api_id)
+            if api is None:
+                resolver.warn(f"{spec.logical_id}.{event_name}: API {api_id} is not local")
+                continue
+            props = resolver.resolve(raw) or {}
+            resource = "/" + str(props.get("Path", "/")).strip("/")
+            required = (props.get("Auth") or {}).get("ApiKeyRequired")
+            if required is not None:
+                key_required = _true(required)
+            elif api.api_key_required is not None:
+                key_required = api.api_key_required
+            else:
+                # Nothing in the template says: follow the contract (keys everywhere).
+                key_required = not resource.endswith(OPEN_BY_DEFAULT)
+            routes.append(
+                Route(
+                    api=api_id,
+                    stage=api.stage,
+                    resource=resource,
+                    method=str(props.get("Method", "any")).upper(),
+                    function=spec.logical_id,
+                    api_key_required=key_required,
+                )
+            )
+    return routes
+
+
+def _logical_id(value: Any) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("Ref"), str):
+        return str(value["Ref"])
+    return None
+
+
+def _true(value: Any) -> bool:
+    return str(value).lower() == "true"
+
+
+def _unquote(value: Any) -> str:
+    """CORS values in SAM are quoted string literals: "'*'" -> "*"."""
+    text = str(value)
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] == "'" else text
+
+
+# -- matching ---------------------------------------------------------------------
+
+
+def _segments(path: str) -> tuple[str, ...]:
+    return tuple(part for part in path.split("/") if part)
+
+
+def _segment_rank(segment: str) -> int:
+    if segment.endswith("+}"):
+        return 2
+    return 1 if segment.startswith("{") else 0
+
+
+def _match(template: tuple[str, ...], parts: tuple[str, ...]) -> dict[str, str] | None:
+    params: dict[str, str] = {}
+    for index, segment in enumerate(template):
+        if segment.endswith("+}"):
+            rest = parts[index:]
+            if not rest:
+                return None
+            params[segment[1:-2]] = unquote("/".join(rest))
+            return params
+        if index >= len(parts):
+            return None
+        if segment.startswith("{") and segment.endswith("}"):
+            params[segment[1:-1]] = unquote(parts[index])
+        elif segment != parts[index]:
+            return None
+    return params if len(template) == len(parts) else None
+
+
+@dataclass(frozen=True)
+class Match:
+    """The resource a path selects: its routes (all methods) and path parameters."""
+
+    resource: str
+    routes: tuple[Route, ...]
+    path_parameters: dict[str, str]
+
+    def route_for(self, method: str) -> Route | None:
+        exact = [r for r in self.routes if r.method == method]
+        candidates = exact or [r for r in self.routes if r.method == "ANY"]
+        return candidates[0] if candidates else None
+
+
+def match(routes: list[Route], stage: str, path: str) -> Match | None:
+    """The most specific resource of `stage` matching `path` (API Gateway's order:
+    literal segments before `{param}` before `{greedy+}`)."""
+    parts = _segments(path)
+    best: tuple[tuple[int, ...], str, dict[str, str]] | None = None
+    for resource in {r.resource for r in routes if r.stage == stage}:
+        template = _segments(resource)
+        params = _match(template, parts)
+        if params is None:
+            continue
+        rank = tuple(_segment_rank(s) for s in template)
+        if best is None or rank < best[0]:
+            best = (rank, resource, params)
+    if best is None:
+        return None
+    _, resource, params = best
+    chosen = tuple(r for r in routes if r.stage == stage and r.resource == resource)
+    return Match(resource=resource, routes=chosen, path_parameters=params)
+
+
+# -- the proxy event and response --------------------------------------------------
+
+
+def _media_type(value: str | None) -> str:
+    return (value or "").split(";", 1)[0].strip().lower()
+
+
+def _is_binary(media_type: str, binary_types: tuple[str, ...]) -> bool:
+    if not media_type:
+        return False
+    major = media_type.split("/", 1)[0]
+    return any(t in (media_type, f"{major}/*", "*/*") for t in binary_types)
+
+
+def build_event(
+    request: HttpRequest,
+    route: Route,
+    path_parameters: Mapping[str, str],
+    *,
+    api: ApiConfig,
+    api_key: str | None = None,
+    api_key_id: str | None = None,
+    account_id: str = "123456789012",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The REST API (v1) Lambda proxy event API Gateway sends for `request`."""
+    split = urlsplit(request.target)
+    stage_prefix = f"/{route.stage}"
+    path = split.path[len(stage_prefix) :] if split.path.startswith(stage_prefix) else split.path
+    path = path or "/"
+    headers = list(request.headers)
+    names = {k.lower() for k, _ in headers}
+    trace_id = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
+    host = request.header("Host") or "127.0.0.1"
+    # Headers API Gateway adds in front of the integration.
+    for name, value in (
+        ("X-Amzn-Trace-Id", trace_id),
+        ("X-Forwarded-For", request.source_ip),
+        ("X-Forwarded-Port", host.rpartition(":")[2] if ":" in host else "80"),
+        ("X-Forwarded-Proto", "http"),
+    ):
+        if name.lower() not in names:
+            headers.append((name, value))
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for key, value in headers:
+        single[key] = value
+        multi.setdefault(key, []).append(value)
+
+    query = parse_qsl(split.query, keep_blank_values=True)
+    query_single: dict[str, str] = {}
+    query_multi: dict[str, list[str]] = {}
+    for key, value in query:
+        query_single[key] = value
+        query_multi.setdefault(key, []).append(value)
+
+    body: str | None = None
+    encoded = False
+    if request.body:
+        content_type = _media_type(request.header("Content-Type"))
+        if _is_binary(content_type, api.binary_media_types):
+            body, encoded = base64.b64encode(request.body).decode("ascii"), True
+        else:
+            try:
+                body = request.body.decode("utf-8")
+            except UnicodeDecodeError:
+                body, encoded = base64.b64encode(request.body).decode("ascii"), True
+
+    now = now or datetime.now(UTC)
+    request_id = request_id or str(uuid.uuid4())
+    user_agent = request.header("User-Agent")
+    return {
+        "resource": route.resource,
+        "path": path,
+        "httpMethod": request.method,
+        "headers": single or None,
+        "multiValueHeaders": multi or None,
+        "queryStringParameters": query_single or None,
+        "multiValueQueryStringParameters": query_multi or None,
+        "pathParameters": dict(path_parameters) or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, route.resource).hex[:6],
+            "resourcePath": route.resource,
+            "httpMethod": request.method,
+            "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:10]).decode("ascii"),
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": split.path,
+            "accountId": account_id,
+            "protocol": "HTTP/1.1",
+            "stage": route.stage,
+            "domainPrefix": host.split(".", 1)[0].split(":", 1)[0],
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": request.source_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": user_agent,
+                "user": None,
+                "apiKey": api_key,
+                "apiKeyId": api_key_id,
+            },
+            "domainName": host.split(":", 1)[0],
+            "apiId": "localapi01",
+        },
+        "body": body,
+        "isBase64Encoded": encoded,
+    }
+
+
+class MalformedProxyResponse(ValueError):
+    """The function's answer is not a Lambda proxy response (API Gateway answers 502)."""
+
+
+def proxy_to_http(
+    result: Any, *, accept: str | None, binary_media_types: tuple[str, ...]
+) -> HttpResponse:
+    """The HTTP response API Gateway makes from a Lambda proxy response."""
+    if not isinstance(result, dict):
+        raise MalformedProxyResponse(f"response is a {type(result).__name__}, not an object")
+    try:
+        status = int(result.get("statusCode", 200))
+    except (TypeError, ValueError):
+        raise MalformedProxyResponse("statusCode is not an integer") from None
+    headers: list[tuple[str, str]] = []
+    multi = result.get("multiValueHeaders") or {}
+    single = result.get("headers") or {}
+    if not isinstance(multi, dict) or not isinstance(single, dict):
+        raise MalformedProxyResponse("headers must be objects")
+    for name, values in multi.items():
+        for value in values if isinstance(values, list) else [values]:
+            headers.append((str(name), str(value)))
+    # A key in both maps: the multiValueHeaders values win, as in API Gateway.
+    seen = {name.lower() for name in multi}
+    headers.extend((str(k), str(v)) for k, v in single.items() if k.lower() not in seen)
+
+    raw = result.get("body")
+    text = "" if raw is None else raw if isinstance(raw, str) else json.dumps(raw)
+    body = text.encode("utf-8")
+    if result.get("isBase64Encoded"):
+        # API Gateway only decodes when the client's first Accept type is a binary media
+        # type; otherwise the client gets the base64 text, as it would in AWS.
+        first_accept = _media_type((accept or "").split(",", 1)[0])
+        if _is_binary(first_accept, binary_media_types):
+            try:
+                body = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                raise MalformedProxyResponse("body is not valid base64") from None
+        else:
+            log.warning(
+                "a base64 body went out as text: Accept %r is not one of the API's "
+                "BinaryMediaTypes %s",
+                accept,
+                list(binary_media_types),
+            )
+    return HttpResponse(status=status, headers=headers, body=body)
+
+
+# -- the gateway --------------------------------------------------------------------
+
+
+class Gateway:
+    """Routes HTTP requests to the functions the way API Gateway would."""
+
+    def __init__(
+        self,
+        routes: list[Route],
+        apis: Mapping[str, ApiConfig],
+        functions: Mapping[str, LocalFunction],
+        api_keys: Mapping[str, str],
+        account_id: str = "123456789012",
+    ) -> None:
+        self.routes = routes
+        self.apis = apis
+        self.functions = functions
+        self.api_keys = dict(api_keys)  # key value -> key id
+        self.account_id = account_id
+
+    @property
+    def stages(self) -> list[str]:
+        return sorted({r.stage for r in self.routes})
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer one request; never raises."""
+        request_id = str(uuid.uuid4())
+        try:
+            response = self._handle(request, request_id)
+        except Exception:
+            log.exception("the local gateway failed on %s %s", request.method, request.target)
+            response = self._gateway_response(None, "DEFAULT_5XX", request_id)
+        response.headers.append(("x-amzn-RequestId", request_id))
+        return response
+
+    def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        path = urlsplit(request.target).path
+        parts = _segments(path)
+        stage = parts[0] if parts else ""
+        found = match(self.routes, stage, "/".join(parts[1:])) if stage else None
+        if found is None:
+            return self._gateway_response(None, "MISSING_AUTHENTICATION_TOKEN", request_id)
+        api = self.apis[found.routes[0].api]
+        if len(request.body) > MAX_BODY_BYTES:
+            return self._gateway_response(api, "REQUEST_TOO_LARGE", request_id)
+        route = found.route_for(request.method)
+        if route is None:
+            if request.method == "OPTIONS" and api.cors is not None:
+                return self._preflight(api, found, request, request_id)
+            return self._gateway_response(api, "MISSING_AUTHENTICATION_TOKEN", request_id)
+
+        api_key = api_key_id = None
+        if route.api_key_required:
+            api_key = request.header("x-api-key")
+            api_key_id = self.api_keys.get(api_key or "")
+            if api_key_id is None:
+                return self._gateway_response(api, "INVALID_API_KEY", request_id)
+
+        function = self.functions.get(route.function)
+        if function is None:
+            log.error("route %s %s has no local function", route.method, route.resource)
+            return self._gateway_response(api, "DEFAULT_5XX", request_id)
+        event = build_event(
+            request,
+            route,
+            found.path_parameters,
+            api=api,
+            api_key=api_key,
+            api_key_id=api_key_id,
+            account_id=self.account_id,
+            request_id=request_id,
+        )
+        try:
+            result = function.invoke(event)
+        except Exception:
+            # In AWS the error goes to the function's log and the client gets a bare 502.
+            log.exception("%s raised while handling %s %s", route.function, route.method, path)
+            return self._gateway_response(api, "DEFAULT_5XX", request_id)
+        try:
+            return proxy_to_http(
+                result,
+                accept=request.header("Accept"),
+                binary_media_types=api.binary_media_types,
+            )
+        except MalformedProxyResponse as error:
+            log.error("%s returned a malformed proxy response: %s", route.function, error)
+            return self._gateway_response(api, "DEFAULT_5XX", request_id)
+
+    def _preflight(
+        self, api: ApiConfig, found: Match, request: HttpRequest, request_id: str
+    ) -> HttpResponse:
+        """SAM's CORS preflight: a mock OPTIONS method on every path of the API."""
+        key_required = api.cors_preflight_needs_key and bool(api.api_key_required)
+        if key_required and self.api_keys.get(request.header("x-api-key") or "") is None:
+            return self._gateway_response(api, "INVALID_API_KEY", request_id)
+        cors = api.cors or {}
+        methods = cors.get("AllowMethods") or ",".join(
+            sorted({r.method for r in found.routes} | {"OPTIONS"})
+        )
+        headers = [
+            ("Access-Control-Allow-Origin", cors.get("AllowOrigin", "*")),
+            ("Access-Control-Allow-Methods", methods),
+        ]
+        for name, header in (
+            ("AllowHeaders", "Access-Control-Allow-Headers"),
+            ("MaxAge", "Access-Control-Max-Age"),
+            ("AllowCredentials", "Access-Control-Allow-Credentials"),
+        ):
+            if cors.get(name):
+                value = cors[name]
+                headers.append((header, value.lower() if name == "AllowCredentials" else value))
+        headers.append(("Content-Type", "application/json"))
+        return HttpResponse(status=200, headers=headers, body=b"")
+
+    def _gateway_response(self, api: ApiConfig | None, kind: str, request_id: str) -> HttpResponse:
+        """API Gateway's own answer of type `kind`, customised by GatewayResponses."""
+        status, default_body, error_type = _DEFAULT_RESPONSES[kind]
+        message = default_body["message"]
+        body = json.dumps(default_body).encode()
+        headers: dict[str, str] = {"Content-Type": "application/json"}
+        family = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+        custom = dict(api.gateway_responses) if api else {}
+        # The specific type's settings replace those of the family default.
+        for entry_kind in (family, kind):
+            entry = custom.get(entry_kind)
+            if not isinstance(entry, dict):
+                continue
+            if entry.get("StatusCode"):
+                status = int(entry["StatusCode"])
+            params = (entry.get("ResponseParameters") or {}).get("Headers") or {}
+            for name, value in params.items():
+                text = str(value)
+                if text.startswith("'"):
+                    headers[name] = _unquote(text)  # only literals have a local value
+            templates = entry.get("ResponseTemplates") or {}
+            template = templates.get("application/json") or next(iter(templates.values()), None)
+            if template:
+                body = (
+                    str(template)
+                    .replace("$context.error.messageString", json.dumps(message))
+                    .replace("$context.error.message", message)
+                    .replace("$context.requestId", request_id)
+                    .encode()
+                )
+        header_list = [*headers.items(), ("x-amzn-ErrorType", error_type)]
+        return HttpResponse(status=status, headers=header_list, body=body)
+
+
+# -- HTTP server ----------------------------------------------------------------------
+
+
+def _read_chunked(reader: Any) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        size = int(reader.readline().split(b";", 1)[0].strip() or b"0", 16)
+        if size == 0:
+            while reader.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(chunks)
+        chunks.append(reader.read(size))
+        reader.readline()
+
+
+def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
+    """A request handler class that hands every request to `gateway`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "local-api-gateway"
+
+        def _serve(self) -> None:
+            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                body = _read_chunked(self.rfile)
+            else:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            started = time.monotonic()
+            request = HttpRequest(
+                method=self.command,
+                target=self.path,
+                headers=list(self.headers.items()),
+                body=body,
+                source_ip=self.client_address[0],
+            )
+            response = gateway.handle(request)
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+            log.info(
+                "%s %s -> %d (%.0f ms)",
+                self.command,
+                self.path,
+                response.status,
+                (time.monotonic() - started) * 1000,
+            )
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # one line per request is logged by _serve instead
+
+    return Handler
+
+
+class GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def serve(gateway: Gateway, host: str, port: int) -> GatewayServer:
+    """Bind the gateway's HTTP server (not yet serving: call serve_forever)."""
+    return GatewayServer((host, port), make_handler(gateway))

@@ -1,0 +1,381 @@
+"""`python -m local.stack`: the whole stack on one machine (what `make run` starts).
+
+Order matters: moto starts first and the process environment is pointed at it (fake
+credentials, AWS_ENDPOINT_URL), then the template's resources are created, the
+functions' environment variables are resolved and exported, and only then are the
+handler modules imported, because they read their configuration at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+from .gateway import Gateway, GatewayServer, api_configs, api_routes, serve
+from .lambdas import FunctionSpec, LocalFunction, function_specs, layer_paths
+from .poller import QueuePoller, sqs_sources
+from .resources import BUCKET_TYPE, QUEUE_TYPE, allow_public_read, create_resources, put_secret
+from .template import Resolver, Template, references
+
+log = logging.getLogger("local.stack")
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PORT = 3000
+API_KEY_FILE = Path(".local") / "api-key"
+API_KEY_ID = "local-api-key"
+# Resource types with no local emulation whose Conditions are switched off locally,
+# so that values depending on them take their "off" branch (IMAGES_BASE_URL).
+LOCALLY_OFF_TYPES = ("AWS::CloudFront::",)
+SAMPLE_CODE = "6901234567892"
+
+
+@dataclass
+class Options:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    template: Path = ROOT / "template.yaml"
+    stack_name: str = "barcode-local"
+    region: str = "us-east-1"
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    retry_seconds: int | None = 2
+
+
+def upstream_secret(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The credentials secret document, from the shell's environment (empty when unset)."""
+    return {
+        "generate": {"appkey": environ.get("GENERATE_APPKEY", "")},
+        "lookup": {
+            "api_key": environ.get("LOOKUP_API_KEY", ""),
+            "secret_key": environ.get("LOOKUP_SECRET_KEY", ""),
+        },
+    }
+
+
+def local_api_key(environ: Mapping[str, str], root: Path) -> tuple[str, str]:
+    """The API key clients use locally and where it came from (env, or a kept file)."""
+    if environ.get("LOCAL_API_KEY"):
+        return environ["LOCAL_API_KEY"], "LOCAL_API_KEY"
+    path = root / API_KEY_FILE
+    if path.is_file() and path.read_text(encoding="utf-8").strip():
+        return path.read_text(encoding="utf-8").strip(), str(API_KEY_FILE)
+    key = secrets.token_urlsafe(30)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(key + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return key, f"{API_KEY_FILE} (new)"
+
+
+def locally_off_conditions(template: Template) -> dict[str, bool]:
+    """Conditions guarding resources that cannot exist locally, forced to false."""
+    return {
+        str(resource["Condition"]): False
+        for resource in template.resources.values()
+        if str(resource.get("Type", "")).startswith(LOCALLY_OFF_TYPES) and resource.get("Condition")
+    }
+
+
+def function_environment(
+    specs: Mapping[str, FunctionSpec], template: Template, shell: Mapping[str, str]
+) -> dict[str, str]:
+    """One environment for every function (they share this process).
+
+    Names do not clash except POWERTOOLS_SERVICE_NAME, which becomes "barcode-local". A shell
+    variable of the same name wins, unless the template ties the value to a resource
+    (a table, bucket, queue or secret must stay the local one).
+    """
+    merged: dict[str, str] = {}
+    for spec in specs.values():
+        for name, value in spec.environment.items():
+            if name in merged and merged[name] != value and name != "POWERTOOLS_SERVICE_NAME":
+                log.warning("%s differs between functions; using %r", name, merged[name])
+            merged.setdefault(name, value)
+            raw = spec.raw_environment.get(name)
+            if name in shell and not (references(raw) & set(template.resources)):
+                merged[name] = shell[name]
+    # Not "local": Powertools' logger is named after the service and would adopt ours.
+    merged["POWERTOOLS_SERVICE_NAME"] = shell.get("POWERTOOLS_SERVICE_NAME", "barcode-local")
+    return merged
+
+
+class LocalStack:
+    """moto + resources + functions + gateway + queue pollers, started and stopped together."""
+
+    def __init__(self, options: Options, environ: Mapping[str, str] | None = None) -> None:
+        self.options = options
+        self.shell = dict(os.environ if environ is None else environ)
+        self.stop_event = threading.Event()
+        self.moto: ThreadedMotoServer | None = None
+        self.moto_url = ""
+        self.server: GatewayServer | None = None
+        self.server_thread: threading.Thread | None = None
+        self.pollers: list[QueuePoller] = []
+        self.functions: dict[str, LocalFunction] = {}
+        self.gateway: Gateway | None = None
+        self.resolver: Resolver | None = None
+        self.api_key = ""
+        self.api_key_source = ""
+        self.images_url = ""
+        self.resource_names: dict[str, str] = {}
+
+    @property
+    def base_url(self) -> str:
+        assert self.server is not None
+        return f"http://{self.options.host}:{self.server.server_port}"
+
+    # -- start ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._start_moto()
+        template = Template.load(self.options.template)
+        resolver = Resolver(
+            template,
+            stack_name=self.options.stack_name,
+            region=self.options.region,
+            parameter_overrides=self.options.parameter_overrides,
+            forced_conditions=locally_off_conditions(template),
+        )
+        self.resolver = resolver
+        created = create_resources(resolver)
+        self.resource_names = {lid: r.name for lid, r in created.items()}
+        specs = function_specs(resolver)
+
+        # The gateway binds first so that its URL can go into the functions' environment.
+        self.api_key, self.api_key_source = local_api_key(self.shell, template.root)
+        apis = api_configs(resolver)
+        self.gateway = Gateway(
+            api_routes(resolver, specs, apis),
+            apis,
+            self.functions,
+            {self.api_key: API_KEY_ID},
+            account_id=resolver.account_id,
+        )
+        self.server = serve(self.gateway, self.options.host, self.options.port)
+
+        environment = function_environment(specs, template, self.shell)
+        self._localise(environment, created)
+        for secret_id in {v for k, v in environment.items() if k == "SECRET_ID" and v}:
+            put_secret(secret_id, upstream_secret(self.shell), resolver.region)
+        os.environ.update(environment)
+        for path in reversed(layer_paths(resolver)):
+            if str(path) not in sys.path:
+                sys.path.insert(0, str(path))
+
+        for logical_id, spec in specs.items():
+            function = LocalFunction(spec)
+            self.functions[logical_id] = function
+            try:
+                function.load()
+            except Exception as error:
+                # Routes of a function that cannot load answer 502, as a broken deploy would.
+                log.warning("%s is not available: %s", logical_id, error)
+                function.load_error = function.load_error or f"{type(error).__name__}: {error}"
+
+        queue_urls = {
+            str(resolver.attributes[lid]["Arn"]): str(resolver.attributes[lid]["Ref"])
+            for lid, r in created.items()
+            if r.type == QUEUE_TYPE
+        }
+        for source in sqs_sources(resolver, specs, queue_urls):
+            poller = QueuePoller(
+                source,
+                self.functions[source.function],
+                self.stop_event,
+                region=resolver.region,
+                retry_seconds=self.options.retry_seconds,
+            )
+            poller.start()
+            self.pollers.append(poller)
+
+        self.server_thread = threading.Thread(
+            target=self.server.serve_forever, name="gateway", daemon=True
+        )
+        self.server_thread.start()
+
+    def _start_moto(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        # Fake credentials always: nothing here may ever reach a real AWS account.
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(name, None)
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": self.moto_url,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_REGION": self.options.region,
+                "AWS_DEFAULT_REGION": self.options.region,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+        )
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+    def _localise(self, environment: dict[str, str], created: Mapping[str, Any]) -> None:
+        """Point URLs that name AWS endpoints at their local stand-ins."""
+        buckets = {r.name for r in created.values() if r.type == BUCKET_TYPE}
+        images_bucket = environment.get("IMAGES_BUCKET", "")
+        if images_bucket in buckets:
+            # moto serves objects by path; a public-read policy lets a browser open them.
+            allow_public_read(images_bucket, self.options.region)
+            self.images_url = f"{self.moto_url}/{images_bucket}"
+            if "IMAGES_BASE_URL" in environment:
+                environment["IMAGES_BASE_URL"] = self.images_url
+        for name, value in environment.items():
+            if ".execute-api." in value:
+                # The API's public URL (status links and the like) is this gateway.
+                scheme_host, _, rest = value.partition(".amazonaws.com")
+                if scheme_host.startswith("https://"):
+                    environment[name] = self.base_url + rest
+        if "PUBLIC_BASE_URL" in environment and not environment["PUBLIC_BASE_URL"]:
+            environment["PUBLIC_BASE_URL"] = f"{self.base_url}/{self._stage()}"
+
+    def _stage(self) -> str:
+        stages = self.gateway.stages if self.gateway else []
+        return "v1" if "v1" in stages or not stages else stages[0]
+
+    # -- stop ----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop serving, then the pollers, then moto; safe to call more than once."""
+        self.stop_event.set()
+        if self.server is not None:
+            if self.server_thread is not None:
+                self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+        for poller in self.pollers:
+            poller.join(timeout=5)
+        self.pollers.clear()
+        if self.moto is not None:
+            self.moto.stop()
+            self.moto = None
+
+    # -- banner --------------------------------------------------------------------
+
+    def banner(self) -> str:
+        """What to print once serving: URLs, the key and copy-paste commands."""
+        assert self.gateway is not None
+        base = f"{self.base_url}/{self._stage()}"
+        key = shlex.quote(f"x-api-key: {self.api_key}")
+        lines = [
+            "",
+            f"Local stack from {self.options.template.name} (AWS emulated by moto at "
+            f"{self.moto_url})",
+            f"  API        {base}",
+            f"  API key    {self.api_key}   (header x-api-key; from {self.api_key_source})",
+        ]
+        for logical_id, function in self.functions.items():
+            routes = [r for r in self.gateway.routes if r.function == logical_id]
+            what = ", ".join(f"{r.method} {r.resource}" for r in routes) or "queue events"
+            state = f"NOT LOADED: {function.load_error}" if function.load_error else what
+            lines.append(f"  {logical_id:<22} {state}")
+        for logical_id, name in self.resource_names.items():
+            lines.append(f"  {logical_id:<22} {name}")
+        if self.images_url:
+            lines.append(f"  images     {self.images_url}/<key>")
+        lines += [
+            "",
+            "Try:",
+            "  # generate a barcode image",
+            f"  curl -H {key} '{base}/barcodes?type=ean13&content={SAMPLE_CODE}"
+            "&width=300&height=150'",
+            "  # look a product up",
+            f"  curl -H {key} '{base}/products/{SAMPLE_CODE}'",
+            "  # upload a code list: ask for a presigned POST, send the file, read the job",
+            f"  printf 'code\\n{SAMPLE_CODE}\\n' > codes.csv",
+            f"  curl -s -X POST -H {key} -H 'Content-Type: application/json' "
+            f"""-d '{{"filename": "codes.csv", "content_type": "text/csv"}}' """
+            f"'{base}/uploads' | tee upload.json",
+            '  python3 -c \'import json,shlex; u=json.load(open("upload.json"))["upload"]; '
+            'print(" ".join(["curl -s"] + ["-F " + shlex.quote(k + "=" + v) for k, v in '
+            'u["fields"].items()] + ["-F file=@codes.csv", shlex.quote(u["url"])]))\' | sh',
+            f"  curl -H {key} '{base}/uploads/'\"$(python3 -c 'import json; "
+            'print(json.load(open("upload.json"))["upload_id"])\')"',
+            "",
+        ]
+        return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m local.stack", description=__doc__)
+    parser.add_argument("--port", type=int, default=int(environ.get("PORT") or DEFAULT_PORT))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--stack-name", default="barcode-local")
+    parser.add_argument(
+        "--parameter-overrides",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameters, like sam deploy --parameter-overrides",
+    )
+    parser.add_argument(
+        "--retry-seconds",
+        type=int,
+        default=int(environ.get("LOCAL_SQS_RETRY_SECONDS") or 2),
+        help="delay before a failed queue message is retried (-1: the queue's own timeout)",
+    )
+    args = parser.parse_args(argv)
+    overrides = dict(item.split("=", 1) for item in args.parameter_overrides if "=" in item)
+    return Options(
+        host=args.host,
+        port=args.port,
+        template=args.template.resolve(),
+        stack_name=args.stack_name,
+        region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        parameter_overrides=overrides,
+        retry_seconds=None if args.retry_seconds < 0 else args.retry_seconds,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run until SIGINT/SIGTERM; 0 on a clean stop."""
+    options = parse_args(argv, os.environ)
+    logging.basicConfig(
+        level=os.environ.get("LOCAL_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("botocore", "boto3", "urllib3", "moto"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stack = LocalStack(options)
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stack.stop_event.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        stack.start()
+    except OSError as error:
+        print(f"local stack could not start: {error}", file=sys.stderr)
+        stack.stop()
+        return 1
+    print(stack.banner(), flush=True)
+    print(f"READY {stack.base_url}", flush=True)
+    try:
+        while not stack.stop_event.wait(0.5):
+            pass
+    finally:
+        print("stopping the local stack", file=sys.stderr, flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Both upstream APIs as tiny HTTP servers on loopback, for driving the local stack.
+
+They answer in the documented shapes (docs: upstreams.md; bodies from
+tests/support/upstreams.py): GuGuData's PascalCase success with an https `Url`, and
+Baichuan's found / not found / daily quota used up, chosen by `code_sn`. Every call is
+counted, so tests can tell a cached answer from an upstream one.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.upstreams import (
+    baichuan_failure,
+    baichuan_found,
+    baichuan_not_found,
+    gugudata_success,
+)
+
+APPKEY = "fake-gugudata-appkey"
+LOOKUP_API_KEY = "fake-baichuan-api-key"
+LOOKUP_SECRET_KEY = "fake-baichuan-secret-key"
+
+GENERATE_PATH = "/barcode/barcode"
+LOOKUP_PATH = "/api/api_query.php"
+
+FOUND_CODE = "6901234567892"
+NOT_FOUND_CODE = "6900000000014"
+QUOTA_CODE = "6900000000021"  # the upstream says today's queries are used up
+MSG_DAILY_USED_UP = "今日查询次数已用完"
+MSG_BAD_KEY = "API Key或Secret Key错误"
+
+
+def image_url(content: str) -> str:
+    """The CDN URL the fake generation upstream hands out for `content`."""
+    return f"https://cdn.example.com/barcodes/{content}.png"
+
+
+@dataclass
+class FakeUpstreams:
+    """Both fakes on one loopback server; `calls` counts requests per upstream."""
+
+    found: dict[str, str] = field(default_factory=lambda: {FOUND_CODE: "Test Product"})
+    quota_codes: set[str] = field(default_factory=lambda: {QUOTA_CODE})
+    calls: Counter[str] = field(default_factory=Counter)
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() first"
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    @property
+    def generate_url(self) -> str:
+        return self.base_url + GENERATE_PATH
+
+    @property
+    def lookup_url(self) -> str:
+        return self.base_url + LOOKUP_PATH
+
+    def environment(self) -> dict[str, str]:
+        """What the local stack needs to talk to these fakes with valid credentials."""
+        return {
+            "GENERATE_API_URL": self.generate_url,
+            "LOOKUP_API_URL": self.lookup_url,
+            "GENERATE_APPKEY": APPKEY,
+            "LOOKUP_API_KEY": LOOKUP_API_KEY,
+            "LOOKUP_SECRET_KEY": LOOKUP_SECRET_KEY,
+        }
+
+    def start(self) -> FakeUpstreams:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def record(self, upstream: str, params: dict[str, str]) -> None:
+        with self._lock:
+            self.calls[upstream] += 1
+            self.requests.append((upstream, params))
+
+    # -- answers ------------------------------------------------------------------
+
+    def generate(self, params: dict[str, str]) -> tuple[int, Any]:
+        if params.get("appkey") != APPKEY:
+            return 401, {"DataStatus": {"StatusCode": 104, "StatusDescription": "APPKEY error"}}
+        kind, content = params.get("type", ""), params.get("content", "")
+        return 200, gugudata_success(f"{kind}:{content}", url=image_url(content))
+
+    def lookup(self, params: dict[str, str]) -> tuple[int, Any]:
+        if (params.get("api_key"), params.get("secret_key")) != (LOOKUP_API_KEY, LOOKUP_SECRET_KEY):
+            return 200, baichuan_failure(MSG_BAD_KEY)
+        code = params.get("code_sn", "")
+        if code in self.quota_codes:
+            return 200, baichuan_failure(MSG_DAILY_USED_UP)
+        if code in self.found:
+            return 200, baichuan_found(code, name=self.found[code])
+        return 200, baichuan_not_found()
+
+
+def _form(content_type: str, body: bytes) -> dict[str, str]:
+    """Fields of a urlencoded or multipart body (the upstreams accept both)."""
+    if content_type.startswith("multipart/form-data"):
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        fields: dict[str, str] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if isinstance(name, str):
+                fields[name] = part.get_content().strip()
+        return fields
+    if content_type.startswith("application/json"):
+        data = json.loads(body or b"{}")
+        return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+
+
+def _handler(fakes: FakeUpstreams) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            split = urlsplit(self.path)
+            params = dict(parse_qsl(split.query, keep_blank_values=True))
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                params.update(_form(self.headers.get("Content-Type", ""), self.rfile.read(length)))
+            if split.path == GENERATE_PATH:
+                fakes.record("generate", params)
+                status, body = fakes.generate(params)
+            elif split.path == LOOKUP_PATH:
+                fakes.record("lookup", params)
+                status, body = fakes.lookup(params)
+            else:
+                status, body = 404, {"error": "no such path"}
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@contextmanager
+def running() -> Iterator[FakeUpstreams]:
+    """Both fakes, started for the duration of a `with` block."""
+    fakes = FakeUpstreams().start()
+    try:
+        yield fakes
+    finally:
+        fakes.stop()

@@ -1,0 +1,89 @@
+"""S3 storage of locally rendered images, and the URLs clients fetch them from.
+
+Keys are content-addressed (`barcodes/<sha256 of the normalised request>.<ext>`),
+so an object never changes once written: it is cached forever by CloudFront and
+browsers, and an existing object means the request was already rendered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .errors import ServiceError
+
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+PREFIX = "barcodes/"
+
+
+class StorageError(ServiceError):
+    """The images bucket is missing or refused a request: an operator must look."""
+
+    status = 500
+    code = "storage_error"
+    title = "Image storage failed"
+
+
+def image_key(digest: str, image_format: str) -> str:
+    """The object key of a rendered request."""
+    return f"{PREFIX}{digest}.{image_format}"
+
+
+class ImageStore:
+    """Puts images into the images bucket and hands out URLs for them."""
+
+    def __init__(
+        self, s3: Any, bucket: str, *, base_url: str = "", presign_expires: int = 604_800
+    ) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.base_url = base_url.rstrip("/")
+        self.presign_expires = presign_expires
+
+    def _require_bucket(self) -> None:
+        if not self.bucket:
+            raise StorageError("no images bucket is configured (IMAGES_BUCKET)")
+
+    def exists(self, key: str) -> bool:
+        """Whether `key` is already stored."""
+        self._require_bucket()
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status == 404 or error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                return False
+            raise StorageError(f"could not check the images bucket ({_code(error)})") from None
+        return True
+
+    def put(self, key: str, body: bytes, image_format: str) -> None:
+        """Store an image with a forever-cacheable Cache-Control."""
+        self._require_bucket()
+        try:
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType=CONTENT_TYPES[image_format],
+                CacheControl=CACHE_CONTROL,
+            )
+        except ClientError as error:
+            raise StorageError(f"could not store the image ({_code(error)})") from None
+
+    def url(self, key: str) -> str:
+        """The CDN URL when IMAGES_BASE_URL is set, else a presigned GET URL."""
+        if self.base_url:
+            return f"{self.base_url}/{key}"
+        self._require_bucket()
+        url: str = self.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": key},
+            ExpiresIn=self.presign_expires,
+        )
+        return url
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "unknown"))

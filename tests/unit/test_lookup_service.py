@@ -203,15 +203,18 @@ def test_plan_used_up_stops_further_calls(
     assert len(upstream.calls) == 1
 
 
-def test_missing_credentials_is_a_clear_503(
+def test_without_credentials_a_miss_is_404_with_gs1_facts(
     table: str, clock: Clock, upstream: responses.RequestsMock
 ) -> None:
     boto3.client("secretsmanager").create_secret(
         Name=SECRET, SecretString=json.dumps({"lookup": {"api_key": "", "secret_key": ""}})
     )
     service = build_lookup_service(load_settings())
-    with pytest.raises(UpstreamAuthFailed, match=r"lookup\.api_key"):
+    with pytest.raises(NotFound, match="no lookup upstream is configured") as info:
         service.lookup(CODE)
+    assert info.value.to_problem()["gs1_prefix"] == {"prefix": "690", "issuer": "GS1 China"}
+    service.store.put_catalog("06901234567892", {"name": "From the catalog"})
+    assert service.lookup(CODE).source == "catalog"
     assert len(upstream.calls) == 0
 
 
@@ -329,3 +332,19 @@ def test_store_ignores_expired_blocks(table: str) -> None:
     store.block_upstream("upstream_quota_exhausted", 100)
     assert store.snapshot("06901234567892", now=200).block is None
     assert store.snapshot("06901234567892", now=50).block is not None
+
+
+def test_rejected_key_is_503_and_stops_calls_briefly(
+    service: LookupService, upstream: responses.RequestsMock, clock: Clock
+) -> None:
+    upstream.post(BAICHUAN_URL, json=baichuan_failure("API Key或Secret Key错误"))
+    with pytest.raises(UpstreamAuthFailed):
+        service.lookup(CODE)
+    calls_after_first = len(upstream.calls)  # the first try plus nothing: the secret did not change
+    with pytest.raises(UpstreamAuthFailed):
+        service.lookup(OTHER)
+    assert len(upstream.calls) == calls_after_first
+    clock.now += 61
+    with pytest.raises(UpstreamAuthFailed):
+        service.lookup(OTHER)
+    assert len(upstream.calls) == calls_after_first + 1

@@ -225,8 +225,18 @@ class LookupService:
         _count("UpstreamCall")
         try:
             answer = self.client.query(gtin.upstream_code)
-        except CredentialsMissing as error:
-            return self._serve_stale_or_raise(gtin, cached, error)
+        except CredentialsMissing:
+            # No lookup upstream configured (e.g. a local run without keys): the
+            # catalog and cache are all there is, so answer like a miss there.
+            logger.warning("no lookup upstream credentials configured")
+            if cached is not None:
+                return self._from_cache(gtin, cached, stale=True)
+            raise product_not_found(
+                gtin,
+                f"{gtin.code} is not in the catalog or cache, and no lookup upstream is configured",
+                None,
+                "catalog",
+            ) from None
         except UpstreamQuotaExhausted as error:
             _count_upstream_error(error)
             _count("UpstreamQuotaExhausted")

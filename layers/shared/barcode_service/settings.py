@@ -49,6 +49,12 @@ class Settings(BaseModel):
     upload_max_list_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     upload_url_expires_seconds: int = Field(default=900, ge=60)
     upload_chunk_size: int = Field(default=500, ge=1)
+    upload_max_receive_count: int = Field(default=5, ge=1)
+    upload_job_ttl_seconds: int = Field(default=7 * DAY, ge=60)
+    upload_inline_results: int = Field(default=100, ge=0)
+    upload_results_url_expires_seconds: int = Field(default=3600, ge=60, le=7 * DAY)
+    worker_lookups_per_second: float = Field(default=4.0, gt=0)
+    worker_time_margin_seconds: float = Field(default=20.0, ge=0)
     public_base_url: str = ""
 
     def retry_policy(self) -> RetryPolicy:

@@ -1,0 +1,49 @@
+"""Upload worker: SQS batches of S3 upload notifications and chunk messages.
+
+Each record succeeds or fails on its own (partial batch response), so one poison
+message is retried and finally dead-lettered without holding back the others.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from barcode_service.jobs import UploadWorker, build_upload_worker
+from barcode_service.lookup import build_lookup_service
+from barcode_service.observability import logger, metrics, tracer
+from barcode_service.settings import get_settings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def worker() -> UploadWorker:
+    """Built on first use and reused while the execution environment lives."""
+    settings = get_settings()
+    return build_upload_worker(settings, build_lookup_service(settings))
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    return worker().handle(record.body, receive_count=receive_count)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    worker().start_invocation(context)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)

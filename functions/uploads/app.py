@@ -1,0 +1,70 @@
+"""Uploads API function: `POST /uploads` (presigned S3 POST + pending job), `GET /uploads/{id}`."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from barcode_service.api import json_body, make_resolver
+from barcode_service.observability import logger, metrics, tracer
+from barcode_service.settings import get_settings
+from barcode_service.uploads import JobStore, UploadService
+
+app = make_resolver()
+
+
+@lru_cache(maxsize=1)
+def service() -> UploadService:
+    """Built on first use and reused while the execution environment lives."""
+    settings = get_settings()
+    # SigV4 presigning works in every region; the legacy default does not.
+    s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
+    jobs = JobStore(
+        settings.cache_table,
+        boto3.client("dynamodb"),
+        ttl_seconds=settings.upload_job_ttl_seconds,
+    )
+    return UploadService(settings, s3, jobs)
+
+
+def _api_base_url() -> str:
+    """Where this API is reachable, for the status URL (PUBLIC_BASE_URL wins)."""
+    configured = get_settings().public_base_url
+    if configured:
+        return configured
+    context = app.current_event.request_context
+    return f"https://{context.domain_name}/{context.stage}"
+
+
+@app.post("/uploads")
+@tracer.capture_method
+def create_upload() -> Response[str]:
+    body = json_body(app)
+    created = service().create(body.get("filename"), body.get("content_type"), _api_base_url())
+    logger.info("upload created", extra={"upload_id": created["upload_id"]})
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=json.dumps(created, ensure_ascii=False),
+        headers={"Location": created["status_url"]},
+    )
+
+
+@app.get("/uploads/<upload_id>")
+@tracer.capture_method
+def get_upload(upload_id: str) -> dict[str, Any]:
+    return service().status(upload_id)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

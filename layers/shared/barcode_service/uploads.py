@@ -1,0 +1,486 @@
+"""Upload jobs: accepted file types, safe object keys, presigned POSTs, job records, status.
+
+A job is one item `UPLOAD#<id>` in the cache table. The API creates it (`pending`)
+and hands out a presigned S3 POST for `uploads/<id>.<ext>`; the worker moves it to
+`processing` and then `done` or `failed`. Every worker transition is a conditional
+write naming the run (one S3 object version), so a re-delivered or stale message
+can never overwrite a newer run's state or finish a job twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from .errors import InvalidParameter, NotFound, ServiceError, UnsupportedType, UpstreamUnavailable
+from .settings import Settings
+
+Kind = Literal["list", "image"]
+JobStatus = Literal["pending", "processing", "done", "failed"]
+
+UPLOADS_PREFIX = "uploads/"
+RESULTS_PREFIX = "results/"
+MAX_FILENAME = 255
+
+# Canonical extension per accepted extension: the key only ever holds one of these.
+EXTENSIONS: dict[str, tuple[str, Kind]] = {
+    "csv": ("csv", "list"),
+    "txt": ("txt", "list"),
+    "jpg": ("jpg", "image"),
+    "jpeg": ("jpg", "image"),
+    "png": ("png", "image"),
+    "webp": ("webp", "image"),
+}
+CONTENT_TYPES: dict[str, tuple[str, Kind]] = {
+    "text/csv": ("csv", "list"),
+    "text/plain": ("txt", "list"),
+    "image/jpeg": ("jpg", "image"),
+    "image/png": ("png", "image"),
+    "image/webp": ("webp", "image"),
+}
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
+_UPLOAD_KEY = re.compile(r"^uploads/([0-9a-f]{32})\.([a-z0-9]{1,8})$")
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class EmptyUpload(ServiceError):
+    """The uploaded file holds nothing to look up."""
+
+    status = 422
+    code = "empty_upload"
+    title = "Empty upload"
+
+
+class UnreadableUpload(ServiceError):
+    """The uploaded file cannot be read as what it claims to be (corrupt, wrong encoding)."""
+
+    status = 422
+    code = "unreadable_upload"
+    title = "Unreadable upload"
+
+
+def new_upload_id() -> str:
+    return uuid.uuid4().hex
+
+
+def check_upload_id(upload_id: str) -> str:
+    """The id if well-formed; InvalidParameter otherwise (ids are 32 lower-case hex digits)."""
+    if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
+        raise InvalidParameter("an upload id is 32 hexadecimal characters")
+    return upload_id
+
+
+def upload_key(upload_id: str, ext: str) -> str:
+    """Object key of an upload: built from the id and a canonical extension only."""
+    return f"{UPLOADS_PREFIX}{check_upload_id(upload_id)}.{EXTENSIONS[ext][0]}"
+
+
+def parse_upload_key(key: str) -> tuple[str, str] | None:
+    """(upload id, extension as written) of an uploads/ key, or None if not ours."""
+    match = _UPLOAD_KEY.match(key)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def kind_of(ext: str) -> Kind | None:
+    entry = EXTENSIONS.get(ext)
+    return entry[1] if entry else None
+
+
+def results_key(upload_id: str, suffix: Literal["json", "csv"]) -> str:
+    return f"{RESULTS_PREFIX}{upload_id}.{suffix}"
+
+
+def display_filename(raw: str) -> str:
+    """The client's filename as data only: NFKC, no control characters, bounded length."""
+    text = unicodedata.normalize("NFKC", raw)
+    text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
+    return text.strip()[:MAX_FILENAME]
+
+
+def choose_type(filename: Any, content_type: Any) -> tuple[str, Kind, str]:
+    """(canonical extension, kind, bare content type) of an upload request, or a 400."""
+    if not isinstance(filename, str) or not filename.strip():
+        raise InvalidParameter("'filename' must be a non-empty string")
+    if not isinstance(content_type, str) or not content_type.strip():
+        raise InvalidParameter("'content_type' must be a non-empty string")
+    if len(filename) > 4 * MAX_FILENAME:
+        raise InvalidParameter(f"'filename' is longer than {MAX_FILENAME} characters")
+    accepted = "accepted: .csv/.txt (text/csv, text/plain), .jpg/.jpeg/.png/.webp images"
+    bare = content_type.split(";", 1)[0].strip().lower()
+    if bare not in CONTENT_TYPES:
+        raise UnsupportedType(f"content type {bare[:100]!r} is not accepted; {accepted}")
+    # NFKC folds look-alike characters (full-width letters) so only plain ASCII remains
+    # to compare; the extension then comes from our table, never from the client.
+    name = display_filename(filename).replace("\\", "/").rsplit("/", 1)[-1].rstrip(". ")
+    suffix = name.rsplit(".", 1)[1].lower() if "." in name else ""
+    type_ext, type_kind = CONTENT_TYPES[bare]
+    if not suffix:
+        return type_ext, type_kind, bare
+    if suffix not in EXTENSIONS:
+        raise UnsupportedType(f"files ending in .{suffix[:20]} are not accepted; {accepted}")
+    ext, kind = EXTENSIONS[suffix]
+    if kind != type_kind:
+        raise InvalidParameter(f"content type {bare} does not match a .{suffix} file")
+    return ext, kind, bare
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB values as JSON-friendly Python (Decimal -> int/float, sets -> sorted lists)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+@dataclass
+class Job:
+    """One upload job as stored."""
+
+    upload_id: str
+    status: JobStatus
+    kind: Kind | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    run: str | None = None
+    rows_total: int | None = None
+    chunks_total: int | None = None
+    chunks_done: list[int] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    results: list[dict[str, Any]] | None = None
+    results_key: str | None = None
+    results_csv_key: str | None = None
+    message: str | None = None
+    error: dict[str, str] | None = None
+
+    @classmethod
+    def from_item(cls, raw: dict[str, Any]) -> Job:
+        item = {k: _plain(_deserializer.deserialize(v)) for k, v in raw.items()}
+        results_json = item.get("results_json")
+        return cls(
+            upload_id=str(item["upload_id"]),
+            status=item.get("status", "pending"),
+            kind=item.get("kind"),
+            filename=item.get("filename"),
+            content_type=item.get("content_type"),
+            created_at=item.get("created_at"),
+            updated_at=item.get("updated_at"),
+            run=item.get("run"),
+            rows_total=item.get("rows_total"),
+            chunks_total=item.get("chunks_total"),
+            chunks_done=list(item.get("chunks_done") or []),
+            counts=dict(item.get("counts") or {}),
+            results=json.loads(results_json) if results_json else None,
+            results_key=item.get("results_key"),
+            results_csv_key=item.get("results_csv_key"),
+            message=item.get("message"),
+            error=item.get("error"),
+        )
+
+    @property
+    def complete(self) -> bool:
+        """Every chunk of a split list has reported its results."""
+        return self.chunks_total is not None and len(self.chunks_done) >= self.chunks_total
+
+
+def job_key(upload_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"UPLOAD#{upload_id}"}}
+
+
+class JobStore:
+    """Reads and conditionally writes `UPLOAD#<id>` items."""
+
+    def __init__(
+        self, table_name: str, client: Any, *, ttl_seconds: int, clock: Any = time.time
+    ) -> None:
+        self.table_name = table_name
+        self.client = client
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, operation)(TableName=self.table_name, **kwargs)
+        except ClientError as exc:
+            error = exc.response.get("Error", {}).get("Code", "ClientError")
+            if error == "ConditionalCheckFailedException":
+                raise
+            raise UpstreamUnavailable(
+                f"the job table is unavailable ({error})", retry_after=2
+            ) from None
+
+    def _update(self, upload_id: str, expression: str, condition: str, **values: Any) -> Job | None:
+        """One conditional UpdateItem; the new job, or None when the condition failed."""
+        names = {"#s": "status", "#run": "run", "#err": "error"}
+        try:
+            answer = self._call(
+                "update_item",
+                Key=job_key(upload_id),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={
+                    k: v for k, v in names.items() if k in expression + condition
+                },
+                ExpressionAttributeValues={
+                    f":{k}": _serializer.serialize(v) for k, v in values.items()
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError:
+            return None
+        return Job.from_item(answer["Attributes"])
+
+    def create(self, upload_id: str, kind: Kind, filename: str, content_type: str) -> Job:
+        """The `pending` job the API creates before the client uploads anything."""
+        now = self._clock()
+        item = {
+            "pk": f"UPLOAD#{upload_id}",
+            "upload_id": upload_id,
+            "status": "pending",
+            "kind": kind,
+            "filename": filename,
+            "content_type": content_type,
+            "created_at": _iso(now),
+            "updated_at": _iso(now),
+            "expires_at": int(now) + self.ttl_seconds,
+        }
+        self._call(
+            "put_item",
+            Item={k: _serializer.serialize(v) for k, v in item.items()},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+        return Job.from_item({k: _serializer.serialize(v) for k, v in item.items()})
+
+    def get(self, upload_id: str) -> Job | None:
+        answer = self._call("get_item", Key=job_key(upload_id), ConsistentRead=True)
+        item = answer.get("Item")
+        return Job.from_item(item) if item else None
+
+    def begin(self, upload_id: str, run: str, kind: Kind | None) -> Job | None:
+        """Start processing one object version; None if that run has already ended.
+
+        A new run (a first delivery, or the same key uploaded again) starts from a clean
+        slate; a retry of the current run keeps its progress, because chunk messages it
+        sent before failing may already have finished.
+        """
+        now = self._clock()
+        fresh = self._update(
+            upload_id,
+            "SET #s = :processing, #run = :run, kind = :kind, upload_id = :id, "
+            "updated_at = :now, created_at = if_not_exists(created_at, :now), "
+            "expires_at = if_not_exists(expires_at, :expires) "
+            "REMOVE chunks_done, chunks_total, rows_total, counts, results_json, "
+            "results_key, results_csv_key, #err, message",
+            "attribute_not_exists(#run) OR #run <> :run",
+            processing="processing",
+            run=run,
+            kind=kind,
+            id=upload_id,
+            now=_iso(now),
+            expires=int(now) + self.ttl_seconds,
+        )
+        if fresh is not None:
+            return fresh
+        current = self.get(upload_id)
+        if current is not None and current.status == "processing":
+            return current
+        return None
+
+    def plan(self, upload_id: str, run: str, rows_total: int, chunks_total: int) -> Job | None:
+        """Record how many rows and chunks this run has."""
+        return self._update(
+            upload_id,
+            "SET rows_total = :rows, chunks_total = :chunks, updated_at = :now",
+            "#run = :run AND #s = :processing",
+            rows=rows_total,
+            chunks=chunks_total,
+            now=_iso(self._clock()),
+            run=run,
+            processing="processing",
+        )
+
+    def chunk_done(self, upload_id: str, run: str, chunk: int) -> Job | None:
+        """Mark one chunk finished; the job afterwards, or None if the run is over.
+
+        A number set, not a counter: ADD of a member already present changes nothing,
+        so a chunk that is reported twice is still counted once.
+        """
+        return self._update(
+            upload_id,
+            "ADD chunks_done :chunk SET updated_at = :now",
+            "#run = :run AND #s = :processing",
+            chunk={Decimal(chunk)},
+            now=_iso(self._clock()),
+            run=run,
+            processing="processing",
+        )
+
+    def finish(
+        self,
+        upload_id: str,
+        run: str,
+        *,
+        counts: dict[str, int],
+        inline: list[dict[str, Any]] | None,
+        json_key: str,
+        csv_key: str | None,
+        message: str | None,
+    ) -> Job | None:
+        """Mark the run `done` (once: a second finisher finds the condition false)."""
+        values: dict[str, Any] = {
+            "done": "done",
+            "counts": counts,
+            "json_key": json_key,
+            "now": _iso(self._clock()),
+            "run": run,
+            "processing": "processing",
+        }
+        expression = "SET #s = :done, counts = :counts, results_key = :json_key, updated_at = :now"
+        if inline is not None:
+            expression += ", results_json = :inline"
+            values["inline"] = json.dumps(inline, ensure_ascii=False, separators=(",", ":"))
+        if csv_key is not None:
+            expression += ", results_csv_key = :csv_key"
+            values["csv_key"] = csv_key
+        if message is not None:
+            expression += ", message = :message"
+            values["message"] = message
+        return self._update(upload_id, expression, "#run = :run AND #s = :processing", **values)
+
+    def fail(self, upload_id: str, code: str, detail: str, run: str | None = None) -> Job | None:
+        """Mark the job `failed` with a reason, unless it is already done (or another run's)."""
+        values: dict[str, Any] = {
+            "failed": "failed",
+            "error": {"code": code, "detail": detail},
+            "id": upload_id,
+            "now": _iso(self._clock()),
+            "done": "done",
+            "expires": int(self._clock()) + self.ttl_seconds,
+        }
+        condition = "(attribute_not_exists(#s) OR #s <> :done)"
+        if run is not None:
+            condition += " AND #run = :run"
+            values["run"] = run
+        return self._update(
+            upload_id,
+            "SET #s = :failed, #err = :error, upload_id = :id, updated_at = :now, "
+            "created_at = if_not_exists(created_at, :now), "
+            "expires_at = if_not_exists(expires_at, :expires)",
+            condition,
+            **values,
+        )
+
+
+def status_view(job: Job, presign: Any) -> dict[str, Any]:
+    """The `GET /uploads/{id}` body of a job; `presign(key)` makes a GET URL."""
+    counts = {"total": 0, "found": 0, "not_found": 0, "invalid_gtin": 0, "error": 0}
+    counts.update(job.counts)
+    if job.status != "done" and job.rows_total is not None:
+        counts["total"] = job.rows_total
+    body: dict[str, Any] = {
+        "upload_id": job.upload_id,
+        "status": job.status,
+        "kind": job.kind,
+        "filename": job.filename,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "counts": counts,
+    }
+    if job.status == "processing" and job.chunks_total:
+        body["progress"] = {"chunks_done": len(job.chunks_done), "chunks_total": job.chunks_total}
+    if job.status == "done":
+        if job.results is not None:
+            body["results"] = job.results
+        elif job.results_key:
+            body["results_url"] = presign(job.results_key)
+        if job.results_csv_key:
+            body["results_csv_url"] = presign(job.results_csv_key)
+    if job.message:
+        body["message"] = job.message
+    if job.status == "failed" and job.error:
+        body["error"] = job.error
+    return body
+
+
+class UploadService:
+    """The API side of uploads: create a job with its presigned POST, report status."""
+
+    def __init__(self, settings: Settings, s3: Any, jobs: JobStore) -> None:
+        self.settings = settings
+        self.s3 = s3
+        self.jobs = jobs
+
+    def _require_bucket(self) -> str:
+        if not self.settings.uploads_bucket:
+            raise ServiceError("no uploads bucket is configured (UPLOADS_BUCKET)")
+        return self.settings.uploads_bucket
+
+    def create(self, filename: Any, content_type: Any, base_url: str) -> dict[str, Any]:
+        """A new pending job and the presigned POST that uploads its one file."""
+        ext, kind, bare_type = choose_type(filename, content_type)
+        bucket = self._require_bucket()
+        upload_id = new_upload_id()
+        key = upload_key(upload_id, ext)
+        limit = (
+            self.settings.upload_max_image_bytes
+            if kind == "image"
+            else self.settings.upload_max_list_bytes
+        )
+        expires = self.settings.upload_url_expires_seconds
+        # S3 enforces these conditions on the POST itself: size and type checks do not
+        # depend on the client being honest.
+        post = self.s3.generate_presigned_post(
+            Bucket=bucket,
+            Key=key,
+            Fields={"Content-Type": bare_type},
+            Conditions=[{"Content-Type": bare_type}, ["content-length-range", 1, limit]],
+            ExpiresIn=expires,
+        )
+        self.jobs.create(upload_id, kind, display_filename(str(filename)), bare_type)
+        return {
+            "upload_id": upload_id,
+            "upload": {"url": post["url"], "fields": post["fields"]},
+            "expires_in": expires,
+            "max_bytes": limit,
+            "status_url": f"{base_url.rstrip('/')}/uploads/{upload_id}",
+        }
+
+    def status(self, upload_id: str) -> dict[str, Any]:
+        """Status, counts and results (inline or a presigned URL) of one upload."""
+        job = self.jobs.get(check_upload_id(upload_id))
+        if job is None:
+            days = max(1, self.settings.upload_job_ttl_seconds // 86_400)
+            raise NotFound(f"no upload {upload_id} is known (uploads are kept {days} days)")
+        bucket = self._require_bucket()
+
+        def presign(key: str) -> str:
+            url: str = self.s3.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": bucket, "Key": key},
+                ExpiresIn=self.settings.upload_results_url_expires_seconds,
+            )
+            return url
+
+        return status_view(job, presign)

@@ -12,14 +12,22 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.fake_upstreams import FOUND_CODE, FakeUpstreams, image_url
+from tests.e2e.fake_upstreams import (
+    FOUND_CODE,
+    NOT_FOUND_CODE,
+    QUOTA_CODE,
+    FakeUpstreams,
+    image_url,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +65,10 @@ class RunningStack:
     ) -> requests.Response:
         headers = {"x-api-key": key} if key else {}
         return requests.get(f"{self.api}{path}", headers=headers, params=params, timeout=TIMEOUT)
+
+    def post(self, path: str, body: dict[str, Any]) -> requests.Response:
+        headers = {"x-api-key": API_KEY}
+        return requests.post(f"{self.api}{path}", headers=headers, json=body, timeout=TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +182,125 @@ def test_generate_uses_the_upstream_image(stack: RunningStack) -> None:
     assert body["backend"] == "upstream"
     assert body["url"] == image_url(FOUND_CODE)
     assert stack.upstreams.calls["generate"] >= 1
+
+
+def test_generate_renders_locally_what_the_upstream_lacks(stack: RunningStack) -> None:
+    needs_function("generate")
+    params = {
+        "type": "qrcode",
+        "content": "https://example.com/p/1",
+        "width": "240",
+        "height": "240",
+    }
+    response = stack.get("/barcodes", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["backend"] == "local"
+    assert body["cached"] is False
+    image = requests.get(body["url"], timeout=TIMEOUT)  # the URL opens, like in a browser
+    assert image.status_code == 200
+    assert image.content.startswith(b"\x89PNG")
+    width, height = int.from_bytes(image.content[16:20]), int.from_bytes(image.content[20:24])
+    assert (width, height) == (240, 240)
+    again = stack.get("/barcodes", params=params).json()
+    assert again["cached"] is True
+    assert again["url"] == body["url"]
+
+
+def test_generate_bad_input_is_problem(stack: RunningStack) -> None:
+    needs_function("generate")
+    params = {"type": "ean13", "content": "6901234567891", "width": "300", "height": "150"}
+    response = stack.get("/barcodes", params=params)
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert response.json()["code"] == "invalid_parameter"
+
+
+def test_lookup_not_found_and_invalid(stack: RunningStack) -> None:
+    needs_function("lookup")
+    missing = stack.get(f"/products/{NOT_FOUND_CODE}")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+    assert missing.json()["gs1_prefix"]["prefix"] == "690"
+    invalid = stack.get("/products/6901234567891")
+    assert invalid.status_code == 400
+    assert invalid.json()["code"] == "invalid_gtin"
+
+
+def test_lookup_batch(stack: RunningStack) -> None:
+    needs_function("lookup")
+    response = stack.post(
+        "/products/lookup", {"codes": [FOUND_CODE, "abc", NOT_FOUND_CODE, FOUND_CODE]}
+    )
+    assert response.status_code == 200, response.text
+    rows = response.json()["results"]
+    assert [r["status"] for r in rows] == ["found", "invalid_gtin", "not_found", "found"]
+
+
+def _upload(stack: RunningStack, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
+    created = stack.post("/uploads", {"filename": filename, "content_type": content_type})
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    form = ticket["upload"]
+    posted = requests.post(
+        form["url"],
+        data=form["fields"],
+        files={"file": (filename, data, content_type)},
+        timeout=TIMEOUT,
+    )
+    assert posted.status_code in (200, 201, 204), posted.text
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = stack.get(f"/uploads/{ticket['upload_id']}").json()
+        if status["status"] in ("done", "failed"):
+            return status  # type: ignore[no-any-return]
+        time.sleep(0.5)
+    pytest.fail(f"upload {ticket['upload_id']} did not finish: {status}")
+
+
+def test_csv_upload_gets_one_result_per_row(stack: RunningStack) -> None:
+    needs_function("upload_worker")
+    data = f"code,note\r\n{FOUND_CODE},tea\r\n6901234567891,typo\r\n{NOT_FOUND_CODE},x\r\n".encode()
+    status = _upload(stack, "codes.csv", "text/csv", data)
+    assert status["status"] == "done", status
+    rows = status["results"]
+    assert [(r["code"], r["status"]) for r in rows] == [
+        (FOUND_CODE, "found"),
+        ("6901234567891", "invalid_gtin"),
+        (NOT_FOUND_CODE, "not_found"),
+    ]
+
+
+def test_photo_upload_is_decoded_and_looked_up(stack: RunningStack) -> None:
+    needs_function("upload_worker")
+    import io
+
+    from PIL import Image
+
+    from barcode_service.render import render_image
+    from barcode_service.symbologies import lookup
+
+    barcode = render_image(lookup("ean13"), FOUND_CODE, 380, 200).convert("RGB")
+    photo = Image.new("RGB", (1200, 900), (200, 190, 180))
+    photo.paste(barcode, (400, 350))
+    out = io.BytesIO()
+    photo.save(out, format="JPEG", quality=85)
+    status = _upload(stack, "shelf.jpg", "image/jpeg", out.getvalue())
+    assert status["status"] == "done", status
+    assert [(r["code"], r["status"]) for r in status["results"]] == [(FOUND_CODE, "found")]
+
+
+def test_quota_exhausted_is_503_then_no_more_upstream_calls(stack: RunningStack) -> None:
+    # Last: the quota block stays for the rest of this stack's (local) day.
+    needs_function("lookup")
+    first = stack.get(f"/products/{QUOTA_CODE}")
+    assert first.status_code == 503
+    assert first.json()["code"] == "upstream_quota_exhausted"
+    assert int(first.headers["Retry-After"]) > 0
+    before = stack.upstreams.calls["lookup"]
+    second = stack.get("/products/4006381333931")
+    assert second.status_code == 503
+    assert stack.upstreams.calls["lookup"] == before
+    cached = stack.get(f"/products/{FOUND_CODE}")
+    assert cached.status_code == 200
+    assert cached.json()["source"] == "cache"

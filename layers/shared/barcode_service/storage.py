@@ -19,11 +19,17 @@ PREFIX = "barcodes/"
 
 
 class StorageError(ServiceError):
-    """The images bucket is missing or refused a request: an operator must look."""
+    """The images bucket is missing or refused a request: an operator must look.
 
-    status = 500
+    A 503 with Retry-After rather than a 500: the request was fine, the service is not.
+    """
+
+    status = 503
     code = "storage_error"
     title = "Image storage failed"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, retry_after=30)
 
 
 def image_key(digest: str, image_format: str) -> str:

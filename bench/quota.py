@@ -1,0 +1,156 @@
+"""Quota efficiency: upstream calls per distinct code under concurrent Zipf traffic.
+
+32 threads, each with its own LookupService (as 32 Lambda instances would have),
+share a moto server (own process) and a fake upstream on loopback that counts calls
+per code. 10,000 requests over 1,000 distinct valid EAN-13 codes, Zipf-distributed
+(s = 1.1, fixed seed). Every distinct code should cost exactly one upstream call:
+the cache answers repeats and the single-flight lease stops concurrent duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from .common import (
+    SECRET_ID,
+    SECRET_VALUE,
+    TABLE,
+    Figure,
+    apply_environment,
+    create_cache_table,
+    ean13_codes,
+    ensure_paths,
+    fake_aws_environment,
+    module_main,
+    moto_server,
+    stdout_to_devnull,
+)
+from .upstream import FakeLookupUpstream
+
+TARGET_RATIO = 1.0
+THREADS = 32
+ZIPF_S = 1.1
+
+
+def zipf_requests(codes: list[str], count: int, seed: int = 20261125) -> list[str]:
+    weights = [1 / rank**ZIPF_S for rank in range(1, len(codes) + 1)]
+    return random.Random(seed).choices(codes, weights=weights, k=count)
+
+
+def environment(endpoint: str, upstream_url: str) -> dict[str, str]:
+    return {
+        **fake_aws_environment(endpoint),
+        "CACHE_TABLE": TABLE,
+        "SECRET_ID": SECRET_ID,
+        "LOOKUP_API_URL": upstream_url,
+        "POWERTOOLS_SERVICE_NAME": "lookup",
+        "POWERTOOLS_METRICS_NAMESPACE": "BarcodeBackend",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+
+
+def prepare_aws() -> None:
+    import boto3
+
+    create_cache_table(boto3.client("dynamodb"))
+    boto3.client("secretsmanager").create_secret(
+        Name=SECRET_ID, SecretString=json.dumps(SECRET_VALUE)
+    )
+
+
+def drive(requests: list[str], threads: int) -> tuple[Counter[str], float]:
+    """Look every code up from `threads` threads, one LookupService each: (outcomes, s)."""
+    ensure_paths()
+    from barcode_service.errors import NotFound, ServiceError
+    from barcode_service.lookup import build_lookup_service
+    from barcode_service.settings import get_settings
+
+    get_settings.cache_clear()
+    work: queue.SimpleQueue[str] = queue.SimpleQueue()
+    for code in requests:
+        work.put(code)
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(threads)
+
+    def worker() -> None:
+        service = build_lookup_service(get_settings())
+        seen: Counter[str] = Counter()
+        start.wait()
+        while True:
+            try:
+                code = work.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                seen[service.lookup(code).source] += 1
+            except NotFound:
+                seen["not_found"] += 1
+            except ServiceError as error:
+                seen[f"error:{error.code}"] += 1
+        with lock:
+            outcomes.update(seen)
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    started = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return outcomes, time.perf_counter() - started
+
+
+def run(quick: bool = False) -> list[Figure]:
+    total, distinct_pool = (2_000, 200) if quick else (10_000, 1_000)
+    codes = ean13_codes(distinct_pool)
+    requests = zipf_requests(codes, total)
+    distinct = len(set(requests))
+    saved = dict(os.environ)
+    try:
+        with moto_server() as endpoint, FakeLookupUpstream(latency=0.02) as upstream:
+            apply_environment(environment(endpoint, upstream.url))
+            prepare_aws()
+            with stdout_to_devnull():
+                outcomes, seconds = drive(requests, THREADS)
+            calls = upstream.calls
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    upstream_calls = sum(calls.values())
+    ratio = upstream_calls / distinct
+    duplicated = {code: n for code, n in calls.items() if n > 1}
+    notes: list[str] = [
+        f"{total} requests in {seconds:.1f} s ({total / seconds:.0f}/s) from {THREADS} threads; "
+        "answers: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
+    ]
+    if duplicated:
+        worst: list[Any] = sorted(duplicated.items(), key=lambda item: -item[1])[:3]
+        notes.append(
+            f"{len(duplicated)} codes were fetched more than once, e.g. "
+            + ", ".join(f"{code} x{n}" for code, n in worst)
+        )
+    return [
+        Figure(
+            "quota",
+            "upstream calls per distinct code",
+            f"{ratio:.3f} ({upstream_calls} calls for {distinct} distinct codes, "
+            f"{total} requests, Zipf s={ZIPF_S})",
+            f"= {TARGET_RATIO:.2f}",
+            upstream_calls == distinct,
+            tuple(notes),
+        )
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(module_main(run))

@@ -154,9 +154,11 @@ def test_other_routes_need_the_key(stack: RunningStack) -> None:
 
 
 def test_unknown_routes_answer_like_api_gateway(stack: RunningStack) -> None:
+    # The template turns API Gateway's MISSING_AUTHENTICATION_TOKEN into a problem+json 404.
     response = stack.get("/no/such/route")
-    assert response.status_code == 403
-    assert response.json() == {"message": "Missing Authentication Token"}
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
 
 
 def test_lookup_reaches_the_upstream_once_then_the_cache(stack: RunningStack) -> None:

@@ -166,12 +166,6 @@ def test_api_answers_with_problems_never_5xx(case: Any, base_url: str) -> None:
         case.validate_response(response, checks=[not_a_server_error])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="template.yaml GatewayResponses: MISSING_AUTHENTICATION_TOKEN (unknown path or "
-    "method) and DEFAULT_4XX have no problem+json ResponseTemplate, so API Gateway answers "
-    '{"message": "Missing Authentication Token"} as application/json',
-)
 @pytest.mark.parametrize(("method", "path"), [("PUT", "/health"), ("GET", "/no-such-route")])
 def test_gateway_own_errors_are_problems(base_url: str, method: str, path: str) -> None:
     import requests

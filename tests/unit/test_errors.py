@@ -10,6 +10,7 @@ import pytest
 from barcode_service import errors
 from barcode_service.errors import (
     CredentialsMissing,
+    CredentialsNotConfigured,
     InvalidGtin,
     InvalidParameter,
     NotFound,
@@ -67,6 +68,7 @@ def _instance(cls: type[ServiceError]) -> ServiceError:
         (UpstreamRateLimited, 429, "rate_limited"),
         (UpstreamAuthFailed, 503, "upstream_auth_failed"),
         (CredentialsMissing, 503, "upstream_auth_failed"),
+        (CredentialsNotConfigured, 503, "upstream_auth_failed"),
         (UpstreamKeyDisabled, 503, "upstream_key_disabled"),
         (UpstreamNoPlan, 503, "upstream_no_plan"),
         (UpstreamPlanExhausted, 503, "upstream_plan_exhausted"),
@@ -105,6 +107,7 @@ def test_every_error_class_is_covered_by_the_table() -> None:
         "UpstreamAccountError",
         "UpstreamAuthFailed",
         "CredentialsMissing",
+        "CredentialsNotConfigured",
         "UpstreamKeyDisabled",
         "UpstreamNoPlan",
         "UpstreamPlanExhausted",

@@ -294,11 +294,6 @@ def test_generate_parameters_raise_only_400_problems(  # noqa: PLR0917 - hypothe
 
 
 @needs_generate
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: generate.py _dimension calls int() on any ASCII digit string; above "
-    "4300 digits Python raises ValueError (int max str digits), which becomes a 500",
-)
 def test_a_dimension_of_thousands_of_digits_is_a_400() -> None:
     params = {"type": "ean13", "content": "6901234567892", "width": "9" * 5000, "height": "150"}
     with pytest.raises(ServiceError) as info:

@@ -67,7 +67,10 @@ def make_resolver() -> APIGatewayRestResolver:
 
 def json_body(app: APIGatewayRestResolver) -> dict[str, Any]:
     """The request's JSON object body, or a 400 problem saying why it is not one."""
-    raw = app.current_event.decoded_body or ""
+    try:
+        raw = app.current_event.decoded_body or ""
+    except ValueError:  # base64 that is not valid, or bytes that are not UTF-8
+        raise InvalidParameter("request body must be UTF-8 JSON") from None
     if not raw.strip():
         raise InvalidParameter("request body must be a JSON object")
     try:

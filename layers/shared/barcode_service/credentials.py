@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.parameters.exceptions import (
 )
 from pydantic import BaseModel, SecretStr
 
-from .errors import CredentialsMissing, UpstreamUnavailable
+from .errors import CredentialsMissing, CredentialsNotConfigured, UpstreamUnavailable
 
 
 class _SecretBodyFilter(logging.Filter):
@@ -54,7 +54,7 @@ class SecretStore:
 
     def _document(self, refresh: bool) -> dict[str, Any]:
         if not self.secret_id:
-            raise CredentialsMissing("no credentials secret is configured (SECRET_ID)")
+            raise CredentialsNotConfigured("no credentials secret is configured (SECRET_ID)")
         try:
             value = parameters.get_secret(
                 self.secret_id, transform="json", max_age=self.max_age, force_fetch=refresh
@@ -77,8 +77,12 @@ class SecretStore:
         values: dict[str, str] = {}
         for name in names:
             value = part.get(name)
-            if not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str):
                 raise CredentialsMissing(f"secret {self.secret_id!r} is missing '{section}.{name}'")
+            if not value.strip():
+                raise CredentialsNotConfigured(
+                    f"secret {self.secret_id!r} has an empty '{section}.{name}'"
+                )
             values[name] = value.strip()
         return values
 

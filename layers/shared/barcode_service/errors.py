@@ -145,9 +145,17 @@ class UpstreamAuthFailed(UpstreamAccountError):
 
 
 class CredentialsMissing(UpstreamAuthFailed):
-    """No credentials configured for this upstream (empty secret field)."""
+    """The credentials secret is unusable: not JSON, or a section or key is absent."""
 
     title = "Upstream credentials not configured"
+
+
+class CredentialsNotConfigured(CredentialsMissing):
+    """Deliberately no credentials: no SECRET_ID, or the key is an empty string.
+
+    The stack's placeholder secret and a local run without keys look like this; the
+    service then works without that upstream instead of reporting a fault.
+    """
 
 
 class UpstreamKeyDisabled(UpstreamAccountError):

@@ -94,7 +94,12 @@ def _dimension(params: Mapping[str, Any], name: str) -> int:
         number = None
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+    elif (
+        isinstance(value, str)
+        and len(value.strip()) <= 9  # int() refuses > 4300 digits; no size needs 10
+        and value.strip().isascii()
+        and value.strip().isdigit()
+    ):
         number = int(value.strip())
     else:
         number = None

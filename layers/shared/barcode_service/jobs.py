@@ -103,15 +103,22 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
+        self._started = 0.0
 
     def wait(self) -> None:
+        """Before a lookup that may reach the upstream."""
         delay = self._next - self._clock()
         if delay > 0:
             self._sleep(delay)
+        self._started = self._clock()
 
     def spent(self) -> None:
-        """An upstream call was just made."""
-        self._next = max(self._next, self._clock()) + self.interval
+        """The lookup since `wait` reached the upstream.
+
+        Spacing counts from the call's start, not its end, so the achieved rate is the
+        configured one rather than 1 / (latency + interval).
+        """
+        self._next = max(self._next, self._started) + self.interval
 
 
 def _touched_upstream(row: dict[str, Any], error: ServiceError | None) -> bool:

@@ -23,7 +23,7 @@ from .baichuan import BaichuanClient, UpstreamNotFound, UpstreamProduct, next_ch
 from .cache import PRODUCT_FIELDS, CachedLookup, LookupStore, QuotaBlock
 from .credentials import SecretStore
 from .errors import (
-    CredentialsMissing,
+    CredentialsNotConfigured,
     InvalidGtin,
     InvalidParameter,
     NotFound,
@@ -199,19 +199,24 @@ class LookupService:
         owner = uuid.uuid4().hex
         deadline = self._clock() + self.settings.lease_wait_seconds
         while True:
-            if not lease_held and self.store.acquire_lease(
-                gtin.gtin14, owner, self.settings.lease_seconds, self._clock()
-            ):
+            if not lease_held:
                 try:
-                    return self._call_upstream(gtin, cached)
-                finally:
-                    self.store.release_lease(gtin.gtin14, owner)
+                    acquired = self.store.acquire_lease(
+                        gtin.gtin14, owner, self.settings.lease_seconds, self._clock()
+                    )
+                except UpstreamUnavailable as table_down:  # the table cannot take writes
+                    return self._serve_stale_or_raise(gtin, cached, table_down)
+                if acquired:
+                    try:
+                        return self._call_upstream(gtin, cached)
+                    finally:
+                        self.store.release_lease(gtin.gtin14, owner)
             # Someone else is asking the upstream for this code: wait for their answer.
             if self._clock() >= deadline:
-                error = UpstreamUnavailable(
+                busy = UpstreamUnavailable(
                     f"a lookup of {gtin.code} is already in progress; retry shortly", retry_after=1
                 )
-                return self._serve_stale_or_raise(gtin, cached, error)
+                return self._serve_stale_or_raise(gtin, cached, busy)
             self._sleep(0.1)
             snapshot = self.store.snapshot(gtin.gtin14, self._clock())
             if snapshot.cached is not None and snapshot.cached.is_fresh(self._clock()):
@@ -225,7 +230,7 @@ class LookupService:
         _count("UpstreamCall")
         try:
             answer = self.client.query(gtin.upstream_code)
-        except CredentialsMissing:
+        except CredentialsNotConfigured:
             # No lookup upstream configured (e.g. a local run without keys): the
             # catalog and cache are all there is, so answer like a miss there.
             logger.warning("no lookup upstream credentials configured")
@@ -260,29 +265,33 @@ class LookupService:
         return self._store_answer(gtin, answer)
 
     def _store_answer(self, gtin: Gtin, answer: UpstreamProduct | UpstreamNotFound) -> Product:
-        settings = self.settings
         if isinstance(answer, UpstreamNotFound):
-            self.store.put_result(
-                gtin.gtin14,
-                "not_found",
-                {"country": answer.country},
-                fresh_for=settings.not_found_ttl_seconds,
-                stale_grace=settings.stale_grace_seconds,
-                now=self._clock(),
-            )
+            self._remember(gtin, "not_found", {"country": answer.country})
             raise product_not_found(
                 gtin, f"no product is known for {gtin.code}", answer.country, "upstream"
             )
         fields = {name: getattr(answer, name) for name in PRODUCT_FIELDS}
-        entry = self.store.put_result(
-            gtin.gtin14,
-            "found",
-            fields,
-            fresh_for=settings.found_ttl_seconds,
-            stale_grace=settings.stale_grace_seconds,
-            now=self._clock(),
+        self._remember(gtin, "found", fields)
+        return Product(gtin, fields, "upstream", int(self._clock()))
+
+    def _remember(self, gtin: Gtin, status: str, fields: dict[str, str | None]) -> None:
+        """Cache an upstream answer; a failed write must not throw away a paid answer."""
+        settings = self.settings
+        fresh_for = (
+            settings.found_ttl_seconds if status == "found" else settings.not_found_ttl_seconds
         )
-        return Product(gtin, entry.fields, "upstream", entry.fetched_at)
+        try:
+            self.store.put_result(
+                gtin.gtin14,
+                status,
+                fields,
+                fresh_for=fresh_for,
+                stale_grace=settings.stale_grace_seconds,
+                now=self._clock(),
+            )
+        except UpstreamUnavailable:
+            _count("CacheWriteFailed")
+            logger.warning("could not cache an upstream answer", extra={"gtin": gtin.gtin14})
 
     def lookup_many(self, codes: Any, workers: int = 4) -> list[dict[str, Any]]:
         """One result row per code, in request order; each distinct GTIN is looked up once."""

@@ -348,3 +348,14 @@ def test_rejected_key_is_503_and_stops_calls_briefly(
     with pytest.raises(UpstreamAuthFailed):
         service.lookup(OTHER)
     assert len(upstream.calls) == calls_after_first + 1
+
+
+def test_malformed_secret_is_a_fault_not_a_missing_product(
+    table: str, upstream: responses.RequestsMock
+) -> None:
+    boto3.client("secretsmanager").create_secret(Name=SECRET, SecretString="not json at all")
+    service = build_lookup_service(load_settings())
+    with pytest.raises(UpstreamAuthFailed, match="not a JSON document") as info:
+        service.lookup(CODE)
+    assert info.value.status == 503
+    assert len(upstream.calls) == 0

@@ -91,17 +91,12 @@ def test_truncated_json_is_a_defined_answer(
     assert result.status in (502, 503)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: transport.py has no total time bound on reading a response body "
-    "(see the lookup test of the same name)",
-)
 def test_dripping_body_ends_near_the_deadline(
     secret: dict, images_bucket: str, upstream: FaultServer
 ) -> None:
     upstream.always(drip(OK, interval=0.15))
     result = within(DEADLINE + 1.5, upstream, call_generate)
-    assert_defined(result, limit=DEADLINE + 1.5)
+    assert_defined(result, 503, "upstream_timeout", limit=DEADLINE + 1.5)
 
 
 def test_secrets_manager_outage_in_auto_mode_renders_locally(

@@ -152,18 +152,12 @@ def test_slow_headers_end_at_the_read_timeout(
     assert_defined(result, 503, "upstream_timeout")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: transport.py has no total time bound on reading a response body: "
-    "requests' read timeout is per recv(), so a body that drips one byte per "
-    "0.15 s (< UPSTREAM_READ_TIMEOUT) runs past UPSTREAM_DEADLINE",
-)
 def test_dripping_body_ends_near_the_deadline(
     table: str, secret: dict, upstream: FaultServer
 ) -> None:
     upstream.always(drip(FOUND, interval=0.15))  # ~50 s for the whole body
     result = within(DEADLINE + 1.5, upstream, call_lookup)
-    assert_defined(result, limit=DEADLINE + 1.5)
+    assert_defined(result, 503, "upstream_timeout", limit=DEADLINE + 1.5)
 
 
 def test_daily_quota_message_is_503_until_reset(

@@ -32,7 +32,7 @@ from barcode_service.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from barcode_service.transport import USER_AGENT, RetryPolicy
+from barcode_service.transport import MAX_BODY_BYTES, USER_AGENT, RetryPolicy
 
 URL = "https://tiaoma.cnaidc.com/api/api_query.php"
 API_KEY = "bc-apikey-SECRET-2222"
@@ -439,6 +439,45 @@ def test_5xx_and_429_give_up_after_policy_attempts(status: int, error: type[Serv
         client(policy=RetryPolicy(attempts=2, backoff=0)).query(CODE)
     assert type(info.value) is error
     assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_body_still_arriving_at_the_deadline_is_a_timeout_not_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(baichuan, "attempt_deadline", lambda timeout: 0.0)  # long past
+    responses.post(URL, json=found())
+    with pytest.raises(UpstreamTimeout):
+        client().query(CODE)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_the_body_is_streamed_and_the_response_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    responses.post(URL, json=found())
+    lookup = client()
+    sent: list[tuple[requests.Response, dict[str, Any]]] = []
+    post = lookup.session.post
+
+    def recording(*args: Any, **kwargs: Any) -> requests.Response:
+        response = post(*args, **kwargs)
+        sent.append((response, kwargs))
+        return response
+
+    monkeypatch.setattr(lookup.session, "post", recording)
+    assert isinstance(lookup.query(CODE), UpstreamProduct)
+    [(response, kwargs)] = sent
+    assert kwargs["stream"] is True
+    assert response.raw.closed
+
+
+@responses.activate
+def test_a_body_over_the_size_limit_is_an_error_not_retried() -> None:
+    responses.post(URL, body=b" " * (MAX_BODY_BYTES + 1))
+    with pytest.raises(UpstreamError, match="too large") as info:
+        client().query(CODE)
+    assert type(info.value) is UpstreamError
+    assert len(responses.calls) == 1
 
 
 @responses.activate

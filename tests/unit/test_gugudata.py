@@ -11,7 +11,7 @@ import requests
 import responses
 from responses import matchers
 
-from barcode_service import transport
+from barcode_service import gugudata, transport
 from barcode_service.errors import (
     ServiceError,
     UpstreamAuthFailed,
@@ -23,7 +23,7 @@ from barcode_service.errors import (
     UpstreamUnavailable,
 )
 from barcode_service.gugudata import GeneratedImage, GuGuDataClient, RequestMode
-from barcode_service.transport import USER_AGENT, RetryPolicy
+from barcode_service.transport import MAX_BODY_BYTES, USER_AGENT, RetryPolicy
 
 URL = "https://api.gugudata.com/barcode/barcode"
 IO_URL = "https://api.gugudata.io/v1/barcode"
@@ -418,6 +418,63 @@ def test_read_timeouts_give_up_as_upstream_timeout() -> None:
         client().generate(**ARGS)
     assert info.value.code == "upstream_timeout"
     assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_a_body_still_arriving_at_the_deadline_is_a_retried_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deadlines = iter([0.0, float("inf")])  # the first attempt is long past its deadline
+    monkeypatch.setattr(gugudata, "attempt_deadline", lambda timeout: next(deadlines))
+    responses.get(URL, json=pascal())
+    assert client().generate(**ARGS).url == IMAGE
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_body_never_complete_in_time_gives_up_as_upstream_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(gugudata, "attempt_deadline", lambda timeout: 0.0)
+    responses.get(URL, json=pascal())
+    with pytest.raises(UpstreamTimeout):
+        client().generate(**ARGS)
+    assert len(responses.calls) == 3
+
+
+@pytest.mark.parametrize("mode", ["get", "form", "multipart", "json"])
+@responses.activate
+def test_the_body_is_streamed_and_the_response_closed(
+    monkeypatch: pytest.MonkeyPatch, mode: RequestMode
+) -> None:
+    responses.get(URL, json=pascal())
+    responses.post(URL, json=pascal())
+    gugu = client(mode)
+    sent: list[tuple[requests.Response, dict[str, Any]]] = []
+
+    def recording(send: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> requests.Response:
+            response: requests.Response = send(*args, **kwargs)
+            sent.append((response, kwargs))
+            return response
+
+        return wrapper
+
+    monkeypatch.setattr(gugu.session, "get", recording(gugu.session.get))
+    monkeypatch.setattr(gugu.session, "post", recording(gugu.session.post))
+    assert gugu.generate(**ARGS).url == IMAGE
+    [(response, kwargs)] = sent
+    assert kwargs["stream"] is True
+    assert response.raw.closed
+
+
+@responses.activate
+def test_a_body_over_the_size_limit_is_an_error_not_retried() -> None:
+    responses.get(URL, body=b" " * (MAX_BODY_BYTES + 1))
+    with pytest.raises(UpstreamError, match="too large") as info:
+        client().generate(**ARGS)
+    assert type(info.value) is UpstreamError
+    assert len(responses.calls) == 1
 
 
 @responses.activate

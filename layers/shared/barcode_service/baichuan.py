@@ -31,10 +31,13 @@ from .errors import (
     UpstreamUnavailable,
 )
 from .transport import (
+    BodyTooLarge,
     Retryable,
     RetryPolicy,
+    attempt_deadline,
     looks_like_html,
     new_session,
+    read_body,
     retry_after_seconds,
     with_retries,
 )
@@ -127,12 +130,17 @@ class BaichuanClient:
         self, code: str, keys: tuple[str, str], timeout: tuple[float, float]
     ) -> UpstreamProduct | UpstreamNotFound:
         form = {"api_key": keys[0], "secret_key": keys[1], "code_sn": code}
+        deadline = attempt_deadline(timeout)
         try:
-            response = self.session.post(self.url, data=form, timeout=timeout)
+            # Streamed, so that the body is read within the attempt's deadline.
+            with self.session.post(self.url, data=form, timeout=timeout, stream=True) as response:
+                read_body(response, deadline)
         except requests.ConnectTimeout:
             raise Retryable(UpstreamUnavailable("lookup upstream unreachable")) from None
         except requests.Timeout:
             raise UpstreamTimeout("lookup upstream timed out") from None
+        except BodyTooLarge:
+            raise UpstreamError("lookup upstream sent a body too large") from None
         except requests.RequestException:
             raise Retryable(UpstreamUnavailable("lookup upstream unreachable")) from None
         return self._parse(response, code)

@@ -25,10 +25,13 @@ from .errors import (
     UpstreamUnavailable,
 )
 from .transport import (
+    BodyTooLarge,
     Retryable,
     RetryPolicy,
+    attempt_deadline,
     looks_like_html,
     new_session,
+    read_body,
     redact,
     retry_after_seconds,
     with_retries,
@@ -95,13 +98,16 @@ class GuGuDataClient:
     def _send(
         self, params: dict[str, str], key: str, timeout: tuple[float, float]
     ) -> requests.Response:
+        # Streamed: the body is read by `read_body`, within the attempt's deadline.
         if self.mode == "get":
-            return self.session.get(self.url, params={"appkey": key, **params}, timeout=timeout)
+            query = {"appkey": key, **params}
+            return self.session.get(self.url, params=query, timeout=timeout, stream=True)
         if self.mode == "form":
-            return self.session.post(self.url, data={"appkey": key, **params}, timeout=timeout)
+            form = {"appkey": key, **params}
+            return self.session.post(self.url, data=form, timeout=timeout, stream=True)
         if self.mode == "multipart":
             fields = {name: (None, value) for name, value in {"appkey": key, **params}.items()}
-            return self.session.post(self.url, files=fields, timeout=timeout)
+            return self.session.post(self.url, files=fields, timeout=timeout, stream=True)
         body: dict[str, Any] = {
             "type": params["type"],
             "content": params["content"],
@@ -109,16 +115,22 @@ class GuGuDataClient:
             "height": int(params["height"]),
             "showLabel": params["showLabel"] == "true",
         }
-        return self.session.post(self.url, params={"appkey": key}, json=body, timeout=timeout)
+        return self.session.post(
+            self.url, params={"appkey": key}, json=body, timeout=timeout, stream=True
+        )
 
     def _attempt(
         self, params: dict[str, str], key: str, timeout: tuple[float, float]
     ) -> GeneratedImage:
+        deadline = attempt_deadline(timeout)
         try:
-            response = self._send(params, key, timeout)
+            with self._send(params, key, timeout) as response:
+                read_body(response, deadline)
         except requests.Timeout:
             # Generation is not billed per attempt and is idempotent: a retry can help.
             raise Retryable(UpstreamTimeout("generation upstream timed out")) from None
+        except BodyTooLarge:
+            raise UpstreamError("generation upstream sent a body too large") from None
         except requests.RequestException:
             raise Retryable(UpstreamUnavailable("generation upstream unreachable")) from None
         return self._parse(response, key)

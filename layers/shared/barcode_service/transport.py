@@ -2,7 +2,9 @@
 
 Retries happen only for failures a retry can fix (connection errors, 5xx,
 rate-limit answers), with exponential backoff and full jitter, inside a total
-deadline that keeps a request well within API Gateway's 29 s.
+deadline that keeps a request well within API Gateway's 29 s. Bodies are read
+by `read_body` against a deadline too: requests' read timeout bounds each
+recv(), not the whole body, so an upstream that drips bytes would never end.
 """
 
 from __future__ import annotations
@@ -17,9 +19,16 @@ from dataclasses import dataclass
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import DecodeError, ReadTimeoutError
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 from . import PROJECT_NAME, __version__
 from .errors import ServiceError
+
+MAX_BODY_BYTES = 1_000_000
+"""Cap on an upstream body: real answers are a few hundred bytes of JSON."""
+
+_CHUNK_BYTES = 8192
 
 USER_AGENT = f"{PROJECT_NAME}/{__version__} (+https://github.com/barcode-backend)"
 
@@ -88,6 +97,10 @@ class Retryable(Exception):
         self.retry_after = retry_after
 
 
+class BodyTooLarge(Exception):
+    """The upstream body is over the size limit given to `read_body`."""
+
+
 def new_session() -> requests.Session:
     """A keep-alive session with the project's User-Agent (retries are ours, not urllib3's)."""
     session = requests.Session()
@@ -135,6 +148,63 @@ def _give_up(failure: Retryable) -> ServiceError:
         asked = math.ceil(min(failure.retry_after, 86_400))
         error.retry_after = max(error.retry_after or 0, asked)
     return error
+
+
+def attempt_deadline(
+    timeout: tuple[float, float], clock: Callable[[], float] = time.monotonic
+) -> float:
+    """When an attempt given `timeout` by `with_retries` must have its whole answer.
+
+    The read part of `timeout` is already capped by what is left of the policy's
+    deadline, so this bounds the attempt by both its read budget and that deadline.
+    """
+    return clock() + timeout[1]
+
+
+def read_body(
+    response: requests.Response,
+    deadline: float,
+    limit: int = MAX_BODY_BYTES,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> bytes:
+    """The body of a `stream=True` response, read by chunks until `deadline` (a `clock()` time).
+
+    Raises requests.ReadTimeout once the deadline passes (each chunk is one recv(),
+    itself bounded by the request's read timeout), BodyTooLarge past `limit` bytes,
+    and requests' ConnectionError/ContentDecodingError for a broken or undecodable
+    body. The bytes are also left in `response.content`. Does not close `response`.
+    """
+    raw = response.raw
+    # read1: what one recv() brings; read(n) would wait for all n bytes of a dripping body.
+    read: Callable[[int], bytes] = getattr(raw, "read1", None) or raw.read
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if clock() >= deadline:
+            raise requests.ReadTimeout("upstream body not complete before the deadline")
+        chunk = _read_chunk(read)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(f"upstream body is over {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    response._content = body  # so that .content and .text work on a streamed response
+    return body
+
+
+def _read_chunk(read: Callable[[int], bytes]) -> bytes:
+    """One chunk, with urllib3's errors turned into their requests counterparts."""
+    try:
+        return read(_CHUNK_BYTES)
+    except ReadTimeoutError as error:
+        raise requests.ReadTimeout(error) from None
+    except DecodeError as error:
+        raise requests.exceptions.ContentDecodingError(error) from None
+    except (Urllib3Error, OSError) as error:
+        raise requests.ConnectionError(error) from None
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:

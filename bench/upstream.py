@@ -49,6 +49,7 @@ class FakeLookupUpstream:
         self.violations = 0
         self.first_call: float | None = None
         self.last_call: float | None = None
+        self.accepted_at: list[float] = []  # monotonic time of each admitted call
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -83,6 +84,7 @@ class FakeLookupUpstream:
             return 429, None
         with self.lock:
             self.accepted += 1
+            self.accepted_at.append(now)
         if self.latency:
             time.sleep(self.latency)
         data = {

@@ -470,9 +470,11 @@ class Gateway:
         stage = parts[0] if parts else ""
         found = match(self.routes, stage, "/".join(parts[1:])) if stage else None
         if found is None:
-            # An unknown path still belongs to the API behind this host: its responses apply.
-            default_api = next(iter(self.apis.values()), None) if len(self.apis) == 1 else None
-            return self._gateway_response(default_api, "MISSING_AUTHENTICATION_TOKEN", request_id)
+            # An unknown path under a stage still belongs to that stage's API: its
+            # GatewayResponses apply, as in AWS.
+            staged = [api for api in self.apis.values() if api.stage == stage]
+            owner = staged[0] if len(staged) == 1 else None
+            return self._gateway_response(owner, "MISSING_AUTHENTICATION_TOKEN", request_id)
         api = self.apis[found.routes[0].api]
         if len(request.body) > MAX_BODY_BYTES:
             return self._gateway_response(api, "REQUEST_TOO_LARGE", request_id)

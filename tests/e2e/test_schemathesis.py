@@ -128,10 +128,9 @@ def check_problem(response: Any) -> None:
     if local_only_501(status, method):
         return
     if _header(response, "x-amzn-ErrorType") == "MissingAuthenticationTokenException":
-        # API Gateway's own answer for a method/path the API does not have: plain JSON
-        # today (see test_gateway_own_errors_are_problems), never reaching a function.
-        assert status == 403, status
-        return
+        # API Gateway's own answer for a method/path the API does not have: the template
+        # makes it a problem+json 404 (see test_gateway_own_errors_are_problems).
+        assert status == 404, status
     assert status < 500, (
         f"{method} {response.request.url} {response.request.body!r} -> {status}: {body_text}"
     )

@@ -17,20 +17,22 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import render
-from .credentials import SecretStore
 from .errors import InvalidParameter, UnsupportedType, UpstreamError
-from .gugudata import GuGuDataClient
 from .observability import logger, metrics, tracer
 from .settings import Settings
 from .storage import ImageStore, image_key
 from .symbologies import Symbology, lookup, validate_content
-from .transport import RetryPolicy
+
+if TYPE_CHECKING:
+    # The upstream client stack (requests, Secrets Manager, pydantic models) is
+    # imported only when a request is not in the URL cache: see build_service.
+    from .gugudata import GuGuDataClient
 
 MIN_DIMENSION = 32
 MAX_DIMENSION = 4000
@@ -238,7 +240,11 @@ def _count(name: str) -> None:
 
 
 class GenerateService:
-    """Turns a validated request into an image URL through the configured backend."""
+    """Turns a validated request into an image URL through the configured backend.
+
+    `upstream` is the generation client, or None for none; `upstream_factory` builds
+    it on first use instead (so cache hits never load the upstream's HTTP stack).
+    """
 
     def __init__(
         self,
@@ -247,17 +253,31 @@ class GenerateService:
         images: ImageStore,
         cache: UrlCache,
         upstream: GuGuDataClient | None,
+        upstream_factory: Callable[[], GuGuDataClient] | None = None,
     ) -> None:
         self.mode = mode
         self.images = images
         self.cache = cache
-        self.upstream = upstream
+        self._upstream = upstream
+        self._upstream_factory = upstream_factory
+
+    @property
+    def has_upstream(self) -> bool:
+        """Whether an upstream is configured (without building its client)."""
+        return self._upstream is not None or self._upstream_factory is not None
+
+    @property
+    def upstream(self) -> GuGuDataClient | None:
+        """The generation client, built on first use; None when there is no upstream."""
+        if self._upstream is None and self._upstream_factory is not None:
+            self._upstream = self._upstream_factory()
+        return self._upstream
 
     def plan(self, request: BarcodeRequest) -> Backend:
         """The backend to try first; UnsupportedType when upstream-only mode cannot serve it."""
         if self.mode == "local" or request.format == "svg":
             return "local"
-        if request.symbology.upstream is None or self.upstream is None:
+        if request.symbology.upstream is None or not self.has_upstream:
             if self.mode == "upstream":
                 raise UnsupportedType(
                     f"type {request.symbology.name} is only rendered locally, and this "
@@ -353,25 +373,28 @@ def build_service(settings: Settings) -> GenerateService:
     table = boto3.resource("dynamodb").Table(settings.cache_table) if settings.cache_table else None
     cache = UrlCache(table, settings.generate_url_ttl_seconds)
 
-    upstream = None
-    if settings.generate_backend != "local":
+    def upstream() -> GuGuDataClient:
+        # Lazy: requests, Powertools Parameters and the credential models cost ~40 ms
+        # at import, and only a request missing from the URL cache needs them.
+        from .credentials import SecretStore  # noqa: PLC0415
+        from .gugudata import GuGuDataClient  # noqa: PLC0415
+
         secrets = SecretStore(settings.secret_id, settings.secret_max_age)
 
         def appkey(refresh: bool) -> str:
             return secrets.generate(refresh).appkey.get_secret_value()
 
-        upstream = GuGuDataClient(
+        return GuGuDataClient(
             settings.generate_api_url,
             appkey,
             mode=settings.generate_request_mode,
-            policy=RetryPolicy(
-                attempts=settings.upstream_attempts,
-                backoff=settings.upstream_backoff,
-                deadline=settings.upstream_deadline,
-                connect_timeout=settings.upstream_connect_timeout,
-                read_timeout=settings.upstream_read_timeout,
-            ),
+            policy=settings.retry_policy(),
         )
+
     return GenerateService(
-        mode=settings.generate_backend, images=images, cache=cache, upstream=upstream
+        mode=settings.generate_backend,
+        images=images,
+        cache=cache,
+        upstream=None,
+        upstream_factory=upstream if settings.generate_backend != "local" else None,
     )

@@ -22,7 +22,7 @@ import io
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -38,8 +38,6 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from botocore.exceptions import ClientError
 
 from .cache import PRODUCT_FIELDS
-from .codelist import CodeRow, parse_code_list
-from .decode import DecodedCode, decode_image
 from .errors import (
     InvalidGtin,
     NotFound,
@@ -63,6 +61,12 @@ from .uploads import (
     parse_upload_key,
     results_key,
 )
+
+if TYPE_CHECKING:
+    # Imported where used: Pillow and zxing-cpp only for images, the list parser only
+    # for lists (chunk messages, the bulk of a big list's work, need neither).
+    from .codelist import CodeRow
+    from .decode import DecodedCode
 
 STATUSES = ("found", "not_found", "invalid_gtin", "error")
 NO_BARCODE = (
@@ -312,6 +316,8 @@ class UploadWorker:
             data = self._fetch(identity, kind)
             if kind == "image":
                 return self._process_image(upload_id, run, data)
+            from .codelist import parse_code_list  # noqa: PLC0415 - lists only
+
             return self._split_list(upload_id, run, parse_code_list(data))
         except _INPUT_PROBLEMS as problem:
             count("UploadFailed")
@@ -342,6 +348,8 @@ class UploadWorker:
         return data
 
     def _process_image(self, upload_id: str, run: str, data: bytes) -> dict[str, Any]:
+        from .decode import decode_image  # noqa: PLC0415 - Pillow + zxing-cpp: images only
+
         found = decode_image(data)
         rows = [self._decoded_row(n, code) for n, code in enumerate(found, start=1)]
         self._finish(upload_id, run, rows, kind="image", message=None if rows else NO_BARCODE)

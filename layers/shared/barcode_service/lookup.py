@@ -15,13 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from .baichuan import BaichuanClient, UpstreamNotFound, UpstreamProduct, next_china_midnight
 from .cache import PRODUCT_FIELDS, CachedLookup, LookupStore, QuotaBlock
-from .credentials import SecretStore
 from .errors import (
     CredentialsNotConfigured,
     InvalidGtin,
@@ -41,6 +39,11 @@ from .errors import (
 from .gtin import Gtin, parse_gtin
 from .observability import NAMESPACE, logger, metrics
 from .settings import Settings
+
+if TYPE_CHECKING:
+    # The upstream client stack (requests, Secrets Manager, pydantic models) is
+    # imported only when a lookup misses every cache: see build_lookup_service.
+    from .baichuan import BaichuanClient, UpstreamNotFound, UpstreamProduct
 
 Source = Literal["upstream", "cache", "catalog"]
 MAX_BATCH = 100
@@ -245,6 +248,8 @@ class LookupService:
         except UpstreamQuotaExhausted as error:
             _count_upstream_error(error)
             _count("UpstreamQuotaExhausted")
+            from .baichuan import next_china_midnight  # noqa: PLC0415 - loaded by the client
+
             # The reset time is the service's, so the whole lookup runs on one clock.
             now = datetime.fromtimestamp(self._clock(), UTC)
             reset_at = next_china_midnight(now)
@@ -265,6 +270,8 @@ class LookupService:
         return self._store_answer(gtin, answer)
 
     def _store_answer(self, gtin: Gtin, answer: UpstreamProduct | UpstreamNotFound) -> Product:
+        from .baichuan import UpstreamNotFound  # noqa: PLC0415 - loaded by the client
+
         if isinstance(answer, UpstreamNotFound):
             self._remember(gtin, "not_found", {"country": answer.country})
             raise product_not_found(
@@ -340,14 +347,25 @@ class LookupService:
 
 
 def build_lookup_service(settings: Settings) -> LookupService:
-    """The service wired to the real table, secret and upstream (clients built lazily)."""
-    secrets = SecretStore(settings.secret_id, settings.secret_max_age)
+    """The service wired to the real table, secret and upstream (clients built lazily).
 
-    def keys(refresh: bool) -> tuple[str, str]:
-        credentials = secrets.lookup(refresh)
-        return credentials.api_key.get_secret_value(), credentials.secret_key.get_secret_value()
+    The upstream client, its HTTP stack and the credentials store are imported and
+    built on the first lookup that has to call the upstream; cache and catalog hits
+    never load them.
+    """
 
     def client() -> BaichuanClient:
+        # Lazy: requests, Powertools Parameters and the credential models cost ~40 ms
+        # at import, and only a miss in the catalog and the cache needs them.
+        from .baichuan import BaichuanClient  # noqa: PLC0415
+        from .credentials import SecretStore  # noqa: PLC0415
+
+        secrets = SecretStore(settings.secret_id, settings.secret_max_age)
+
+        def keys(refresh: bool) -> tuple[str, str]:
+            credentials = secrets.lookup(refresh)
+            return credentials.api_key.get_secret_value(), credentials.secret_key.get_secret_value()
+
         return BaichuanClient(settings.lookup_api_url, keys, policy=settings.retry_policy())
 
     return LookupService(settings, LookupStore(settings.cache_table), client)

@@ -2,16 +2,36 @@
 
 Service name and metric namespace come from POWERTOOLS_SERVICE_NAME and
 POWERTOOLS_METRICS_NAMESPACE (set per function in template.yaml).
+
+The Tracer patches what this project calls: botocore (every AWS SDK call, at import:
+boto3 is loaded anyway) and requests (the upstream HTTP clients). requests is patched
+the moment it is first imported, which only the upstream clients do, so an
+invocation that never reaches an upstream (a cache hit) does not pay for importing
+it; every upstream call still gets its `remote` subsegment, because the patch is in
+place before any Session exists. Powertools' default (`patch_all`) would import
+requests and sqlite3 at cold start just to patch them.
 """
 
 from __future__ import annotations
 
 import os
+from types import ModuleType
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from wrapt import when_imported
 
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "BarcodeBackend")
+TRACED_AT_IMPORT = ("botocore",)
+TRACED_WHEN_IMPORTED = ("requests",)
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_AT_IMPORT)
 metrics = Metrics(namespace=NAMESPACE)
+
+
+def _patch_on_import(module: ModuleType) -> None:
+    tracer.patch((module.__name__,))  # a no-op when tracing is disabled
+
+
+for _name in TRACED_WHEN_IMPORTED:
+    when_imported(_name)(_patch_on_import)

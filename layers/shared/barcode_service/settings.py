@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .transport import RetryPolicy
+if TYPE_CHECKING:
+    from .transport import RetryPolicy
 
 DEFAULT_GENERATE_API_URL = "https://api.gugudata.com/barcode/barcode"
 DEFAULT_LOOKUP_API_URL = "https://tiaoma.cnaidc.com/api/api_query.php"
@@ -59,6 +60,9 @@ class Settings(BaseModel):
 
     def retry_policy(self) -> RetryPolicy:
         """Upstream retry/timeout policy from the upstream_* settings."""
+        # Lazy: transport pulls in requests, which only the upstream clients need.
+        from .transport import RetryPolicy  # noqa: PLC0415
+
         return RetryPolicy(
             attempts=self.upstream_attempts,
             backoff=self.upstream_backoff,

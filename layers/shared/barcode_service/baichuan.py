@@ -39,6 +39,7 @@ from .transport import (
     new_session,
     read_body,
     retry_after_seconds,
+    with_key_rotation,
     with_retries,
 )
 
@@ -117,14 +118,10 @@ class BaichuanClient:
 
     def query(self, code: str) -> UpstreamProduct | UpstreamNotFound:
         """Look `code` (EAN-13/EAN-8 digits) up; refetches the keys once if rejected."""
-        keys = self._keys(False)
-        try:
-            return with_retries(lambda timeout: self._attempt(code, keys, timeout), self.policy)
-        except UpstreamAuthFailed:
-            fresh = self._keys(True)
-            if fresh == keys:
-                raise
-            return with_retries(lambda timeout: self._attempt(code, fresh, timeout), self.policy)
+        return with_key_rotation(
+            self._keys,
+            lambda keys: with_retries(lambda t: self._attempt(code, keys, t), self.policy),
+        )
 
     def _attempt(
         self, code: str, keys: tuple[str, str], timeout: tuple[float, float]

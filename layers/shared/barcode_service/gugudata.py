@@ -34,6 +34,7 @@ from .transport import (
     read_body,
     redact,
     retry_after_seconds,
+    with_key_rotation,
     with_retries,
 )
 
@@ -86,14 +87,10 @@ class GuGuDataClient:
             "height": str(height),
             "showLabel": "true" if show_label else "false",
         }
-        key = self._appkey(False)
-        try:
-            return with_retries(lambda timeout: self._attempt(params, key, timeout), self.policy)
-        except UpstreamAuthFailed:
-            fresh = self._appkey(True)
-            if fresh == key:
-                raise
-            return with_retries(lambda timeout: self._attempt(params, fresh, timeout), self.policy)
+        return with_key_rotation(
+            self._appkey,
+            lambda key: with_retries(lambda t: self._attempt(params, key, t), self.policy),
+        )
 
     def _send(
         self, params: dict[str, str], key: str, timeout: tuple[float, float]

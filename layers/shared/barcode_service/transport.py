@@ -23,7 +23,7 @@ from urllib3.exceptions import DecodeError, ReadTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from . import PROJECT_NAME, __version__
-from .errors import ServiceError
+from .errors import ServiceError, UpstreamAuthFailed
 
 MAX_BODY_BYTES = 1_000_000
 """Cap on an upstream body: real answers are a few hundred bytes of JSON."""
@@ -220,3 +220,19 @@ def retry_after_seconds(response: requests.Response) -> float | None:
 def looks_like_html(text: str) -> bool:
     head = text.lstrip()[:100].lower()
     return head.startswith("<!doctype") or head.startswith("<html") or "<body" in head
+
+
+def with_key_rotation[K, T](keys: Callable[[bool], K], call: Callable[[K], T]) -> T:
+    """`call(key)`; after an auth failure, refetch the key once and retry if it changed.
+
+    A rotated secret is picked up at once instead of after the cache's max age; an
+    unchanged key is not tried twice.
+    """
+    key = keys(False)
+    try:
+        return call(key)
+    except UpstreamAuthFailed:
+        fresh = keys(True)
+        if fresh == key:
+            raise
+        return call(fresh)

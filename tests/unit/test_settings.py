@@ -26,3 +26,28 @@ def test_bad_value_names_the_variable_not_the_value() -> None:
     assert "GENERATE_BACKEND" in message
     assert "UPSTREAM_ATTEMPTS" in message
     assert "s3cr3t" not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("UPSTREAM_ATTEMPTS", "0"),
+        ("UPSTREAM_ATTEMPTS", "6"),
+        ("UPSTREAM_DEADLINE", "0"),
+        ("UPSTREAM_DEADLINE", "nan"),
+        ("UPSTREAM_DEADLINE", "inf"),
+        ("FOUND_TTL_SECONDS", "-1"),
+        ("FOUND_TTL_SECONDS", "1.5"),
+        ("GENERATE_REQUEST_MODE", "ftp"),
+    ],
+)
+def test_out_of_bounds_values_are_refused(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({name: value})
+
+
+def test_numbers_are_typed() -> None:
+    settings = load_settings({"UPSTREAM_ATTEMPTS": " 5 ", "UPSTREAM_DEADLINE": "2.5"})
+    assert settings.upstream_attempts == 5
+    assert isinstance(settings.upstream_attempts, int)
+    assert settings.upstream_deadline == 2.5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Iterator
@@ -127,7 +128,7 @@ def make_worker(
     env: Env, *, sleep: Sleeps | None = None, clock: Any = None, **overrides: Any
 ) -> UploadWorker:
     overrides.setdefault("worker_time_margin_seconds", 0)
-    settings = env.settings.model_copy(update=overrides)
+    settings = dataclasses.replace(env.settings, **overrides)
     real = build_lookup_service(settings)
     lookups = LookupService(settings, real.store, real._client_factory, sleep=lambda s: None)
     persistence = DynamoDBPersistenceLayer(

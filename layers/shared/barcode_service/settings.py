@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import BaseModel, Field, ValidationError
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
 
 if TYPE_CHECKING:
     from .transport import RetryPolicy
@@ -17,8 +17,13 @@ DEFAULT_LOOKUP_API_URL = "https://tiaoma.cnaidc.com/api/api_query.php"
 DAY = 86_400
 
 
-class Settings(BaseModel):
-    """Every knob the functions read; field names are the env var names lower-cased."""
+@dataclass
+class Settings:
+    """Every knob the functions read; field names are the env var names lower-cased.
+
+    A plain dataclass checked by `load_settings` (types, bounds, choices): settings are
+    read on every cold start, and pydantic would add ~30-60 ms of imports to each.
+    """
 
     secret_id: str = ""
     cache_table: str = ""
@@ -27,35 +32,37 @@ class Settings(BaseModel):
     lookup_api_url: str = DEFAULT_LOOKUP_API_URL
     generate_backend: Literal["upstream", "local", "auto"] = "auto"
 
-    secret_max_age: int = Field(default=300, ge=0)
-    upstream_connect_timeout: float = Field(default=3.05, gt=0)
-    upstream_read_timeout: float = Field(default=8.0, gt=0)
-    upstream_attempts: int = Field(default=3, ge=1, le=5)
-    upstream_backoff: float = Field(default=0.25, ge=0)
-    upstream_deadline: float = Field(default=15.0, gt=0)
+    secret_max_age: int = field(default=300, metadata={"ge": 0})
+    upstream_connect_timeout: float = field(default=3.05, metadata={"gt": 0})
+    upstream_read_timeout: float = field(default=8.0, metadata={"gt": 0})
+    upstream_attempts: int = field(default=3, metadata={"ge": 1, "le": 5})
+    upstream_backoff: float = field(default=0.25, metadata={"ge": 0})
+    upstream_deadline: float = field(default=15.0, metadata={"gt": 0})
 
-    found_ttl_seconds: int = Field(default=30 * DAY, ge=0)
-    not_found_ttl_seconds: int = Field(default=1 * DAY, ge=0)
-    stale_grace_seconds: int = Field(default=60 * DAY, ge=0)
-    lease_seconds: float = Field(default=10.0, gt=0)
-    lease_wait_seconds: float = Field(default=6.0, ge=0)
-    generate_url_ttl_seconds: int = Field(default=7 * DAY, ge=0)
+    found_ttl_seconds: int = field(default=30 * DAY, metadata={"ge": 0})
+    not_found_ttl_seconds: int = field(default=1 * DAY, metadata={"ge": 0})
+    stale_grace_seconds: int = field(default=60 * DAY, metadata={"ge": 0})
+    lease_seconds: float = field(default=10.0, metadata={"gt": 0})
+    lease_wait_seconds: float = field(default=6.0, metadata={"ge": 0})
+    generate_url_ttl_seconds: int = field(default=7 * DAY, metadata={"ge": 0})
 
     images_bucket: str = ""
     images_base_url: str = ""
-    presign_expires_seconds: int = Field(default=7 * DAY, ge=60, le=7 * DAY)
+    presign_expires_seconds: int = field(default=7 * DAY, metadata={"ge": 60, "le": 7 * DAY})
     uploads_bucket: str = ""
     uploads_queue_url: str = ""
-    upload_max_image_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
-    upload_max_list_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
-    upload_url_expires_seconds: int = Field(default=900, ge=60)
-    upload_chunk_size: int = Field(default=500, ge=1)
-    upload_max_receive_count: int = Field(default=5, ge=1)
-    upload_job_ttl_seconds: int = Field(default=7 * DAY, ge=60)
-    upload_inline_results: int = Field(default=100, ge=0)
-    upload_results_url_expires_seconds: int = Field(default=3600, ge=60, le=7 * DAY)
-    worker_lookups_per_second: float = Field(default=4.0, gt=0)
-    worker_time_margin_seconds: float = Field(default=20.0, ge=0)
+    upload_max_image_bytes: int = field(default=10 * 1024 * 1024, metadata={"gt": 0})
+    upload_max_list_bytes: int = field(default=5 * 1024 * 1024, metadata={"gt": 0})
+    upload_url_expires_seconds: int = field(default=900, metadata={"ge": 60})
+    upload_chunk_size: int = field(default=500, metadata={"ge": 1})
+    upload_max_receive_count: int = field(default=5, metadata={"ge": 1})
+    upload_job_ttl_seconds: int = field(default=7 * DAY, metadata={"ge": 60})
+    upload_inline_results: int = field(default=100, metadata={"ge": 0})
+    upload_results_url_expires_seconds: int = field(
+        default=3600, metadata={"ge": 60, "le": 7 * DAY}
+    )
+    worker_lookups_per_second: float = field(default=4.0, metadata={"gt": 0})
+    worker_time_margin_seconds: float = field(default=20.0, metadata={"ge": 0})
     public_base_url: str = ""
 
     def retry_policy(self) -> RetryPolicy:
@@ -79,16 +86,40 @@ class SettingsError(RuntimeError):
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping (os.environ by default)."""
     env = os.environ if environ is None else environ
-    raw = {
-        name: env[name.upper()]
-        for name in Settings.model_fields
-        if env.get(name.upper()) not in (None, "")
-    }
-    try:
-        return Settings.model_validate(raw)
-    except ValidationError as exc:
-        names = ", ".join(str(err["loc"][0]).upper() for err in exc.errors())
-        raise SettingsError(f"invalid configuration in {names}") from None
+    hints = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    bad: list[str] = []
+    for spec in fields(Settings):
+        raw = env.get(spec.name.upper())
+        if raw is None or raw == "":
+            continue
+        try:
+            values[spec.name] = _parse(raw.strip(), hints[spec.name], spec.metadata)
+        except ValueError:
+            bad.append(spec.name.upper())
+    if bad:
+        raise SettingsError(f"invalid configuration in {', '.join(bad)}")
+    return Settings(**values)
+
+
+def _parse(raw: str, kind: Any, bounds: Any) -> Any:
+    """`raw` as `kind` (str, int, float or a Literal of strings) within `bounds`."""
+    if get_origin(kind) is Literal:
+        if raw not in get_args(kind):
+            raise ValueError(raw)
+        return raw
+    if kind is str:
+        return raw
+    number: int | float = int(raw) if kind is int else float(raw)
+    if not math.isfinite(number):
+        raise ValueError(raw)
+    too_low = ("ge" in bounds and number < bounds["ge"]) or (
+        "gt" in bounds and number <= bounds["gt"]
+    )
+    too_high = "le" in bounds and number > bounds["le"]
+    if too_low or too_high:
+        raise ValueError(raw)
+    return number
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,9 @@ Lists bigger than one chunk are split: rows go to S3, one SQS message per chunk,
 processed by any worker; a number set on the job records finished chunks, and the
 worker that sees the set complete assembles the results in input order. A chunk that
 cannot finish before the Lambda deadline saves its progress and sends itself on.
+A chunk that meets an upstream block (daily quota used up, account problem) does the
+same with a delayed message and marks the job `waiting`, so nothing is lost to the
+block; it gives up waiting (error rows, as for photos) after UPLOAD_MAX_WAIT_SECONDS.
 Input problems (wrong type, empty, too large, corrupt, undecodable) end the job as
 `failed` at once; anything else fails the message so SQS retries it, and the last
 allowed attempt marks the job `failed` before the message goes to the dead-letter queue.
@@ -20,6 +23,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -48,7 +52,7 @@ from .errors import (
     UpstreamQuotaExhausted,
 )
 from .gtin import parse_gtin
-from .lookup import LookupService
+from .lookup import ACCOUNT_BLOCK_SECONDS, LookupService
 from .observability import logger, metrics
 from .settings import Settings
 from .uploads import (
@@ -78,6 +82,9 @@ CSV_COLUMNS = ("row", "line", "code", "status", "gtin", *PRODUCT_FIELDS, "error_
 # uploaded list must come back as text, not as a live formula in someone's Excel.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _INPUT_PROBLEMS = (UnsupportedType, PayloadTooLarge, EmptyUpload, UnreadableUpload)
+# A chunk waiting for an upstream block re-sends itself with this delay (SQS allows at
+# most 900 s): until the block ends, but never sooner than a minute.
+MIN_WAIT_DELAY, MAX_WAIT_DELAY = 60, 900
 
 
 def work_key(upload_id: str, run: str, name: str) -> str:
@@ -138,6 +145,14 @@ def _touched_upstream(row: dict[str, Any], error: ServiceError | None) -> bool:
 
 def lookup_row(service: LookupService, code: str) -> tuple[dict[str, Any], bool]:
     """(status and product-or-problem of one code, whether the upstream was called)."""
+    row, upstream, _ = lookup_answer(service, code)
+    return row, upstream
+
+
+def lookup_answer(
+    service: LookupService, code: str
+) -> tuple[dict[str, Any], bool, ServiceError | None]:
+    """`lookup_row` plus the error behind a problem row, if any."""
     error: ServiceError | None = None
     try:
         row: dict[str, Any] = {"status": "found", "product": service.lookup(code).to_dict()}
@@ -147,7 +162,20 @@ def lookup_row(service: LookupService, code: str) -> tuple[dict[str, Any], bool]
         error, row = exc, {"status": "not_found", "error": exc.to_problem()}
     except ServiceError as exc:
         error, row = exc, {"status": "error", "error": exc.to_problem()}
-    return row, _touched_upstream(row, error)
+    return row, _touched_upstream(row, error), error
+
+
+def blocked_until(error: ServiceError | None, now: float) -> float | None:
+    """When the upstream block behind `error` ends (epoch s); None if it is not a block.
+
+    A block is the daily quota (until its reset) or an account problem (upstream calls
+    stop for ACCOUNT_BLOCK_SECONDS, then the next lookup tries again).
+    """
+    if isinstance(error, UpstreamQuotaExhausted):
+        return error.reset_at.timestamp()
+    if isinstance(error, UpstreamAccountError):
+        return now + min(ACCOUNT_BLOCK_SECONDS.get(error.code, 60), error.retry_after or 60)
+    return None
 
 
 def tally(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -200,6 +228,7 @@ class UploadWorker:
         persistence: BasePersistenceLayer,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.s3 = s3
@@ -207,6 +236,7 @@ class UploadWorker:
         self.jobs = jobs
         self.lookups = lookups
         self._clock = clock
+        self._wall_clock = wall_clock  # epoch seconds: upstream blocks and waiting
         self.pacer = Pacer(settings.worker_lookups_per_second, clock, sleep)
         self._deadline = float("inf")
         self.idempotency = IdempotencyConfig(expires_after_seconds=settings.upload_job_ttl_seconds)
@@ -271,6 +301,9 @@ class UploadWorker:
                 "chunk": int(message["chunk"]),
                 "start": int(message.get("start", 0)),
             }
+            if message.get("wait"):
+                # The n-th re-send after an upstream block: a distinct message.
+                identity["wait"] = int(message["wait"])
             result: dict[str, Any] = self._chunk_once(identity=identity)
             return result
         records = message.get("Records")
@@ -356,6 +389,8 @@ class UploadWorker:
         return {"upload_id": upload_id, "rows": len(rows)}
 
     def _decoded_row(self, number: int, code: DecodedCode) -> dict[str, Any]:
+        # Photos hold a few codes: an upstream block gives them `error` rows at once
+        # rather than keeping the merchant waiting for the block to end.
         row: dict[str, Any] = {"row": number, "code": code.gtin or code.text}
         row["format"] = code.format
         if code.gtin != code.text:
@@ -390,12 +425,15 @@ class UploadWorker:
         logger.info("list split into chunks", extra={"rows": len(rows), "chunks": len(chunks)})
         return {"upload_id": upload_id, "rows": len(rows), "chunks": len(chunks)}
 
-    def _send(self, messages: list[dict[str, Any]]) -> None:
+    def _send(self, messages: list[dict[str, Any]], delay: int = 0) -> None:
         for first in range(0, len(messages), 10):
-            entries = [
+            entries: list[dict[str, Any]] = [
                 {"Id": str(n), "MessageBody": json.dumps(body)}
                 for n, body in enumerate(messages[first : first + 10])
             ]
+            if delay:
+                for entry in entries:
+                    entry["DelaySeconds"] = delay
             answer = self.sqs.send_message_batch(
                 QueueUrl=self.settings.uploads_queue_url, Entries=entries
             )
@@ -406,6 +444,7 @@ class UploadWorker:
     def _process_chunk(self, identity: dict[str, Any]) -> dict[str, Any]:
         upload_id, run = identity["upload_id"], identity["run"]
         chunk, start = identity["chunk"], identity["start"]
+        wait = int(identity.get("wait", 0))
         logger.append_keys(upload_id=upload_id)
         job = self.jobs.get(upload_id)
         if job is None or job.run != run or job.status != "processing":
@@ -415,42 +454,120 @@ class UploadWorker:
         done: list[dict[str, Any]] = []
         if start:
             done = self._get_json(work_key(upload_id, run, f"part-{chunk}-{start}.json"))
-        memo: dict[str, dict[str, Any]] = {}
+        memo: dict[str, tuple[dict[str, Any], float | None]] = {}
+        patient = True
         for index in range(start, len(rows)):
             if index > start and self._clock() >= self._deadline:
                 return self._continue_later(upload_id, run, chunk, index, done)
             number, line, code = rows[index]
-            done.append({"row": number, "line": line, "code": code, **self._list_row(code, memo)})
+            answer, upstream, until = self._list_row(code, memo)
+            if until is not None and patient:
+                if self._may_wait(job):
+                    problem = str(answer["error"]["code"])
+                    return self._defer(identity, index, done, code=problem, until=until)
+                patient = False
+                count("UploadWaitGaveUp")
+                logger.warning("upstream still blocked: no more waiting", extra={"chunk": chunk})
+            elif until is None and job.waiting and (upstream or (wait and index == start)):
+                # The block is over (a lookup reached the upstream, or the row it stopped
+                # at went through): the job is no longer waiting.
+                self.jobs.resume(upload_id, run)
+                job.waiting = None
+            done.append({"row": number, "line": line, "code": code, **answer})
         self._put_json(work_key(upload_id, run, f"out-{chunk}.json"), done)
         after = self.jobs.chunk_done(upload_id, run, chunk)
         if after is not None and after.complete:
             self._assemble(after)
         return {"upload_id": upload_id, "chunk": chunk, "rows": len(done)}
 
-    def _list_row(self, code: str, memo: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """A code's answer; repeats of a GTIN in the same chunk reuse the first answer."""
+    def _list_row(
+        self, code: str, memo: dict[str, tuple[dict[str, Any], float | None]]
+    ) -> tuple[dict[str, Any], bool, float | None]:
+        """(a code's answer, whether it reached the upstream, when a block it met ends).
+
+        Repeats of a GTIN in the same chunk reuse the first answer.
+        """
         try:
             key = parse_gtin(code).gtin14
         except InvalidGtin as error:
-            return {"status": "invalid_gtin", "error": error.to_problem()}
-        if key not in memo:
-            self.pacer.wait()
-            memo[key], upstream = lookup_row(self.lookups, code)
-            if upstream:
-                self.pacer.spent()
-        return memo[key]
+            return {"status": "invalid_gtin", "error": error.to_problem()}, False, None
+        if key in memo:
+            answer, until = memo[key]
+            return answer, False, until
+        self.pacer.wait()
+        answer, upstream, problem = lookup_answer(self.lookups, code)
+        if upstream:
+            self.pacer.spent()
+        until = blocked_until(problem, self._wall_clock())
+        memo[key] = (answer, until)
+        return answer, upstream, until
+
+    def _may_wait(self, job: Job) -> bool:
+        """Whether the job may still wait for an upstream block (counted from its first)."""
+        now = self._wall_clock()
+        started = now if job.wait_started is None else job.wait_started
+        return now - started < self.settings.upload_max_wait_seconds
 
     def _continue_later(
         self, upload_id: str, run: str, chunk: int, index: int, done: list[dict[str, Any]]
     ) -> dict[str, Any]:
         """Out of time: save what is done and hand the rest of the chunk to a new message."""
-        self._put_json(work_key(upload_id, run, f"part-{chunk}-{index}.json"), done)
-        self._send(
-            [{"kind": "chunk", "upload_id": upload_id, "run": run, "chunk": chunk, "start": index}]
-        )
+        self._hand_on(upload_id, run, chunk, index, done)
         count("UploadChunkContinued")
         logger.info("chunk continues in a new message", extra={"chunk": chunk, "next": index})
         return {"upload_id": upload_id, "chunk": chunk, "continued_at": index}
+
+    def _defer(
+        self,
+        identity: dict[str, Any],
+        index: int,
+        done: list[dict[str, Any]],
+        *,
+        code: str,
+        until: float,
+    ) -> dict[str, Any]:
+        """Upstream blocked at row `index`: save what is done, resume after the block.
+
+        The job stays `processing` and shows why it waits. The re-sent message carries
+        the next `wait` number, so it is never taken for one already processed; a
+        delivery before the block ends meets the block again (without an upstream call)
+        and re-sends itself once more.
+        """
+        upload_id, run, chunk = identity["upload_id"], identity["run"], identity["chunk"]
+        wait = int(identity.get("wait", 0))
+        now = self._wall_clock()
+        delay = min(MAX_WAIT_DELAY, max(MIN_WAIT_DELAY, math.ceil(until - now)))
+        if self.jobs.wait(upload_id, run, code=code, until=until, now=now) is None:
+            logger.info("chunk of a run that is over", extra={"chunk": chunk})
+            return {"upload_id": upload_id, "chunk": chunk, "skipped": "run is over"}
+        self._hand_on(upload_id, run, chunk, index, done, wait=wait + 1, delay=delay)
+        count("UploadChunkDeferred")
+        logger.info(
+            "chunk waits for an upstream block to end",
+            extra={"chunk": chunk, "next": index, "code": code, "delay": delay},
+        )
+        return {"upload_id": upload_id, "chunk": chunk, "deferred_at": index, "delay": delay}
+
+    def _hand_on(
+        self,
+        upload_id: str,
+        run: str,
+        chunk: int,
+        index: int,
+        done: list[dict[str, Any]],
+        *,
+        wait: int = 0,
+        delay: int = 0,
+    ) -> None:
+        """Save the rows before `index` and send a message for the rest of the chunk."""
+        message: dict[str, Any] = {"kind": "chunk", "upload_id": upload_id, "run": run}
+        message.update(chunk=chunk, start=index)
+        if wait:
+            message["wait"] = wait
+        if index:
+            # Rewritten with the same rows when a chunk waits again at the same place.
+            self._put_json(work_key(upload_id, run, f"part-{chunk}-{index}.json"), done)
+        self._send([message], delay=delay)
 
     def _assemble(self, job: Job) -> None:
         """Results of every chunk, in input order, into the result files and the job."""

@@ -61,6 +61,9 @@ class Settings:
     upload_results_url_expires_seconds: int = field(
         default=3600, metadata={"ge": 60, "le": 7 * DAY}
     )
+    # How long a list may wait, from its first wait, for an upstream block (daily quota,
+    # account problem) to end before its remaining rows get `error` rows; 0: never wait.
+    upload_max_wait_seconds: int = field(default=2 * DAY, metadata={"ge": 0})
     worker_lookups_per_second: float = field(default=4.0, metadata={"gt": 0})
     worker_time_margin_seconds: float = field(default=20.0, metadata={"ge": 0})
     public_base_url: str = ""

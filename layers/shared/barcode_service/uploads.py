@@ -4,7 +4,9 @@ A job is one item `UPLOAD#<id>` in the cache table. The API creates it (`pending
 and hands out a presigned S3 POST for `uploads/<id>.<ext>`; the worker moves it to
 `processing` and then `done` or `failed`. Every worker transition is a conditional
 write naming the run (one S3 object version), so a re-delivered or stale message
-can never overwrite a newer run's state or finish a job twice.
+can never overwrite a newer run's state or finish a job twice. A `processing` job may
+be `waiting` for an upstream block (daily quota, account problem) to end; the status
+view then says why and until when.
 """
 
 from __future__ import annotations
@@ -174,6 +176,8 @@ class Job:
     results_csv_key: str | None = None
     message: str | None = None
     error: dict[str, str] | None = None
+    waiting: dict[str, str] | None = None
+    wait_started: int | None = None
 
     @classmethod
     def from_item(cls, raw: dict[str, Any]) -> Job:
@@ -197,6 +201,8 @@ class Job:
             results_csv_key=item.get("results_csv_key"),
             message=item.get("message"),
             error=item.get("error"),
+            waiting=item.get("waiting"),
+            wait_started=item.get("wait_started"),
         )
 
     @property
@@ -292,7 +298,7 @@ class JobStore:
             "updated_at = :now, created_at = if_not_exists(created_at, :now), "
             "expires_at = if_not_exists(expires_at, :expires) "
             "REMOVE chunks_done, chunks_total, rows_total, counts, results_json, "
-            "results_key, results_csv_key, #err, message",
+            "results_key, results_csv_key, #err, message, waiting, wait_started",
             "attribute_not_exists(#run) OR #run <> :run",
             processing="processing",
             run=run,
@@ -337,6 +343,35 @@ class JobStore:
             processing="processing",
         )
 
+    def wait(self, upload_id: str, run: str, *, code: str, until: float, now: float) -> Job | None:
+        """Record that the run waits for an upstream block (`code`) to end at `until`.
+
+        `wait_started` keeps the first wait's time for the whole run: the worker's cap
+        on waiting counts from there. None if the run is over.
+        """
+        return self._update(
+            upload_id,
+            "SET waiting = :waiting, wait_started = if_not_exists(wait_started, :started), "
+            "updated_at = :now",
+            "#run = :run AND #s = :processing",
+            waiting={"code": code, "until": _iso(until)},
+            started=int(now),
+            now=_iso(self._clock()),
+            run=run,
+            processing="processing",
+        )
+
+    def resume(self, upload_id: str, run: str) -> Job | None:
+        """Lookups go through again: drop the `waiting` reason (None if there was none)."""
+        return self._update(
+            upload_id,
+            "REMOVE waiting SET updated_at = :now",
+            "#run = :run AND #s = :processing AND attribute_exists(waiting)",
+            now=_iso(self._clock()),
+            run=run,
+            processing="processing",
+        )
+
     def finish(
         self,
         upload_id: str,
@@ -367,6 +402,7 @@ class JobStore:
         if message is not None:
             expression += ", message = :message"
             values["message"] = message
+        expression += " REMOVE waiting"  # a finished job waits for nothing
         return self._update(upload_id, expression, "#run = :run AND #s = :processing", **values)
 
     def fail(self, upload_id: str, code: str, detail: str, run: str | None = None) -> Job | None:
@@ -391,6 +427,19 @@ class JobStore:
             condition,
             **values,
         )
+
+
+def waiting_message(waiting: dict[str, str]) -> str:
+    """What a merchant reads while a job waits for an upstream block to end."""
+    until = waiting.get("until", "")
+    if waiting.get("code") == "upstream_quota_exhausted":
+        reason = "the product lookup service's daily quota is used up"
+    else:
+        reason = "the product lookup service is unavailable to this account for now"
+    return (
+        f"{reason}; the remaining rows will be looked up after {until}, "
+        "nothing needs to be uploaded again"
+    )
 
 
 def status_view(job: Job, presign: Any) -> dict[str, Any]:
@@ -419,6 +468,8 @@ def status_view(job: Job, presign: Any) -> dict[str, Any]:
             body["results_csv_url"] = presign(job.results_csv_key)
     if job.message:
         body["message"] = job.message
+    elif job.status == "processing" and job.waiting:
+        body["message"] = waiting_message(job.waiting)
     if job.status == "failed" and job.error:
         body["error"] = job.error
     return body

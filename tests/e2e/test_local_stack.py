@@ -6,15 +6,9 @@ leaves the machine. Scenarios for functions that do not exist yet are skipped.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +22,13 @@ from tests.e2e.fake_upstreams import (
     FakeUpstreams,
     image_url,
 )
+from tests.e2e.stack_process import StackDidNotStart, StackProcess, local_stack
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "e2e-local-api-key"
-START_TIMEOUT = 90
 TIMEOUT = 30
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def needs_function(name: str) -> None:
@@ -51,14 +38,20 @@ def needs_function(name: str) -> None:
 
 @dataclass
 class RunningStack:
-    process: subprocess.Popen[str]
-    base: str
+    running: StackProcess
     upstreams: FakeUpstreams
-    output: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return self.running.base
 
     @property
     def api(self) -> str:
-        return f"{self.base}/v1"
+        return self.running.api
+
+    @property
+    def output(self) -> list[str]:
+        return self.running.output
 
     def get(
         self, path: str, key: str | None = API_KEY, params: dict[str, str] | None = None
@@ -82,55 +75,14 @@ def upstreams() -> Iterator[FakeUpstreams]:
 def stack(
     upstreams: FakeUpstreams, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningStack]:
-    port = free_port()
-    # A clean environment: nothing of the developer's AWS setup or of the unit tests' fakes.
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path_factory.mktemp("home")),
-        "LANG": "C.UTF-8",
-        "PYTHONUNBUFFERED": "1",
-        "PORT": str(port),
-        "LOCAL_API_KEY": API_KEY,
-        "LOCAL_LOG_LEVEL": "WARNING",
-        "LOCAL_SQS_RETRY_SECONDS": "1",
-        "UPSTREAM_BACKOFF": "0",
-        **upstreams.environment(),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.stack"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    )
-    running = RunningStack(process=process, base=f"http://127.0.0.1:{port}", upstreams=upstreams)
-    ready = threading.Event()
-
-    def drain() -> None:
-        # Keep reading to the end: a full pipe would block the stack's logging.
-        assert process.stdout is not None
-        for line in process.stdout:
-            running.output.append(line)
-            if line.startswith("READY "):
-                ready.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    if not ready.wait(START_TIMEOUT):
-        process.kill()
-        process.wait(10)
-        pytest.fail("the local stack did not print READY:\n" + "".join(running.output[-60:]))
-    assert f"READY {running.base}\n" in running.output
-    yield running
-    process.send_signal(signal.SIGTERM)
+    home = tmp_path_factory.mktemp("home")
     try:
-        code = process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("the local stack did not stop on SIGTERM")
-    assert code == 0, "".join(running.output[-60:])
+        with local_stack(upstreams, home, API_KEY) as running:
+            assert f"READY {running.base}\n" in running.output
+            yield RunningStack(running, upstreams)
+    except StackDidNotStart as error:
+        pytest.fail(f"the local stack did not print READY:\n{error}")
+    assert running.exit_code == 0, "".join(running.output[-60:])
 
 
 def test_banner_shows_the_key_and_curl_commands(stack: RunningStack) -> None:

@@ -10,12 +10,6 @@ Bounded: 25 examples per operation.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,13 +21,13 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from tests.e2e.fake_upstreams import FakeUpstreams  # noqa: E402
+from tests.e2e.stack_process import StackDidNotStart, local_stack  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT = ROOT / "layers" / "shared" / "barcode_service" / "openapi.json"
 API_KEY = "schemathesis-local-api-key"
-START_TIMEOUT = 90
 REQUEST_TIMEOUT = 30
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
 
@@ -43,62 +37,16 @@ if not (ROOT / "local" / "stack.py").is_file():
 schema = schemathesis.openapi.from_dict(json.loads(DOCUMENT.read_text(encoding="utf-8")))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m local.stack` on a free loopback port; its `/v1` URL once READY."""
     upstreams = FakeUpstreams().start()
-    port = _free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path_factory.mktemp("home")),
-        "LANG": "C.UTF-8",
-        "PYTHONUNBUFFERED": "1",
-        "PORT": str(port),
-        "LOCAL_API_KEY": API_KEY,
-        "LOCAL_LOG_LEVEL": "ERROR",
-        "LOCAL_SQS_RETRY_SECONDS": "1",
-        "UPSTREAM_BACKOFF": "0",
-        **upstreams.environment(),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.stack"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def drain() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:  # keep reading: a full pipe would block the stack
-            output.append(line)
-            if line.startswith("READY "):
-                ready.set()
-
-    threading.Thread(target=drain, daemon=True).start()
     try:
-        if not ready.wait(START_TIMEOUT):
-            pytest.fail("the local stack did not print READY:\n" + "".join(output[-40:]))
-        yield f"http://127.0.0.1:{port}/v1"
+        with local_stack(upstreams, tmp_path_factory.mktemp("home"), API_KEY, "ERROR") as stack:
+            yield stack.api
+    except StackDidNotStart as error:
+        pytest.fail(f"the local stack did not print READY:\n{error}")
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
         upstreams.stop()
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import InvalidParameter, UnsupportedType
+from .gtin import check_digit
 
 MAX_CONTENT_LENGTH = 1000
 """No type accepts more characters than this, whatever its own limit."""
@@ -57,9 +58,8 @@ class Symbology:
 
 
 def gs1_check_digit(digits: str) -> str:
-    """GS1 mod-10 check digit of `digits` (weights 3,1,3,... from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return str((10 - total % 10) % 10)
+    """GS1 mod-10 check digit of `digits`, as text (the arithmetic is gtin.check_digit)."""
+    return str(check_digit(digits))
 
 
 def isbn10_check_digit(digits: str) -> str:

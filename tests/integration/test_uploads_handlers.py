@@ -20,6 +20,7 @@ import responses
 
 from functions.upload_worker import app as worker_app
 from functions.uploads import app as uploads_app
+from local.poller import lambda_record
 from tests.conftest import FakeContext, load_event, response_headers
 from tests.support.upstreams import BAICHUAN_URL, baichuan_found, baichuan_not_found
 
@@ -88,22 +89,7 @@ def call_api(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
 
 def sqs_event(stack: Stack, messages: list[dict[str, Any]]) -> dict[str, Any]:
     """Received messages as Lambda's SQS event source hands them to the function."""
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m["Attributes"],
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": stack.queue_arn,
-                "awsRegion": "us-east-1",
-            }
-            for m in messages
-        ]
-    }
+    return {"Records": [lambda_record(m, stack.queue_arn, "us-east-1") for m in messages]}
 
 
 def drain(stack: Stack) -> int:

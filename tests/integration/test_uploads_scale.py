@@ -23,6 +23,7 @@ from barcode_service.cache import LookupStore
 from barcode_service.gtin import check_digit
 from functions.upload_worker import app as worker_app
 from functions.uploads import app as uploads_app
+from local.poller import lambda_record
 from tests.conftest import TABLE, FakeContext, load_event
 from tests.support.upstreams import BAICHUAN_URL, baichuan_found, baichuan_not_found
 
@@ -78,22 +79,7 @@ def run_worker_until_idle(queue_url: str, queue_arn: str) -> int:
         QueueUrl=queue_url, MaxNumberOfMessages=10, AttributeNames=["All"]
     ).get("Messages", []):
         invocations += 1
-        event = {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": m["Attributes"],
-                    "messageAttributes": {},
-                    "md5OfBody": m["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": queue_arn,
-                    "awsRegion": "us-east-1",
-                }
-                for m in messages
-            ]
-        }
+        event = {"Records": [lambda_record(m, queue_arn, "us-east-1") for m in messages]}
         assert worker_app.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
         for m in messages:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])

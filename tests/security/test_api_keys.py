@@ -7,12 +7,12 @@ record whether a request got through.
 
 from __future__ import annotations
 
-import copy
-import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.sam import transformed_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -30,32 +30,10 @@ CONTRACT_ROUTES = {
 SAMPLE_PARAMS = {"code": "6901234567892", "id": "0123456789abcdef"}
 
 
-class _NoManagedPolicies:
-    def load(self) -> dict[str, str]:
-        return {}
-
-
 @pytest.fixture(scope="module")
 def rest_api_body() -> dict[str, Any]:
     """The RestApi's OpenAPI body after the Serverless transform."""
-    samtranslator = pytest.importorskip("samtranslator.translator.transform")
-    from samtranslator.yaml_helper import yaml_parse
-
-    document = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
-    document = copy.deepcopy(document)
-    for resource in document["Resources"].values():
-        props = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
-            if isinstance(props.get(key), str):
-                props[key] = f"s3://placeholder-bucket/{props[key]}"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    logging.disable(logging.WARNING)
-    try:
-        cfn = samtranslator.transform(document, {}, _NoManagedPolicies())
-    finally:
-        logging.disable(logging.NOTSET)
-        mp.undo()
+    cfn = transformed_template()
     apis = {
         lid: r for lid, r in cfn["Resources"].items() if r["Type"] == "AWS::ApiGateway::RestApi"
     }

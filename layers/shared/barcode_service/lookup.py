@@ -144,12 +144,11 @@ class LookupService:
 
     def lookup(self, raw_code: str) -> Product:
         """Find one product; raises NotFound, InvalidGtin or an upstream ServiceError."""
-        gtin = parse_gtin(raw_code)
-        if gtin.restricted:
-            raise product_not_found(gtin, gtin.restriction_reason(), None, "catalog")
-        return self._lookup(gtin)
+        return self._lookup(parse_gtin(raw_code))
 
     def _lookup(self, gtin: Gtin) -> Product:
+        if gtin.restricted:
+            raise product_not_found(gtin, gtin.restriction_reason(), None, "catalog")
         snapshot = self.store.snapshot(gtin.gtin14, self._clock())
         if snapshot.catalog is not None:
             _count("CatalogHit")
@@ -307,10 +306,10 @@ class LookupService:
         if len(codes) > MAX_BATCH:
             raise PayloadTooLarge(f"at most {MAX_BATCH} codes per request; got {len(codes)}")
         entries = [self._batch_key(raw) for raw in codes]
-        distinct: dict[str, str] = {}
-        for key, text, _ in entries:
-            if key is not None:
-                distinct.setdefault(key, text)
+        distinct: dict[str, Gtin] = {}
+        for gtin, _, _ in entries:
+            if gtin is not None:
+                distinct.setdefault(gtin.gtin14, gtin)
         answers: dict[str, dict[str, Any]] = {}
         if distinct:
             with ThreadPoolExecutor(max_workers=max(1, min(workers, len(distinct)))) as pool:
@@ -318,30 +317,28 @@ class LookupService:
                     zip(distinct, pool.map(self._batch_row, distinct.values()), strict=True)
                 )
         return [
-            {"code": text, **(answers[key] if key is not None else invalid or {})}
-            for key, text, invalid in entries
+            {"code": text, **(answers[gtin.gtin14] if gtin is not None else invalid or {})}
+            for gtin, text, invalid in entries
         ]
 
     @staticmethod
-    def _batch_key(raw: Any) -> tuple[str | None, str, dict[str, Any] | None]:
-        """(canonical GTIN or None, the code as text, the invalid_gtin row if invalid)."""
+    def _batch_key(raw: Any) -> tuple[Gtin | None, str, dict[str, Any] | None]:
+        """(the parsed GTIN or None, the code as text, the invalid_gtin row if invalid)."""
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
         if not isinstance(raw, str):
             error = InvalidGtin("each code must be a string of digits")
             return None, str(raw), {"status": "invalid_gtin", "error": error.to_problem()}
         try:
-            return parse_gtin(raw).gtin14, raw, None
+            return parse_gtin(raw), raw, None
         except InvalidGtin as error:
             return None, raw, {"status": "invalid_gtin", "error": error.to_problem()}
 
-    def _batch_row(self, raw: str) -> dict[str, Any]:
+    def _batch_row(self, gtin: Gtin) -> dict[str, Any]:
         try:
-            return {"status": "found", "product": self.lookup(raw).to_dict()}
+            return {"status": "found", "product": self._lookup(gtin).to_dict()}
         except NotFound as error:
             return {"status": "not_found", "error": error.to_problem()}
-        except InvalidGtin as error:
-            return {"status": "invalid_gtin", "error": error.to_problem()}
         except ServiceError as error:
             return {"status": "error", "error": error.to_problem()}
 

@@ -45,3 +45,71 @@ def gugudata_success(
         },
         "Data": {"Content": content, "Url": url},
     }
+
+
+# --- keyless providers (upstreams.md section 4) -------------------------------------
+
+OFF_URL = "https://world.openfoodfacts.org"
+OPENLIBRARY_URL = "https://openlibrary.org"
+
+
+def off_product_url(code: str, base: str = OFF_URL) -> str:
+    return f"{base}/api/v2/product/{code}"
+
+
+def off_found(code: str, name: str = "Nutella", **overrides: Any) -> dict[str, Any]:
+    """Open Food Facts API v2 found answer (limited by `fields=`)."""
+    product: dict[str, Any] = {
+        "code": code,
+        "product_name": name,
+        "product_name_en": name,
+        "generic_name": "Hazelnut spread with cocoa",
+        "brands": "Ferrero, Nutella",
+        "brand_owner": "Ferrero",
+        "quantity": "400 g",
+        "product_quantity": "400",
+        "product_quantity_unit": "g",
+        "image_front_url": f"https://images.openfoodfacts.org/images/products/{code}/front_en.jpg",
+        "categories": "Spreads, Sweet spreads, Hazelnut spreads",
+        "countries": "France, Germany, Italy",
+        "origins": "Italy",
+        "manufacturing_places": "Villers-Écalles, France",
+        "nutriscore_grade": "e",
+        "nova_group": 4,
+        "ingredients_text": "Sugar, palm oil, hazelnuts 13%, skimmed milk powder 8.7%",
+        "allergens_tags": ["en:milk", "en:nuts", "en:soybeans"],
+        "lang": "en",
+    }
+    product.update(overrides)
+    return {"code": code, "product": product, "status": 1, "status_verbose": "product found"}
+
+
+def off_not_found(code: str) -> dict[str, Any]:
+    """Not found: HTTP 404 from current servers, HTTP 200 from older ones; same body."""
+    return {"code": code, "status": 0, "status_verbose": "product not found"}
+
+
+def openlibrary_books_url(base: str = OPENLIBRARY_URL) -> str:
+    return f"{base}/api/books"
+
+
+def openlibrary_found(isbn13: str, title: str = "Fantastic Mr Fox") -> dict[str, Any]:
+    """Open Library Books API, jscmd=data, for one ISBN."""
+    return {
+        f"ISBN:{isbn13}": {
+            "url": f"https://openlibrary.org/books/OL7353617M/{title.replace(' ', '_')}",
+            "key": "/books/OL7353617M",
+            "title": title,
+            "subtitle": "A Puffin Book",
+            "authors": [{"url": "https://openlibrary.org/authors/OL34184A", "name": "Roald Dahl"}],
+            "number_of_pages": 96,
+            "identifiers": {"isbn_10": ["0140328726"], "isbn_13": [isbn13]},
+            "publishers": [{"name": "Puffin"}],
+            "publish_date": "October 1, 1988",
+            "cover": {
+                "small": "https://covers.openlibrary.org/b/id/8739161-S.jpg",
+                "medium": "https://covers.openlibrary.org/b/id/8739161-M.jpg",
+                "large": "https://covers.openlibrary.org/b/id/8739161-L.jpg",
+            },
+        }
+    }

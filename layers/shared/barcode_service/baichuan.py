@@ -116,11 +116,17 @@ class BaichuanClient:
         parts = urlsplit(url)
         self._origin = f"{parts.scheme}://{parts.netloc}/"
 
-    def query(self, code: str) -> UpstreamProduct | UpstreamNotFound:
-        """Look `code` (EAN-13/EAN-8 digits) up; refetches the keys once if rejected."""
+    def query(
+        self, code: str, policy: RetryPolicy | None = None
+    ) -> UpstreamProduct | UpstreamNotFound:
+        """Look `code` (EAN-13/EAN-8 digits) up; refetches the keys once if rejected.
+
+        `policy` replaces the client's own for this query (e.g. a shorter deadline).
+        """
+        budget = policy or self.policy
         return with_key_rotation(
             self._keys,
-            lambda keys: with_retries(lambda t: self._attempt(code, keys, t), self.policy),
+            lambda keys: with_retries(lambda t: self._attempt(code, keys, t), budget),
         )
 
     def _attempt(

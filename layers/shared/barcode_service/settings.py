@@ -30,6 +30,32 @@ class Settings:
     generate_api_url: str = DEFAULT_GENERATE_API_URL
     generate_request_mode: Literal["get", "form", "multipart", "json"] = "get"
     lookup_api_url: str = DEFAULT_LOOKUP_API_URL
+    # Product providers, asked in this order (free first, paid last); see providers/.
+    lookup_providers: str = field(
+        default="openfoodfacts,openlibrary,baichuan", metadata={"providers": True}
+    )
+    # Bulk lists: Open Food Facts asks for one call per real user scan, not bulk work.
+    upload_lookup_providers: str = field(
+        default="openlibrary,baichuan", metadata={"providers": True}
+    )
+    openfoodfacts_api_url: str = "https://world.openfoodfacts.org"
+    openbeautyfacts_api_url: str = "https://world.openbeautyfacts.org"
+    openpetfoodfacts_api_url: str = "https://world.openpetfoodfacts.org"
+    openproductsfacts_api_url: str = "https://world.openproductsfacts.org"
+    openlibrary_api_url: str = "https://openlibrary.org"
+    # Fleet-wide limits (every function instance and worker together).
+    openfoodfacts_requests_per_minute: float = field(default=100.0, metadata={"gt": 0})
+    openlibrary_requests_per_minute: float = field(default=60.0, metadata={"gt": 0})
+    baichuan_requests_per_second: float = field(default=20.0, metadata={"gt": 0})
+    # The operator's URL or e-mail, sent in the User-Agent as the free providers ask.
+    provider_contact: str = ""
+    # How long a caller waits for a free slot of a provider's limit before that provider
+    # counts as rate limited (API requests), and the same for upload workers.
+    provider_wait_seconds: float = field(default=2.0, metadata={"ge": 0})
+    upload_provider_wait_seconds: float = field(default=20.0, metadata={"ge": 0})
+    # How long a provider that failed (5xx, timeout, 429 without Retry-After) is left
+    # alone by the whole fleet before it is asked again.
+    provider_outage_seconds: int = field(default=30, metadata={"ge": 0})
     generate_backend: Literal["upstream", "local", "auto"] = "auto"
 
     secret_max_age: int = field(default=300, metadata={"ge": 0})
@@ -67,6 +93,12 @@ class Settings:
     worker_lookups_per_second: float = field(default=4.0, metadata={"gt": 0})
     worker_time_margin_seconds: float = field(default=20.0, metadata={"ge": 0})
     public_base_url: str = ""
+
+    def provider_names(self, *, uploads: bool = False) -> tuple[str, ...]:
+        """LOOKUP_PROVIDERS (or UPLOAD_LOOKUP_PROVIDERS) as names, in order."""
+        from .providers import parse_names  # noqa: PLC0415
+
+        return parse_names(self.upload_lookup_providers if uploads else self.lookup_providers)
 
     def retry_policy(self) -> RetryPolicy:
         """Upstream retry/timeout policy from the upstream_* settings."""
@@ -112,6 +144,10 @@ def _parse(raw: str, kind: Any, bounds: Any) -> Any:
             raise ValueError(raw)
         return raw
     if kind is str:
+        if bounds.get("providers"):
+            from .providers import parse_names  # noqa: PLC0415 - names only, no HTTP stack
+
+            return ",".join(parse_names(raw))
         return raw
     number: int | float = int(raw) if kind is int else float(raw)
     if not math.isfinite(number):

@@ -30,7 +30,8 @@ MAX_BODY_BYTES = 1_000_000
 
 _CHUNK_BYTES = 8192
 
-USER_AGENT = f"{PROJECT_NAME}/{__version__} (+https://github.com/barcode-backend)"
+DEFAULT_CONTACT = "+https://github.com/barcode-backend"
+USER_AGENT = f"{PROJECT_NAME}/{__version__} ({DEFAULT_CONTACT})"
 
 # `appkey=v` (query string, form body) and `"appkey": "v"` (JSON echoed back in an error).
 _SECRET_FIELD = re.compile(
@@ -101,10 +102,20 @@ class BodyTooLarge(Exception):
     """The upstream body is over the size limit given to `read_body`."""
 
 
-def new_session() -> requests.Session:
+def user_agent(contact: str = "") -> str:
+    """`barcode-backend/<version> (<contact>)`: the free providers ask every client for one.
+
+    `contact` is the operator's URL or e-mail (PROVIDER_CONTACT); the project's page
+    when unset.
+    """
+    contact = " ".join(contact.split()).replace("(", "").replace(")", "")
+    return f"{PROJECT_NAME}/{__version__} ({contact or DEFAULT_CONTACT})"
+
+
+def new_session(agent: str = USER_AGENT) -> requests.Session:
     """A keep-alive session with the project's User-Agent (retries are ours, not urllib3's)."""
     session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
+    session.headers["User-Agent"] = agent
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)

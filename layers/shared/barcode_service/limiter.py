@@ -1,0 +1,154 @@
+"""Fleet-wide rate limiter for product providers, in the cache table.
+
+Every function instance and upload worker reserves its call slot in one item per
+provider (`RATE#<provider>`, attribute `next_at` = the first free slot, epoch ms)
+with one conditional UpdateItem:
+- idle provider (`next_at` in the past): take the slot now, `next_at = now + interval`;
+- busy provider: take the next free slot, `next_at = next_at + interval`, but only if
+  that slot starts within the caller's wait, then sleep until it.
+Calls therefore start at least `interval` apart across the fleet, so any window of
+the limit's length holds at most its number of calls (a strict spacing, no burst at
+window edges). A caller that would wait longer than allowed gets a defined
+`UpstreamRateLimited` with `Retry-After`, and the provider is not called. Items
+expire through the table's TTL an hour after their last slot.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from .errors import UpstreamRateLimited, UpstreamUnavailable
+from .providers.base import RateLimit
+
+_ATTEMPTS = 4
+_EXPIRE_AFTER_SECONDS = 3600
+
+
+def rate_key(provider: str) -> str:
+    return f"RATE#{provider}"
+
+
+class FleetLimiter:
+    """Reserves call slots of each provider's limit, shared by the whole fleet."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: Any = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.table_name = table_name
+        self.client = client or boto3.client("dynamodb")
+        self._clock = clock
+        self._sleep = sleep
+        self._busy_until: dict[str, int] = {}  # last `next_at` seen: try the queue path first
+
+    def acquire(self, provider: str, limit: RateLimit, max_wait: float) -> float:
+        """Wait for our slot of `provider`'s limit; returns the seconds waited.
+
+        Raises UpstreamRateLimited (with retry_after) when the next free slot is more
+        than `max_wait` seconds away, UpstreamUnavailable when the table is down.
+        """
+        interval = max(1, math.ceil(limit.interval * 1000))
+        for _ in range(_ATTEMPTS):
+            now = int(self._clock() * 1000)
+            latest = now + int(max_wait * 1000)
+            if self._busy_until.get(provider, 0) <= now:
+                seen = self._take_idle(provider, now, interval)
+                if seen is None:
+                    return 0.0
+            else:
+                seen = self._busy_until[provider]
+            if seen > latest:
+                self._busy_until[provider] = seen
+                raise self._busy(provider, seen - now)
+            slot, seen = self._take_queued(provider, now, latest, interval)
+            if slot is not None:
+                wait = max(0, slot - now) / 1000
+                if wait:
+                    self._sleep(wait)
+                return wait
+            self._busy_until[provider] = seen
+            if seen > latest:
+                raise self._busy(provider, seen - now)
+        raise self._busy(provider, interval)
+
+    def _take_idle(self, provider: str, now: int, interval: int) -> int | None:
+        """Take the slot `now` if the provider is idle: None, else the current `next_at`."""
+        return self._update(
+            provider,
+            "SET next_at = :next, expires_at = :expires",
+            "attribute_not_exists(next_at) OR next_at <= :now",
+            {":now": now, ":next": now + interval, ":expires": self._expiry(now + interval)},
+        )[1]
+
+    def _take_queued(
+        self, provider: str, now: int, latest: int, interval: int
+    ) -> tuple[int | None, int]:
+        """Reserve the next free slot if it starts by `latest`: (slot or None, next_at seen)."""
+        new, seen = self._update(
+            provider,
+            "SET next_at = next_at + :interval, expires_at = :expires",
+            "next_at > :now AND next_at <= :latest",
+            {
+                ":now": now,
+                ":latest": latest,
+                ":interval": interval,
+                ":expires": self._expiry(latest + interval),
+            },
+        )
+        if new is None:
+            return None, seen if seen is not None else now
+        self._busy_until[provider] = new
+        return new - interval, new
+
+    def _update(
+        self, provider: str, update: str, condition: str, values: dict[str, int]
+    ) -> tuple[int | None, int | None]:
+        """One conditional UpdateItem: (new next_at, None) or (None, next_at that failed it)."""
+        try:
+            response = self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": rate_key(provider)}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues={k: {"N": str(v)} for k, v in values.items()},
+                ReturnValues="UPDATED_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            error = exc.response.get("Error", {}).get("Code", "ClientError")
+            if error != "ConditionalCheckFailedException":
+                raise UpstreamUnavailable(
+                    f"the rate limiter's table is unavailable ({error})", retry_after=2
+                ) from None
+            old = exc.response.get("Item") or self._read(provider)
+            return None, int(old.get("next_at", {}).get("N", 0))
+        return int(response["Attributes"]["next_at"]["N"]), None
+
+    def _read(self, provider: str) -> dict[str, Any]:
+        """The limiter item, for a client that does not return it with a failed condition."""
+        response = self.client.get_item(
+            TableName=self.table_name, Key={"pk": {"S": rate_key(provider)}}, ConsistentRead=True
+        )
+        item: dict[str, Any] = response.get("Item") or {}
+        return item
+
+    @staticmethod
+    def _expiry(next_at: int) -> int:
+        return next_at // 1000 + _EXPIRE_AFTER_SECONDS
+
+    @staticmethod
+    def _busy(provider: str, wait_ms: int) -> UpstreamRateLimited:
+        return UpstreamRateLimited(
+            f"the fleet-wide request limit of provider {provider} is reached; retry shortly",
+            retry_after=max(1, math.ceil(wait_ms / 1000)),
+        )

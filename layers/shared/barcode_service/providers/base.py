@@ -1,0 +1,200 @@
+"""What every product provider is: the Protocol, its typed answers and outcomes.
+
+A provider module translates one API's spelling into a `ProviderProduct` (our
+product fields plus documented `details`) or a `ProviderNotFound`, and raises the
+typed `ServiceError`s of `errors.py` for everything else. `ask` turns either into
+one `ProviderResult` whose `outcome` the router reasons about; nothing past a
+provider module sees a provider's field names or messages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from ..errors import (
+    CredentialsNotConfigured,
+    ServiceError,
+    UpstreamAccountError,
+    UpstreamError,
+    UpstreamQuotaExhausted,
+    UpstreamRateLimited,
+)
+from ..gtin import Gtin
+
+Outcome = Literal[
+    "found",
+    "not_found",
+    "not_served",
+    "rate_limited",
+    "quota",
+    "outage",
+    "auth",
+    "not_configured",
+]
+"""What one provider did with one code. Only `found` and `not_found` are answers."""
+
+ANSWERS: frozenset[Outcome] = frozenset({"found", "not_found"})
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A provider's documented (or polite) limit: `requests` per `per_seconds`, fleet-wide."""
+
+    requests: float
+    per_seconds: float = 60.0
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two calls that keep to the limit in every window."""
+        return self.per_seconds / self.requests
+
+
+@dataclass(frozen=True)
+class ProviderProduct:
+    """A product in our field names; `details` are provider-specific and documented."""
+
+    name: str | None = None
+    brand: str | None = None
+    company: str | None = None
+    price: str | None = None
+    spec: str | None = None
+    unit: str | None = None
+    image_url: str | None = None
+    country: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def fields(self) -> dict[str, str | None]:
+        """The common product fields (cache.PRODUCT_FIELDS)."""
+        return {
+            "name": self.name,
+            "brand": self.brand,
+            "company": self.company,
+            "price": self.price,
+            "spec": self.spec,
+            "unit": self.unit,
+            "image_url": self.image_url,
+            "country": self.country,
+        }
+
+
+@dataclass(frozen=True)
+class ProviderNotFound:
+    """The provider answered that it does not know the code (`country` if it says one)."""
+
+    country: str | None = None
+
+
+class Provider(Protocol):
+    """One product source. Adding one: a module with a class like this, plus a registry line."""
+
+    @property
+    def name(self) -> str:
+        """Stable name used in LOOKUP_PROVIDERS, answers, cache items and limiter keys."""
+        ...
+
+    @property
+    def attribution(self) -> str | None:
+        """Text naming the data's source and licence, shown with every answer it gives."""
+        ...
+
+    @property
+    def limit(self) -> RateLimit:
+        """The rate the whole fleet keeps to when calling this provider."""
+        ...
+
+    def serves(self, gtin: Gtin) -> bool:
+        """Whether this provider can know `gtin` at all (e.g. only ISBNs for a book source)."""
+        ...
+
+    def lookup(self, gtin: Gtin, deadline: float) -> ProviderProduct | ProviderNotFound:
+        """Ask for `gtin`, finishing by `deadline` (time.monotonic()); raises ServiceError."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """What asking (or not asking) one provider about one code gave."""
+
+    provider: str
+    outcome: Outcome
+    product: ProviderProduct | None = None
+    country: str | None = None
+    error: ServiceError | None = None
+    called: bool = False  # True when a request went to the provider
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome in ANSWERS
+
+
+def outcome_of(error: ServiceError) -> Outcome:
+    """The outcome a provider's error stands for."""
+    if isinstance(error, CredentialsNotConfigured):
+        return "not_configured"
+    if isinstance(error, UpstreamQuotaExhausted):
+        return "quota"
+    if isinstance(error, UpstreamAccountError):
+        return "auth"
+    if isinstance(error, UpstreamRateLimited):
+        return "rate_limited"
+    return "outage"
+
+
+def ask(provider: Provider, gtin: Gtin, deadline: float) -> ProviderResult:
+    """Call `provider` once for `gtin` and classify what came back."""
+    try:
+        answer = provider.lookup(gtin, deadline)
+    except CredentialsNotConfigured as error:
+        return ProviderResult(provider.name, "not_configured", error=error)
+    except UpstreamError as error:
+        return ProviderResult(provider.name, outcome_of(error), error=error, called=True)
+    if isinstance(answer, ProviderNotFound):
+        return ProviderResult(provider.name, "not_found", country=answer.country, called=True)
+    return ProviderResult(provider.name, "found", product=answer, called=True)
+
+
+def remaining(deadline: float, cap: float) -> float:
+    """Seconds left until `deadline` (monotonic), at most `cap`, never below 0.1."""
+    return max(0.1, min(cap, deadline - time.monotonic()))
+
+
+def is_book(gtin: Gtin) -> bool:
+    """A Bookland EAN (978/979) that is an ISBN: 979-0 is sheet music (ISMN), not a book."""
+    ean13 = gtin.gtin14[1:] if gtin.gtin14.startswith("0") else ""
+    return ean13.startswith(("978", "979")) and not ean13.startswith("9790")
+
+
+def is_periodical_or_book(gtin: Gtin) -> bool:
+    """977 (ISSN), 978/979 (ISBN, ISMN): publications, not goods with product records."""
+    ean13 = gtin.gtin14[1:] if gtin.gtin14.startswith("0") else ""
+    return ean13.startswith(("977", "978", "979"))
+
+
+def text(value: Any) -> str | None:
+    """A provider's value as trimmed text; numbers as written; empty and non-text -> None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    return value.strip() or None
+
+
+def text_list(value: Any) -> list[str]:
+    """A comma-separated text (or a list of texts) as a list of non-empty texts."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        return []
+    return [item for item in (text(part) for part in items) if item]
+
+
+def web_url(value: Any) -> str | None:
+    """An absolute http(s) URL, or None."""
+    url = text(value)
+    if url is None or not url.lower().startswith(("https://", "http://")):
+        return None
+    return url

@@ -1,0 +1,108 @@
+"""Open Library: books by ISBN through the Books API.
+
+`GET <base>/api/books?bibkeys=ISBN:<isbn>&format=json&jscmd=data` answers
+`{"ISBN:<isbn>": {...}}` for a known book and `{}` (HTTP 200) for an unknown one.
+Only Bookland codes are books: 978 and 979, except 979-0 (sheet music, ISMN).
+No numeric limit is published; the provider asks for moderate rates, so the
+default is about one request per second for the whole fleet.
+
+`details` of an answer (any may be null or empty): `subtitle`, `authors` (list of
+names), `publishers` (list), `publish_date` (text as the provider writes it),
+`number_of_pages`, `isbn_10`, `isbn_13` (lists), `url` (the book's page).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from ..errors import UpstreamError
+from ..gtin import Gtin
+from ..transport import RetryPolicy
+from .base import ProviderNotFound, ProviderProduct, RateLimit, is_book, text, text_list, web_url
+from .http import get_json
+
+NAME = "openlibrary"
+DEFAULT_URL = "https://openlibrary.org"
+POLITE_LIMIT = RateLimit(requests=60, per_seconds=60)
+
+
+class OpenLibraryProvider:
+    """Books by ISBN-13 from Open Library."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        base_url: str,
+        session: requests.Session,
+        *,
+        policy: RetryPolicy,
+        limit: RateLimit = POLITE_LIMIT,
+    ) -> None:
+        self.base_url = (base_url or DEFAULT_URL).rstrip("/")
+        self.session = session
+        self.policy = policy
+        self.limit = limit
+        self.attribution = f"Book data from Open Library ({self.base_url}), Internet Archive."
+
+    def serves(self, gtin: Gtin) -> bool:
+        return is_book(gtin)
+
+    def lookup(self, gtin: Gtin, deadline: float) -> ProviderProduct | ProviderNotFound:
+        key = f"ISBN:{gtin.gtin14[1:]}"
+        body = get_json(
+            self.session,
+            f"{self.base_url}/api/books",
+            {"bibkeys": key, "format": "json", "jscmd": "data"},
+            policy=self.policy,
+            deadline=deadline,
+            label="Open Library",
+        )
+        if not isinstance(body, dict):
+            raise UpstreamError("Open Library sent an unexpected body")
+        book = body.get(key)
+        if book is None and not body:
+            return ProviderNotFound()
+        if not isinstance(book, dict):
+            raise UpstreamError("Open Library sent an answer for another key")
+        return _book(book)
+
+
+def _names(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    names = (text(item.get("name")) for item in value if isinstance(item, dict))
+    return [name for name in names if name]
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _book(data: dict[str, Any]) -> ProviderProduct:
+    title, subtitle = text(data.get("title")), text(data.get("subtitle"))
+    publishers = _names(data.get("publishers"))
+    pages = data.get("number_of_pages")
+    pages = pages if isinstance(pages, int) and not isinstance(pages, bool) and pages > 0 else None
+    cover = _mapping(data.get("cover"))
+    identifiers = _mapping(data.get("identifiers"))
+    return ProviderProduct(
+        name=f"{title}: {subtitle}" if title and subtitle else title,
+        company=publishers[0] if publishers else None,
+        spec=f"{pages} pages" if pages else None,
+        image_url=web_url(cover.get("large"))
+        or web_url(cover.get("medium"))
+        or web_url(cover.get("small")),
+        details={
+            "subtitle": subtitle,
+            "authors": _names(data.get("authors")),
+            "publishers": publishers,
+            "publish_date": text(data.get("publish_date")),
+            "number_of_pages": pages,
+            "isbn_10": text_list(identifiers.get("isbn_10")),
+            "isbn_13": text_list(identifiers.get("isbn_13")),
+            "url": web_url(data.get("url")),
+        },
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -38,7 +39,9 @@ def openapi() -> dict[str, Any]:
 @app.get("/products/<code>")
 @tracer.capture_method
 def get_product(code: str) -> dict[str, Any]:
-    return service().lookup(code).to_dict()
+    # The route matches the raw path: "690%201234..." arrives still URL-encoded.
+    format_name = app.current_event.get_query_string_value("format")
+    return service().lookup(unquote(code), format_name).to_dict()
 
 
 @app.post("/products/lookup")

@@ -145,3 +145,80 @@ def test_unexpected_error_is_500_problem_without_trace(monkeypatch: pytest.Monke
     assert headers["Content-Type"] == "application/problem+json"
     assert "secret internals" not in json.dumps(body)
     assert "Traceback" not in json.dumps(body)
+
+
+def _get(path_code: str, query: dict[str, str] | None = None) -> dict[str, Any]:
+    event = load_event("lookup_get.json")
+    event["path"] = f"/products/{path_code}"
+    event["pathParameters"] = {"code": path_code}
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in (query or {}).items()} or None
+    return event
+
+
+def test_url_encoded_spaces_in_the_path_are_tolerated(
+    table: str, secret: dict, upstream: responses.RequestsMock
+) -> None:
+    upstream.post(BAICHUAN_URL, json=baichuan_found("6901234567892", "Jasmine Tea"))
+    status, _, body = invoke(load_event("lookup_get_encoded_spaces.json"))
+    assert status == 200
+    assert body["gtin"] == "06901234567892"
+    assert "code_sn=6901234567892" in str(upstream.calls[0].request.body)
+
+
+def test_phone_upc_e_is_looked_up_as_its_upc_a(
+    table: str, secret: dict, upstream: responses.RequestsMock
+) -> None:
+    upstream.post(BAICHUAN_URL, json=baichuan_found("0042100005264", "Gum"))
+    status, _, body = invoke(_get("04252614"))
+    assert status == 200
+    assert (body["gtin"], body["code"]) == ("00042100005264", "042100005264")
+    assert body["format"] == "UPC-A"
+    assert "code_sn=0042100005264" in str(upstream.calls[0].request.body)
+
+
+def test_format_query_settles_an_ambiguous_eight_digit_code(
+    table: str, secret: dict, upstream: responses.RequestsMock
+) -> None:
+    upstream.post(BAICHUAN_URL, json=baichuan_not_found())
+    status, _, body = invoke(_get("12345670", {"format": "upc_e"}))
+    assert status == 404
+    assert body["gtin"] == "00123456000070"
+    status, _, body = invoke(_get("12345670"))
+    assert body["gtin"] == "00000012345670"
+
+
+def test_element_strings_and_digital_links_look_up_their_gtin(
+    table: str, secret: dict, upstream: responses.RequestsMock
+) -> None:
+    upstream.post(BAICHUAN_URL, json=baichuan_found("9506000134352", "Serum"))
+    event = load_event("lookup_batch.json")
+    event["body"] = json.dumps(
+        {
+            "codes": [
+                "(01)09506000134352(17)271231(10)AB1",
+                "https://example.com/01/09506000134352?17=271231",
+                "0-306-40615-3",
+                "https://example.com/menu",
+            ]
+        }
+    )
+    status, _, body = invoke(event)
+    assert status == 200
+    rows = body["results"]
+    assert [r["status"] for r in rows] == ["found", "found", "invalid_gtin", "invalid_gtin"]
+    assert rows[0]["product"]["gtin"] == "09506000134352"
+    assert "ISBN-10" in rows[2]["error"]["detail"]
+    assert "not a GS1 Digital Link" in rows[3]["error"]["detail"]
+    assert len(upstream.calls) == 1
+
+
+def test_variable_measure_is_explained_without_a_provider_call(
+    monkeypatch: pytest.MonkeyPatch, upstream: responses.RequestsMock
+) -> None:
+    monkeypatch.setenv("GS1_RCN_REGION", "se")
+    status, _, body = invoke(_get("2312345001504"))
+    assert status == 404
+    assert "a weight of 0.15 kg" in body["detail"]
+    assert body["variable_measure"]["weight_kg"] == "0.15"
+    assert len(upstream.calls) == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from .errors import InvalidGtin
 
@@ -27,6 +27,35 @@ class GS1Prefix:
 
 
 @dataclass(frozen=True)
+class VariableMeasure:
+    """What a variable-measure number (GS1 prefix 20-29) holds under a region's rules."""
+
+    region: str
+    item_reference: str | None
+    weight_kg: str | None = None
+    price: str | None = None
+    currency: str | None = None
+    count: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "item_reference": self.item_reference,
+            "weight_kg": self.weight_kg,
+            "price": self.price,
+            "currency": self.currency,
+            "count": self.count,
+        }
+
+    def describe(self) -> str:
+        if self.weight_kg is not None:
+            return f"a weight of {self.weight_kg} kg"
+        if self.price is not None:
+            return f"a price of {self.price}" + (f" {self.currency}" if self.currency else "")
+        return f"a count of {self.count}"
+
+
+@dataclass(frozen=True)
 class Gtin:
     """A validated code: as given (`code`), canonical 14-digit key, and its GS1 facts."""
 
@@ -35,6 +64,7 @@ class Gtin:
     format: GtinFormat
     gs1_prefix: GS1Prefix | None
     restricted: bool
+    measure: VariableMeasure | None = None
 
     @property
     def upstream_code(self) -> str:
@@ -47,10 +77,13 @@ class Gtin:
 
     def restriction_reason(self) -> str:
         issuer = self.gs1_prefix.issuer if self.gs1_prefix else "GS1"
-        return (
+        reason = (
             f"{self.code} is a restricted circulation number ({issuer}): it is assigned "
             "inside a store or company, not to a product, so no product database knows it"
         )
+        if self.measure is not None:
+            reason += f"; it carries {self.measure.describe()} (region {self.measure.region})"
+        return reason
 
 
 def check_digit(payload: str) -> int:
@@ -80,8 +113,12 @@ def normalise(raw: str) -> str:
     return digits
 
 
-def parse_gtin(raw: str) -> Gtin:
-    """Validate `raw` and describe it; raises InvalidGtin with the reason."""
+def parse_gtin(raw: str, *, rcn_region: str = "") -> Gtin:
+    """Validate `raw` and describe it; raises InvalidGtin with the reason.
+
+    With `rcn_region` (GS1_RCN_REGION, e.g. "se"), a variable-measure number's weight,
+    price or count is parsed by that region's rules into `measure`.
+    """
     digits = normalise(raw)
     expected = check_digit(digits[:-1])
     if int(digits[-1]) != expected:
@@ -96,6 +133,7 @@ def parse_gtin(raw: str) -> Gtin:
         format=FORMATS[len(digits)],
         gs1_prefix=prefix,
         restricted=restricted,
+        measure=variable_measure(digits, rcn_region) if restricted and rcn_region else None,
     )
 
 
@@ -117,3 +155,28 @@ def _gs1_facts(digits: str) -> tuple[GS1Prefix | None, bool]:
     if parsed.format == BiipFormat.GTIN_8 and parsed.value[:1] in ("0", "2"):
         restricted = True
     return prefix, restricted
+
+
+@lru_cache(maxsize=4096)
+def variable_measure(digits: str, region: str) -> VariableMeasure | None:
+    """The weight/price/count in a variable-measure number, by `region`'s GS1 rules."""
+    from biip import ParseConfig, ParseError  # noqa: PLC0415 - see _gs1_facts
+    from biip.gtin import Gtin as BiipGtin  # noqa: PLC0415
+    from biip.rcn import Rcn  # noqa: PLC0415
+
+    try:
+        parsed = BiipGtin.parse(digits, config=ParseConfig(rcn_region=region))
+    except (ParseError, ValueError):  # a measure whose own check digit is wrong
+        return None
+    if not isinstance(parsed, Rcn) or parsed.region is None:
+        return None
+    if parsed.weight is None and parsed.price is None and parsed.count is None:
+        return None
+    return VariableMeasure(
+        region=region,
+        item_reference=parsed.item_reference,
+        weight_kg=None if parsed.weight is None else str(parsed.weight),
+        price=None if parsed.price is None else str(parsed.price),
+        currency=parsed.region.get_currency_code() if parsed.price is not None else None,
+        count=parsed.count,
+    )

@@ -51,7 +51,6 @@ from .errors import (
     UpstreamAccountError,
     UpstreamQuotaExhausted,
 )
-from .gtin import parse_gtin
 from .lookup import ACCOUNT_BLOCK_SECONDS, LookupService
 from .observability import logger, metrics
 from .settings import Settings
@@ -488,7 +487,7 @@ class UploadWorker:
         Repeats of a GTIN in the same chunk reuse the first answer.
         """
         try:
-            key = parse_gtin(code).gtin14
+            key = self.lookups.canonical_gtin(code).gtin14
         except InvalidGtin as error:
             return {"status": "invalid_gtin", "error": error.to_problem()}, False, None
         if key in memo:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from .cache import PRODUCT_FIELDS, CachedLookup, LookupStore, QuotaBlock
+from .canonical import canonical_gtin
 from .errors import (
     CredentialsNotConfigured,
     InvalidGtin,
@@ -36,7 +37,7 @@ from .errors import (
     UpstreamQuotaExhausted,
     UpstreamUnavailable,
 )
-from .gtin import Gtin, parse_gtin
+from .gtin import Gtin
 from .observability import NAMESPACE, logger, metrics
 from .settings import Settings
 
@@ -94,15 +95,15 @@ def _prefix(gtin: Gtin) -> dict[str, str] | None:
 
 def product_not_found(gtin: Gtin, detail: str, country: str | None, source: Source) -> NotFound:
     """The 404 problem for a code nobody knows, with its GS1 prefix facts."""
-    return NotFound(
-        detail,
-        extra={
-            "gtin": gtin.gtin14,
-            "gs1_prefix": _prefix(gtin),
-            "country": country,
-            "source": source,
-        },
-    )
+    extra: dict[str, Any] = {
+        "gtin": gtin.gtin14,
+        "gs1_prefix": _prefix(gtin),
+        "country": country,
+        "source": source,
+    }
+    if gtin.measure is not None:
+        extra["variable_measure"] = gtin.measure.to_dict()
+    return NotFound(detail, extra=extra)
 
 
 def _count(name: str, value: float = 1) -> None:
@@ -142,9 +143,19 @@ class LookupService:
             self._client = self._client_factory()
         return self._client
 
-    def lookup(self, raw_code: str) -> Product:
-        """Find one product; raises NotFound, InvalidGtin or an upstream ServiceError."""
-        return self._lookup(parse_gtin(raw_code))
+    def lookup(self, code: str | Gtin, format_name: str | None = None) -> Product:
+        """Find one product; raises NotFound, InvalidGtin or an upstream ServiceError.
+
+        `code` is anything a scanner hands over (see canonical.py) or a parsed Gtin;
+        `format_name` is the scanner's symbology name, if it gave one.
+        """
+        if not isinstance(code, Gtin):
+            code = self.canonical_gtin(code, format_name)
+        return self._lookup(code)
+
+    def canonical_gtin(self, code: str, format_name: str | None = None) -> Gtin:
+        """The GTIN behind a scanned text, parsed with this service's GS1 region."""
+        return canonical_gtin(code, format_name, rcn_region=self.settings.gs1_rcn_region)
 
     def _lookup(self, gtin: Gtin) -> Product:
         if gtin.restricted:
@@ -321,8 +332,7 @@ class LookupService:
             for gtin, text, invalid in entries
         ]
 
-    @staticmethod
-    def _batch_key(raw: Any) -> tuple[Gtin | None, str, dict[str, Any] | None]:
+    def _batch_key(self, raw: Any) -> tuple[Gtin | None, str, dict[str, Any] | None]:
         """(the parsed GTIN or None, the code as text, the invalid_gtin row if invalid)."""
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
@@ -330,7 +340,7 @@ class LookupService:
             error = InvalidGtin("each code must be a string of digits")
             return None, str(raw), {"status": "invalid_gtin", "error": error.to_problem()}
         try:
-            return parse_gtin(raw), raw, None
+            return self.canonical_gtin(raw), raw, None
         except InvalidGtin as error:
             return None, raw, {"status": "invalid_gtin", "error": error.to_problem()}
 

@@ -93,6 +93,9 @@ class Settings:
     worker_lookups_per_second: float = field(default=4.0, metadata={"gt": 0})
     worker_time_margin_seconds: float = field(default=20.0, metadata={"ge": 0})
     public_base_url: str = ""
+    # GS1 region whose rules give the weight/price inside variable-measure numbers
+    # (prefixes 20-29); empty: such numbers are only reported as restricted.
+    gs1_rcn_region: Literal["", "dk", "ee", "fi", "de", "gb", "lv", "lt", "no", "se"] = ""
 
     def provider_names(self, *, uploads: bool = False) -> tuple[str, ...]:
         """LOOKUP_PROVIDERS (or UPLOAD_LOOKUP_PROVIDERS) as names, in order."""

@@ -1,0 +1,272 @@
+"""The canonicaliser: every input kind of the contract, and its round trips."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from biip.gs1_messages import GS1Message
+from biip.upc import Upc
+from hypothesis import given
+from hypothesis import strategies as st
+
+from barcode_service.canonical import (
+    canonical_gtin,
+    canonicalise,
+    format_hint,
+    isbn10_check,
+    isbn10_to_ean13,
+)
+from barcode_service.errors import InvalidGtin, InvalidParameter
+from barcode_service.gtin import check_digit, parse_gtin
+
+ELEMENT_STRING = "(01)09506000134352(17)271231(10)AB1"
+AI = {"01": "09506000134352", "17": "271231", "10": "AB1"}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "gtin14"),
+    [
+        ("6901234567892", "gtin", "06901234567892"),
+        ("690 1234 56789 2", "gtin", "06901234567892"),
+        ("690-1234-567892", "gtin", "06901234567892"),
+        ("036000291452", "gtin", "00036000291452"),
+        ("12345670", "gtin", "00000012345670"),
+        ("10614141000415", "gtin", "10614141000415"),
+        ("04252614", "upc_e", "00042100005264"),
+        ("0425 2614", "upc_e", "00042100005264"),
+        ("0-306-40615-2", "isbn10", "09780306406157"),
+        ("080442957X", "isbn10", "09780804429573"),
+        ("080442957x", "isbn10", "09780804429573"),
+        (ELEMENT_STRING, "gs1_element_string", "09506000134352"),
+        ("(01) 09506000134352 (17) 271231", "gs1_element_string", "09506000134352"),
+        ("010950600013435217271231\x1d10AB1", "gs1_element_string", "09506000134352"),
+        ("]C1010950600013435217271231\x1d10AB1", "gs1_element_string", "09506000134352"),
+        ("]d2010950600013435217271231\x1d10AB1", "gs1_element_string", "09506000134352"),
+        ("]Q3010950600013435217271231\x1d10AB1", "gs1_element_string", "09506000134352"),
+        ("]e00109506000134352", "gs1_element_string", "09506000134352"),
+        ("010950600013435217271231", "gs1_element_string", "09506000134352"),
+        ("]E06901234567892", "gtin", "06901234567892"),
+        ("https://id.gs1.org/01/09506000134352/10/AB1?17=271231", "gs1_digital_link", None),
+        ("HTTPS://shop.example.com/p/01/09506000134352?17=271231", "gs1_digital_link", None),
+        ("]Q1https://id.gs1.org/01/09506000134352", "gs1_digital_link", None),
+        ("2012345678903", "restricted", "02012345678903"),
+        ("20123451", "restricted", "00000020123451"),
+    ],
+)
+def test_every_input_kind(text: str, kind: str, gtin14: str | None) -> None:
+    found = canonicalise(text)
+    assert found.kind == kind
+    assert found.gtin is not None
+    assert found.gtin.gtin14 == (gtin14 or "09506000134352")
+
+
+def test_element_string_and_digital_link_report_their_ais() -> None:
+    assert canonicalise(ELEMENT_STRING).ai_values() == AI
+    link = canonicalise("https://example.com/01/09506000134352/10/AB1?17=271231&x=1")
+    assert link.ai_values() == AI
+    assert link.gtin is not None
+    assert link.gtin.code == "9506000134352"
+    assert link.gtin.format == "EAN-13"
+
+
+def test_the_phone_upc_e_is_its_upc_a_not_a_wrong_did_you_mean() -> None:
+    gtin = canonical_gtin("04252614")
+    assert gtin.code == "042100005264"
+    assert gtin.format == "UPC-A"
+    assert gtin.upstream_code == "0042100005264"
+
+
+def test_a_valid_ean8_stays_ean8_unless_the_scanner_says_upc_e() -> None:
+    assert canonicalise("12345670").kind == "gtin"
+    as_upce = canonicalise("12345670", "UPC_E")
+    assert as_upce.kind == "upc_e"
+    assert as_upce.gtin is not None
+    assert as_upce.gtin.code == "123456000070"
+    with pytest.raises(InvalidGtin, match="check digit of 04252614 is wrong: expected 0"):
+        canonicalise("04252614", "ean-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("UPC_E", "upc_e"),
+        ("upc-e", "upc_e"),
+        ("FORMAT_UPC_E", "upc_e"),
+        ("org.gs1.UPC-E", "upc_e"),
+        ("EAN_8", "ean_8"),
+        ("EAN-13", None),
+        ("QR_CODE", None),
+        (None, None),
+    ],
+)
+def test_scanner_format_names_give_hints(name: str | None, hint: str | None) -> None:
+    assert format_hint(name) == hint
+
+
+def test_an_overlong_format_is_a_parameter_error() -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        format_hint("x" * 65)
+    assert caught.value.extra["invalid_params"][0]["name"] == "format"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("04252615", "neither a valid EAN-8 (check digit expected 0, got 5) nor a valid UPC-E"),
+        ("22222222", "check digit of 22222222 is wrong: expected 0"),
+        ("52222222", "expected"),
+        ("0-306-40615-3", "read as ISBN-10: check digit is wrong: expected 2, got 3"),
+        ("(01)09506000134351", "AI (01)"),
+        ("(01)09506000134351", "expected 2, got 1"),
+        ("(99", "GS1 element string"),
+        ("(17)991399", "GS1 element string"),
+        ("]C101095060001343", "GS1 element string"),
+        ("01\x1d99", "GS1 element string"),
+        ("https://id.gs1.org/01/09506000134351", "AI (01) of 'https://id.gs1.org/01/0950"),
+        ("https://id.gs1.org/01/095060001343521", "Digital Link"),
+        ("https://id.gs1.org/01", "Digital Link"),
+        ("6901234567891", "expected 2, got 1"),
+        ("69012345678x2", "only digits"),
+        ("12345", "got 5"),
+        ("", "empty"),
+        ("x" * 3000, "at most 2048"),
+        ("52222222", "check digit"),
+    ],
+)
+def test_bad_codes_say_what_was_understood_and_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(InvalidGtin, match=re.escape(message)):
+        canonical_gtin(text)
+
+
+def test_upc_e_with_a_bad_number_system_or_check_digit_is_refused_when_asked_for() -> None:
+    with pytest.raises(InvalidGtin, match="number system 0 or 1, not 5"):
+        canonicalise("52222222", "UPC_E")
+    with pytest.raises(InvalidGtin, match="read as UPC-E: check digit is wrong: expected 4"):
+        canonicalise("04252615", "UPC_E")
+
+
+@pytest.mark.parametrize(
+    ("text", "understood"),
+    [
+        ("https://example.com/menu", "a URL that is not a GS1 Digital Link"),
+        ("(00)106141411234567896", "no GTIN (AI 01)"),
+        ("hello world", ""),
+        ("]Q1hello", ""),
+    ],
+)
+def test_text_without_a_gtin_is_kind_other_or_gs1_without_gtin(text: str, understood: str) -> None:
+    found = canonicalise(text)
+    assert found.gtin is None
+    assert found.kind in ("other", "gs1_element_string")
+    assert understood in found.understood
+    with pytest.raises(InvalidGtin):
+        found.require_gtin()
+
+
+def test_a_plain_url_says_why_a_lookup_refuses_it() -> None:
+    with pytest.raises(InvalidGtin, match=r"not a GS1 Digital Link .*; a product lookup needs"):
+        canonical_gtin("https://example.com/menu")
+
+
+def test_non_string_is_refused() -> None:
+    with pytest.raises(InvalidGtin, match="string"):
+        canonicalise(6901234567892)  # type: ignore[arg-type]
+
+
+def test_variable_measure_is_parsed_when_the_region_is_set() -> None:
+    plain = canonicalise("2302148210869")
+    assert plain.restricted
+    assert plain.gtin is not None
+    assert plain.gtin.measure is None
+    swedish = canonicalise("2302148210869", rcn_region="se")
+    assert swedish.gtin is not None
+    measure = swedish.gtin.measure
+    assert measure is not None
+    assert measure.weight_kg == "1.086"
+    assert measure.item_reference == "021482"
+    assert "a weight of 1.086 kg" in swedish.gtin.restriction_reason()
+    assert measure.to_dict()["region"] == "se"
+
+
+def test_variable_price_names_its_currency() -> None:
+    measure = parse_gtin("2012345001503", rcn_region="se").measure
+    assert measure is not None
+    assert (measure.price, measure.currency, measure.weight_kg) == ("1.5", "SEK", None)
+    assert "a price of 1.5 SEK" in parse_gtin("2012345001503", rcn_region="se").restriction_reason()
+    assert parse_gtin("2012345001503", rcn_region="de").measure is None  # no rule for 20 there
+
+
+def test_company_restricted_numbers_have_no_measure() -> None:
+    assert parse_gtin("0412345678903", rcn_region="se").measure is None
+
+
+# --- properties -----------------------------------------------------------------------
+
+upc_a_with_upc_e = st.builds(
+    lambda system, body: Upc.parse(f"{system}{body}").as_upc_a(),
+    st.sampled_from("01"),
+    st.text(alphabet="0123456789", min_size=6, max_size=6),
+)
+
+
+@given(upc_a_with_upc_e)
+def test_upc_e_round_trips_to_its_upc_a(upc_a: str) -> None:
+    upc_e = Upc.parse(upc_a).as_upc_e()
+    found = canonicalise(upc_e, "UPC_E")
+    assert found.kind == "upc_e"
+    assert found.gtin is not None
+    assert found.gtin.code == upc_a
+    assert found.gtin.gtin14 == upc_a.zfill(14)
+
+
+@given(st.text(alphabet="0123456789", min_size=9, max_size=9))
+def test_isbn10_round_trips_to_its_978_ean13(payload: str) -> None:
+    isbn10 = payload + isbn10_check(payload)
+    found = canonicalise(isbn10)
+    assert found.kind == "isbn10"
+    assert found.gtin is not None
+    ean13 = found.gtin.code
+    assert ean13 == isbn10_to_ean13(isbn10)
+    assert ean13.startswith("978")
+    # ...and back: the ISBN-10 is the 978 EAN-13's middle nine digits plus its check.
+    assert ean13[3:12] + isbn10_check(ean13[3:12]) == isbn10
+
+
+gtin14s = st.text(alphabet="0123456789", min_size=13, max_size=13).map(
+    lambda payload: payload + str(check_digit(payload))
+)
+lots = st.text(alphabet="ABCDEFGHJK0123456789", min_size=1, max_size=20)
+dates = st.dates().map(lambda d: d.strftime("%y%m%d"))
+
+
+@given(gtin14s, dates, lots)
+def test_element_string_and_digital_link_give_the_same_ais(
+    gtin14: str, date: str, lot: str
+) -> None:
+    hri = f"(01){gtin14}(17){date}(10){lot}"
+    message = GS1Message.parse_hri(hri)
+    uri = message.as_gs1_digital_link_uri().as_uri(domain="scan.example.com")
+    from_hri = canonicalise(hri)
+    from_uri = canonicalise(uri)
+    from_gs = canonicalise(f"]d201{gtin14}17{date}10{lot}")
+    assert from_hri.ai_values() == from_uri.ai_values() == from_gs.ai_values()
+    assert from_hri.ai_values() == {"01": gtin14, "17": date, "10": lot}
+    assert from_hri.gtin == from_uri.gtin == from_gs.gtin
+    assert from_hri.gtin is not None
+    assert from_hri.gtin.gtin14 == gtin14
+
+
+@given(st.text(max_size=60), st.sampled_from([None, "UPC_E", "EAN_8", "QR_CODE"]))
+def test_any_text_is_understood_or_refused_with_invalid_gtin(text: str, fmt: str | None) -> None:
+    try:
+        found = canonicalise(text, fmt)
+    except InvalidGtin as error:
+        refused: InvalidGtin | None = error
+    else:
+        refused = None
+    if refused is not None:
+        assert refused.detail
+    elif found.gtin is not None:
+        assert len(found.gtin.gtin14) == 14
+        assert found.gtin.gtin14.isdigit()

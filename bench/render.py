@@ -24,12 +24,12 @@ def run(quick: bool = False) -> list[Figure]:
         return [Figure("render", "PNG renders", "not measured: barcode_service.render is missing")]
     ensure_paths()
     from barcode_service import render
-    from barcode_service.symbologies import lookup, validate_content
+    from barcode_service.symbologies import find_symbology, validate_content
 
     slice_seconds = 0.5 if quick else 2.0
     figures = []
     for title, name, raw, width, height in CASES:
-        symbology = lookup(name)
+        symbology = find_symbology(name)
         content = validate_content(symbology, raw)
         png = render.render_png(symbology, content, width, height)
         if not png.startswith(b"\x89PNG"):

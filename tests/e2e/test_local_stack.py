@@ -232,9 +232,9 @@ def test_photo_upload_is_decoded_and_looked_up(stack: RunningStack) -> None:
     from PIL import Image
 
     from barcode_service.render import render_image
-    from barcode_service.symbologies import lookup
+    from barcode_service.symbologies import find_symbology
 
-    barcode = render_image(lookup("ean13"), FOUND_CODE, 380, 200).convert("RGB")
+    barcode = render_image(find_symbology("ean13"), FOUND_CODE, 380, 200).convert("RGB")
     photo = Image.new("RGB", (1200, 900), (200, 190, 180))
     photo.paste(barcode, (400, 350))
     out = io.BytesIO()

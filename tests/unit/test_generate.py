@@ -26,7 +26,7 @@ from barcode_service.generate import (
 from barcode_service.gugudata import GeneratedImage
 from barcode_service.settings import load_settings
 from barcode_service.storage import CACHE_CONTROL, ImageStore, StorageError, image_key
-from barcode_service.symbologies import lookup
+from barcode_service.symbologies import find_symbology
 
 BUCKET = "unit-images"
 EAN = {"type": "ean13", "content": "690123456789", "width": 300, "height": 150}
@@ -262,7 +262,7 @@ def test_cached_items_of_the_other_backend_are_ignored_outside_auto(s3: Any, tab
 def test_svg_requests_render_locally_even_in_upstream_mode(s3: Any) -> None:
     upstream = FakeUpstream()
     service = make_service(s3, "upstream", upstream)
-    request = BarcodeRequest(lookup("ean13"), "6901234567892", 300, 150, "svg")
+    request = BarcodeRequest(find_symbology("ean13"), "6901234567892", 300, 150, "svg")
     assert service.plan(request) == "local"
     body = s3.get_object(Bucket=BUCKET, Key=service.generate(request).url.split(".com/", 1)[1])[
         "Body"

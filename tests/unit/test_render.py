@@ -18,7 +18,13 @@ from barcode_service.render import (
     render_png,
     render_svg,
 )
-from barcode_service.symbologies import CATALOG, Symbology, lookup, upce_to_upca, validate_content
+from barcode_service.symbologies import (
+    CATALOG,
+    Symbology,
+    find_symbology,
+    upce_to_upca,
+    validate_content,
+)
 
 # What zxing-cpp reads for each type it supports: (format, expected text, exact?).
 # Not exact = the reader also returns a check character zint appended (startswith).
@@ -31,7 +37,7 @@ READABLE: dict[str, tuple[zxingcpp.BarcodeFormat, str, bool]] = {}
 def _expect(
     name: str, fmt: zxingcpp.BarcodeFormat, text: str | None = None, exact: bool = True
 ) -> None:
-    content = validate_content(lookup(name), lookup(name).example)
+    content = validate_content(find_symbology(name), find_symbology(name).example)
     READABLE[name] = (fmt, content if text is None else text, exact)
 
 
@@ -118,7 +124,7 @@ def test_catalog_coverage_of_the_reader_table() -> None:
 
 
 def test_modules_are_whole_pixels_and_centred() -> None:
-    ean13 = lookup("ean13")
+    ean13 = find_symbology("ean13")
     image = render_image(ean13, "6901234567892", 300, 150)
     row = [image.getpixel((x, 60)) for x in range(300)]
     # Runs of equal pixels are multiples of k = 300 // 113 = 2 px per module.
@@ -137,13 +143,13 @@ def test_modules_are_whole_pixels_and_centred() -> None:
 
 
 def test_1d_bars_fill_the_requested_height() -> None:
-    image = render_image(lookup("code128"), "Hello-128", 400, 300)
+    image = render_image(find_symbology("code128"), "Hello-128", 400, 300)
     column = [image.getpixel((x, y)) for x in range(400) for y in (2, 297)]
     assert 0 in column  # bars reach (nearly) the top and bottom edges
 
 
 def test_2d_symbols_are_square_and_centred() -> None:
-    image = render_image(lookup("qrcode"), "hello", 300, 200)
+    image = render_image(find_symbology("qrcode"), "hello", 300, 200)
     bbox = Image.eval(image.convert("L"), lambda v: 255 - v).getbbox()
     assert bbox is not None
     left, top, right, bottom = bbox
@@ -153,23 +159,23 @@ def test_2d_symbols_are_square_and_centred() -> None:
 
 
 def test_text_is_drawn_when_asked() -> None:
-    plain = render_image(lookup("ean13"), "6901234567892", 300, 150, show_text=False)
-    text = render_image(lookup("ean13"), "6901234567892", 300, 150, show_text=True)
+    plain = render_image(find_symbology("ean13"), "6901234567892", 300, 150, show_text=False)
+    text = render_image(find_symbology("ean13"), "6901234567892", 300, 150, show_text=True)
     assert plain.tobytes() != text.tobytes()
     found = zxingcpp.read_barcodes(text.convert("L"), formats=F.EAN13)
     assert found[0].text == "6901234567892"
 
 
 def test_large_canvases_and_odd_sizes() -> None:
-    image = render_image(lookup("datamatrix"), "x", 4000, 33)
+    image = render_image(find_symbology("datamatrix"), "x", 4000, 33)
     assert image.size == (4000, 33)
-    image = render_image(lookup("ean13"), "6901234567892", 4000, 40)
+    image = render_image(find_symbology("ean13"), "6901234567892", 4000, 40)
     assert image.size == (4000, 40)
     assert zxingcpp.read_barcodes(image.convert("L"), formats=F.EAN13)
 
 
 def test_too_small_canvas_is_a_400_with_the_needed_size() -> None:
-    ean13 = lookup("ean13")
+    ean13 = find_symbology("ean13")
     w1, h1 = minimum_size(ean13, "6901234567892", False)
     assert w1 == 113  # 95 modules + 11 + 7 quiet-zone modules at 1 px/module
     assert h1 >= MIN_BAR_MODULES
@@ -177,25 +183,25 @@ def test_too_small_canvas_is_a_400_with_the_needed_size() -> None:
     with pytest.raises(InvalidParameter, match=r"at least 113 x \d+ px"):
         check_size(ean13, "6901234567892", False, 100, 150)
     with pytest.raises(InvalidParameter, match="at least"):
-        render_png(lookup("qrcode"), "x" * 200, 40, 40)
+        render_png(find_symbology("qrcode"), "x" * 200, 40, 40)
     with pytest.raises(InvalidParameter, match="at least"):
-        render_svg(lookup("qrcode"), "x" * 200, 40, 40)
+        render_svg(find_symbology("qrcode"), "x" * 200, 40, 40)
 
 
 def test_zint_errors_become_400s_naming_the_type() -> None:
     with pytest.raises(InvalidParameter, match=r"^Vehicle Identification Number cannot encode"):
-        render_png(lookup("vin"), "1M8GDM9A1KP042788", 600, 100)
+        render_png(find_symbology("vin"), "1M8GDM9A1KP042788", 600, 100)
     with pytest.raises(InvalidParameter, match="Micro QR Code cannot encode"):
-        render_png(lookup("microqr"), "条码", 100, 100)
+        render_png(find_symbology("microqr"), "条码", 100, 100)
 
 
 def test_non_latin_text_gets_a_utf8_eci() -> None:
-    image = render_image(lookup("qrcode"), "条码 ok", 200, 200)
+    image = render_image(find_symbology("qrcode"), "条码 ok", 200, 200)
     assert zxingcpp.read_barcodes(image.convert("L"))[0].text == "条码 ok"
 
 
 def test_svg_has_the_requested_size_and_a_viewbox() -> None:
-    svg = render_svg(lookup("ean13"), "6901234567892", 300, 150, show_text=True).decode()
+    svg = render_svg(find_symbology("ean13"), "6901234567892", 300, 150, show_text=True).decode()
     root = re.search(r"<svg [^>]*>", svg)
     assert root is not None
     assert 'width="300" height="150"' in root.group(0)
@@ -206,5 +212,5 @@ def test_svg_has_the_requested_size_and_a_viewbox() -> None:
     assert abs(w / h - 2) < 0.05  # bars chosen so the symbol has the canvas' aspect
     assert "<text" in svg
 
-    square = render_svg(lookup("qrcode"), "hello", 256, 256).decode()
+    square = render_svg(find_symbology("qrcode"), "hello", 256, 256).decode()
     assert 'viewBox="0 0 29 29"' in square

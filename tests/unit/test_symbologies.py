@@ -10,18 +10,28 @@ from barcode_service.errors import InvalidParameter, UnsupportedType
 from barcode_service.symbologies import (
     CATALOG,
     MAX_CONTENT_LENGTH,
-    UPSTREAM_TYPES,
+    find_symbology,
     gs1_check_digit,
     isbn10_check_digit,
-    lookup,
     types_document,
     upce_to_upca,
     validate_content,
 )
 
+# GuGuData's 40 documented type names, in its order (see the upstream's documentation).
+UPSTREAM_TYPES: tuple[str, ...] = (
+    "UNSPECIFIED", "UPCA", "UPCE", "UPC_SUPPLEMENTAL_2DIGIT", "UPC_SUPPLEMENTAL_5DIGIT",
+    "EAN13", "EAN8", "Interleaved2of5", "Interleaved2of5_Mod10", "Standard2of5",
+    "Standard2of5_Mod10", "Industrial2of5", "Industrial2of5_Mod10", "CODE39",
+    "CODE39Extended", "CODE39_Mod43", "Codabar", "PostNet", "BOOKLAND", "ISBN", "JAN13",
+    "MSI_Mod10", "MSI_2Mod10", "MSI_Mod11", "MSI_Mod11_Mod10", "Modified_Plessey", "CODE11",
+    "USD8", "UCC12", "UCC13", "LOGMARS", "CODE128", "CODE128A", "CODE128B", "CODE128C",
+    "ITF14", "CODE93", "TELEPEN", "FIM", "PHARMACODE",
+)  # fmt: skip
+
 
 def check(type_name: str, content: str) -> str:
-    return validate_content(lookup(type_name), content)
+    return validate_content(find_symbology(type_name), content)
 
 
 def rejected(type_name: str, content: str) -> str:
@@ -54,36 +64,49 @@ def test_all_upstream_names_resolve_case_insensitively() -> None:
         if name == "UNSPECIFIED":
             continue
         for spelling in (name, name.lower(), name.upper()):
-            symbology = lookup(spelling)
+            symbology = find_symbology(spelling)
             assert symbology.upstream is not None
             assert "upstream" in symbology.backends
             assert symbology.upstream in UPSTREAM_TYPES
 
 
+def test_each_row_names_its_example_once_and_its_upstream_name_is_an_alias() -> None:
+    for symbology in CATALOG:
+        assert symbology.rule.endswith(f"; e.g. {symbology.example}")
+        assert symbology.rule.count("e.g.") == 1
+        if symbology.upstream is not None:
+            assert symbology.aliases[0] == symbology.upstream
+            assert find_symbology(symbology.upstream) is symbology
+    # The drifted copies: each rule shows the type's own example now.
+    assert find_symbology("qrcode").rule.endswith("e.g. https://example.com/p?id=42")
+    assert find_symbology("datamatrix").rule.endswith("e.g. Data Matrix 200")
+    assert "Micro QR Code content must" in rejected("microqr", "x" * 36)
+
+
 def test_aliases_map_to_one_canonical_type() -> None:
-    assert lookup("JAN13").name == "ean13"
-    assert lookup("ucc13").name == "ean13"
-    assert lookup("UCC12").name == "upca"
-    assert lookup("BOOKLAND").name == "isbn"
-    assert lookup("USD8").name == "code11"
-    assert lookup("Modified_Plessey").name == "msi"
-    assert lookup("EAN-13").name == "ean13"
-    assert lookup(" QR ").name == "qrcode"
-    assert lookup("interleaved2of5-mod10").name == "interleaved2of5_mod10"
+    assert find_symbology("JAN13").name == "ean13"
+    assert find_symbology("ucc13").name == "ean13"
+    assert find_symbology("UCC12").name == "upca"
+    assert find_symbology("BOOKLAND").name == "isbn"
+    assert find_symbology("USD8").name == "code11"
+    assert find_symbology("Modified_Plessey").name == "msi"
+    assert find_symbology("EAN-13").name == "ean13"
+    assert find_symbology(" QR ").name == "qrcode"
+    assert find_symbology("interleaved2of5-mod10").name == "interleaved2of5_mod10"
 
 
 def test_local_only_types_have_no_upstream() -> None:
     for name in ("qrcode", "datamatrix", "pdf417", "aztec", "gs1_128"):
-        assert lookup(name).backends == ("local",)
+        assert find_symbology(name).backends == ("local",)
 
 
 def test_unknown_and_unspecified_types() -> None:
     with pytest.raises(UnsupportedType, match="GET /barcodes/types"):
-        lookup("code12345")
+        find_symbology("code12345")
     with pytest.raises(UnsupportedType, match="UNSPECIFIED names no symbology"):
-        lookup("UNSPECIFIED")
+        find_symbology("UNSPECIFIED")
     with pytest.raises(UnsupportedType) as caught:
-        lookup("x" * 100)
+        find_symbology("x" * 100)
     assert len(caught.value.detail) < 150
 
 
@@ -197,7 +220,7 @@ def test_global_content_limits() -> None:
 
 
 def test_code128_subset_escapes_backslashes_for_zint() -> None:
-    symbology = lookup("code128b")
+    symbology = find_symbology("code128b")
     assert symbology.zint_data("a\\b") == "\\^Ba\\\\b"
-    assert lookup("ean13").zint_data("6901234567892") == "690123456789"
-    assert lookup("code128").zint_data("a\\b") == "a\\b"
+    assert find_symbology("ean13").zint_data("6901234567892") == "690123456789"
+    assert find_symbology("code128").zint_data("a\\b") == "a\\b"

@@ -27,7 +27,7 @@ from .errors import InvalidParameter, UnsupportedType, UpstreamError
 from .observability import logger, metrics, tracer
 from .settings import Settings
 from .storage import ImageStore, image_key
-from .symbologies import Symbology, lookup, validate_content
+from .symbologies import Symbology, find_symbology, validate_content
 
 if TYPE_CHECKING:
     # The upstream client stack (requests, Secrets Manager, pydantic models) is
@@ -139,7 +139,7 @@ def _flag(params: Mapping[str, Any], name: str) -> bool:
 
 def parse_request(params: Mapping[str, Any]) -> BarcodeRequest:
     """Validate raw parameters (query, JSON or form) into a request, or raise a 400."""
-    symbology = lookup(_text_param(params, "type"))
+    symbology = find_symbology(_text_param(params, "type"))
     content = validate_content(symbology, _text_param(params, "content"))
     width = _dimension(params, "width")
     height = _dimension(params, "height")

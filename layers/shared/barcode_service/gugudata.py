@@ -46,7 +46,6 @@ AppkeySource = Callable[[bool], str]
 @dataclass(frozen=True)
 class GeneratedImage:
     url: str
-    content: str | None = None
 
 
 def _pick(mapping: Any, *names: str) -> Any:
@@ -181,9 +180,7 @@ class GuGuDataClient:
             url = _pick(data, "Url", "url")
             if not isinstance(url, str) or not _is_https_url(url.strip()):
                 raise UpstreamError("generation upstream did not return an https URL")
-            url = url.strip()
-            content = _pick(data, "Content", "content")
-            return GeneratedImage(url=url, content=content if isinstance(content, str) else None)
+            return GeneratedImage(url=url.strip())
         if code == 101:
             raise UpstreamRejected(f"generation upstream parameter error: {detail}")
         if code == 102:

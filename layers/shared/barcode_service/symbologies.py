@@ -5,6 +5,10 @@ normalises content *before* anything renders or calls the upstream (the upstream
 silently "fixes" wrong check digits, so we must refuse them first). The zint
 settings for local rendering live here too, as plain names, so that importing the
 catalog costs no native import.
+
+A row of the catalog names its type once: the rule builders (`_gs1`, `_digits`, ...)
+take only the rule's own arguments, and the row adds the title (used in error
+messages) and the example (shown in the rule) for both the rule and the type.
 """
 
 from __future__ import annotations
@@ -19,8 +23,16 @@ from .gtin import check_digit
 MAX_CONTENT_LENGTH = 1000
 """No type accepts more characters than this, whatever its own limit."""
 
-Rule = Callable[[str], str]
-"""Validates content for one type; returns it normalised or raises InvalidParameter."""
+Check = Callable[[str, str], str]
+"""check(title, content): content normalised, or InvalidParameter naming the type by title."""
+
+
+@dataclass(frozen=True)
+class ContentRule:
+    """What content a type accepts: in words (without an example) and as a check."""
+
+    words: str
+    check: Check
 
 
 @dataclass(frozen=True)
@@ -30,11 +42,10 @@ class Symbology:
     name: str
     title: str
     zint: str  # member name of zint.Symbology
-    rule: str  # the content rule in words, shown by GET /barcodes/types
+    content_rule: ContentRule
     example: str
-    check: Rule
     upstream: str | None = None  # GuGuData type name when the upstream renders it
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # the upstream name first, when there is one
     stretch: bool = True  # 1D bars that grow to the requested height
     option_2: int | None = None  # zint check-digit / variant option
     input_mode: str | None = None  # member name of zint.InputMode
@@ -42,8 +53,17 @@ class Symbology:
     drop_check: bool = False  # zint wants the data without its (verified) check digit
 
     @property
+    def rule(self) -> str:
+        """The content rule in words, shown by GET /barcodes/types."""
+        return f"{self.content_rule.words}; e.g. {self.example}"
+
+    @property
     def backends(self) -> tuple[str, ...]:
         return ("local", "upstream") if self.upstream else ("local",)
+
+    def check(self, content: str) -> str:
+        """`content` normalised for this type, or InvalidParameter saying what to change."""
+        return self.content_rule.check(self.title, content)
 
     def zint_data(self, content: str) -> str:
         """The string handed to zint for already-normalised content."""
@@ -89,10 +109,10 @@ def upce_to_upca(upce: str) -> str:
 _SEPARATORS = re.compile(r"[\s-]")
 
 
-def _gs1(title: str, length: int, example: str) -> tuple[Rule, str]:
+def _gs1(length: int) -> ContentRule:
     """Fixed-length GS1 number: without its check digit (added) or with a correct one."""
 
-    def check(content: str) -> str:
+    def check(title: str, content: str) -> str:
         digits = _SEPARATORS.sub("", content)
         if not digits.isdigit() or not digits.isascii() or len(digits) not in (length - 1, length):
             raise InvalidParameter(
@@ -107,21 +127,19 @@ def _gs1(title: str, length: int, example: str) -> tuple[Rule, str]:
             )
         return digits[: length - 1] + expected
 
-    rule = (
+    words = (
         f"{length - 1} digits (check digit added) or {length} digits with a correct GS1 "
-        f"check digit; spaces and dashes ignored; e.g. {example}"
+        "check digit; spaces and dashes ignored"
     )
-    return check, rule
+    return ContentRule(words, check)
 
 
-def _pattern(
-    title: str, pattern: str, words: str, lengths: tuple[int, int], example: str
-) -> tuple[Rule, str]:
+def _pattern(pattern: str, words: str, lengths: tuple[int, int]) -> ContentRule:
     """Characters from a set, within a (min, max) length range."""
     allowed = re.compile(pattern)
     min_len, max_len = lengths
 
-    def check(content: str) -> str:
+    def check(title: str, content: str) -> str:
         if not min_len <= len(content) <= max_len:
             raise InvalidParameter(
                 f"{title} content must be {min_len} to {max_len} characters long; "
@@ -133,13 +151,10 @@ def _pattern(
             raise InvalidParameter(f"{title} content allows {words} only; remove {shown}")
         return content
 
-    rule = f"{min_len} to {max_len} characters: {words}; e.g. {example}"
-    return check, rule
+    return ContentRule(f"{min_len} to {max_len} characters: {words}", check)
 
 
-def _digits(
-    title: str, lengths: tuple[int, ...] | range, example: str, *, parity: str = ""
-) -> tuple[Rule, str]:
+def _digits(lengths: tuple[int, ...] | range, *, parity: str = "") -> ContentRule:
     """Digits only, with an allowed set of lengths and optionally an even/odd count."""
     words = (
         f"{lengths.start} to {lengths.stop - 1} digits"
@@ -149,7 +164,7 @@ def _digits(
     if parity:
         words += f" (an {parity} number of them)"
 
-    def check(content: str) -> str:
+    def check(title: str, content: str) -> str:
         ok = content.isascii() and content.isdigit() and len(content) in lengths
         if ok and parity:
             ok = len(content) % 2 == (0 if parity == "even" else 1)
@@ -157,24 +172,24 @@ def _digits(
             raise InvalidParameter(f"{title} content must be {words}; got {content!r}")
         return content
 
-    return check, f"{words}; e.g. {example}"
+    return ContentRule(words, check)
 
 
-def _integer(title: str, low: int, high: int, example: str) -> tuple[Rule, str]:
-    def check(content: str) -> str:
+def _integer(low: int, high: int) -> ContentRule:
+    def check(title: str, content: str) -> str:
         if not (content.isascii() and content.isdigit()) or not low <= int(content) <= high:
             raise InvalidParameter(
                 f"{title} content must be a whole number from {low} to {high}; got {content!r}"
             )
         return str(int(content))
 
-    return check, f"a whole number from {low} to {high}; e.g. {example}"
+    return ContentRule(f"a whole number from {low} to {high}", check)
 
 
-def _text(title: str, max_len: int, example: str) -> tuple[Rule, str]:
+def _text(max_len: int) -> ContentRule:
     """Free text (UTF-8); tab, CR and LF are the only control characters allowed."""
 
-    def check(content: str) -> str:
+    def check(title: str, content: str) -> str:
         if not 1 <= len(content) <= max_len:
             raise InvalidParameter(
                 f"{title} content must be 1 to {max_len} characters long; got {len(content)}"
@@ -183,28 +198,34 @@ def _text(title: str, max_len: int, example: str) -> tuple[Rule, str]:
             raise InvalidParameter(f"{title} content must not contain control characters")
         return content
 
-    return check, f"any text, 1 to {max_len} characters (UTF-8); e.g. {example}"
+    return ContentRule(f"any text, 1 to {max_len} characters (UTF-8)", check)
 
 
-def _upce_check(content: str) -> str:
+def _upce_check(title: str, content: str) -> str:
     digits = _SEPARATORS.sub("", content)
     if not digits.isascii() or not digits.isdigit() or len(digits) not in (7, 8):
         raise InvalidParameter(
-            "UPC-E content must be 7 digits (number system 0 or 1, then 6 digits; the check "
+            f"{title} content must be 7 digits (number system 0 or 1, then 6 digits; the check "
             f"digit is added) or 8 digits ending in a correct check digit; got {content!r}"
         )
     if digits[0] not in "01":
-        raise InvalidParameter("UPC-E content must start with number system 0 or 1")
+        raise InvalidParameter(f"{title} content must start with number system 0 or 1")
     expected = gs1_check_digit(upce_to_upca(digits[:7]))
     if len(digits) == 8 and digits[-1] != expected:
         raise InvalidParameter(
-            f"UPC-E check digit of {digits[:7]} is {expected}, not {digits[-1]}: "
+            f"{title} check digit of {digits[:7]} is {expected}, not {digits[-1]}: "
             f"send {digits[:7]}{expected}, or the first 7 digits only"
         )
     return digits[:7] + expected
 
 
-def _isbn_check(content: str) -> str:
+_UPCE = ContentRule(
+    "7 digits (number system 0 or 1 + 6 digits; check digit added) or 8 with a correct check digit",
+    _upce_check,
+)
+
+
+def _isbn_check(title: str, content: str) -> str:
     raw = _SEPARATORS.sub("", content).upper()
     if re.fullmatch(r"\d{9}[\dX]", raw):
         expected = isbn10_check_digit(raw[:9])
@@ -216,7 +237,7 @@ def _isbn_check(content: str) -> str:
         return twelve + gs1_check_digit(twelve)
     if not re.fullmatch(r"97[89]\d{9,10}", raw):
         raise InvalidParameter(
-            "ISBN content must be an ISBN-13 starting 978 or 979 (12 digits, or 13 with a "
+            f"{title} content must be an ISBN-13 starting 978 or 979 (12 digits, or 13 with a "
             f"correct check digit) or an ISBN-10 (10 characters); got {content!r}"
         )
     expected = gs1_check_digit(raw[:12])
@@ -228,30 +249,48 @@ def _isbn_check(content: str) -> str:
     return raw[:12] + expected
 
 
-def _usps_imail_check(content: str) -> str:
+_ISBN = ContentRule(
+    "ISBN-13 starting 978/979 (12 digits, or 13 with a correct check digit) or ISBN-10 "
+    "(10 characters, X allowed); hyphens ignored",
+    _isbn_check,
+)
+
+
+def _usps_imail_check(title: str, content: str) -> str:
     if not (content.isascii() and content.isdigit() and len(content) in (20, 25, 29, 31)):
         raise InvalidParameter(
-            "USPS Intelligent Mail content must be a 20-digit tracking code optionally "
+            f"{title} content must be a 20-digit tracking code optionally "
             f"followed by a 5, 9 or 11 digit routing code; got {content!r}"
         )
     if content[1] not in "01234":
-        raise InvalidParameter("USPS Intelligent Mail: the second digit must be 0 to 4")
+        raise InvalidParameter(f"{title}: the second digit must be 0 to 4")
     return content
 
 
-def _codabar_check(content: str) -> str:
+_USPS_IMAIL = ContentRule(
+    "20-digit tracking code (2nd digit 0-4) + optional 5/9/11-digit routing code",
+    _usps_imail_check,
+)
+
+
+def _codabar_check(title: str, content: str) -> str:
     if not re.fullmatch(r"[A-D][0-9\-$:/.+]{1,58}[A-D]", content.upper()):
         raise InvalidParameter(
-            "Codabar content must start and end with A, B, C or D, with 1 to 58 of "
+            f"{title} content must start and end with A, B, C or D, with 1 to 58 of "
             f"0-9 - $ : / . + between; got {content!r}"
         )
     return content.upper()
 
 
-def _gs1_string(title: str, max_len: int) -> tuple[Rule, str]:
+_CODABAR = ContentRule(
+    "start and stop character A-D around 1 to 58 of 0-9 - $ : / . +", _codabar_check
+)
+
+
+def _gs1_string(max_len: int) -> ContentRule:
     """A GS1 element string, AIs in parentheses; zint checks the AIs themselves."""
 
-    def check(content: str) -> str:
+    def check(title: str, content: str) -> str:
         if len(content) > max_len or not re.fullmatch(r"(\(\d{2,4}\)[ -~]+?)+", content):
             raise InvalidParameter(
                 f"{title} content must be a GS1 element string with the AIs in "
@@ -259,11 +298,7 @@ def _gs1_string(title: str, max_len: int) -> tuple[Rule, str]:
             )
         return content
 
-    rule = (
-        f"GS1 element string, AIs in parentheses, up to {max_len} characters; "
-        "e.g. (01)09501101530003(10)ABC1"
-    )
-    return check, rule
+    return ContentRule(f"GS1 element string, AIs in parentheses, up to {max_len} characters", check)
 
 
 # --- the catalog -----------------------------------------------------------------------
@@ -279,7 +314,7 @@ def _entry(
     name: str,
     title: str,
     zint: str,
-    built: tuple[Rule, str],
+    rule: ContentRule,
     example: str,
     *,
     upstream: str | None = None,
@@ -290,14 +325,15 @@ def _entry(
     prefix: str = "",
     drop_check: bool = False,
 ) -> Symbology:
-    check, rule = built
+    """One row: the upstream's type name is always also an alias."""
+    if upstream is not None and upstream not in aliases:
+        aliases = (upstream, *aliases)
     return Symbology(
         name=name,
         title=title,
         zint=zint,
-        rule=rule,
+        content_rule=rule,
         example=example,
-        check=check,
         upstream=upstream,
         aliases=aliases,
         stretch=stretch,
@@ -314,251 +350,234 @@ def _build() -> tuple[Symbology, ...]:
     # fmt: off
     return (
         # --- retail / GS1 ---------------------------------------------------------
-        e("ean13", "EAN-13", "EANX", _gs1("EAN-13", 13, "6901234567892"), "6901234567892",
-          upstream="EAN13", aliases=("EAN13", "JAN13", "UCC13"), drop_check=True),
-        e("ean8", "EAN-8", "EANX", _gs1("EAN-8", 8, "96385074"), "96385074",
-          upstream="EAN8", aliases=("EAN8",), drop_check=True),
-        e("upca", "UPC-A", "UPCA", _gs1("UPC-A", 12, "012345678905"), "012345678905",
-          upstream="UPCA", aliases=("UPCA", "UCC12"), drop_check=True),
-        e("upce", "UPC-E", "UPCE", (_upce_check, "7 digits (number system 0 or 1 + 6 digits; "
-          "check digit added) or 8 with a correct check digit; e.g. 01234565"), "01234565",
-          upstream="UPCE", aliases=("UPCE",), drop_check=True),
-        e("ean2", "EAN-2 add-on", "EANX", _digits("EAN-2", (2,), "12"), "12",
-          upstream="UPC_SUPPLEMENTAL_2DIGIT", aliases=("UPC_SUPPLEMENTAL_2DIGIT",)),
-        e("ean5", "EAN-5 add-on", "EANX", _digits("EAN-5", (5,), "52495"), "52495",
-          upstream="UPC_SUPPLEMENTAL_5DIGIT", aliases=("UPC_SUPPLEMENTAL_5DIGIT",)),
-        e("isbn", "ISBN (Bookland EAN-13)", "ISBNX", (_isbn_check, "ISBN-13 starting 978/979 "
-          "(12 digits, or 13 with a correct check digit) or ISBN-10 (10 characters, X allowed);"
-          " hyphens ignored; e.g. 978-0-306-40615-7"), "9780306406157",
-          upstream="ISBN", aliases=("ISBN", "BOOKLAND")),
-        e("itf14", "ITF-14", "ITF14", _gs1("ITF-14", 14, "15400141288763"), "15400141288763",
-          upstream="ITF14", aliases=("ITF14",), drop_check=True),
-        e("ean14", "EAN-14 (GS1-128)", "EAN14", _gs1("EAN-14", 14, "15400141288763"),
+        e("ean13", "EAN-13", "EANX", _gs1(13), "6901234567892",
+          upstream="EAN13", aliases=("JAN13", "UCC13"), drop_check=True),
+        e("ean8", "EAN-8", "EANX", _gs1(8), "96385074",
+          upstream="EAN8", drop_check=True),
+        e("upca", "UPC-A", "UPCA", _gs1(12), "012345678905",
+          upstream="UPCA", aliases=("UCC12",), drop_check=True),
+        e("upce", "UPC-E", "UPCE", _UPCE, "01234565",
+          upstream="UPCE", drop_check=True),
+        e("ean2", "EAN-2 add-on", "EANX", _digits((2,)), "12",
+          upstream="UPC_SUPPLEMENTAL_2DIGIT"),
+        e("ean5", "EAN-5 add-on", "EANX", _digits((5,)), "52495",
+          upstream="UPC_SUPPLEMENTAL_5DIGIT"),
+        e("isbn", "ISBN (Bookland EAN-13)", "ISBNX", _ISBN, "9780306406157",
+          upstream="ISBN", aliases=("BOOKLAND",)),
+        e("itf14", "ITF-14", "ITF14", _gs1(14), "15400141288763",
+          upstream="ITF14", drop_check=True),
+        e("ean14", "EAN-14 (GS1-128)", "EAN14", _gs1(14),
           "15400141288763", aliases=("gtin14",), drop_check=True),
-        e("sscc18", "SSCC-18 (GS1-128)", "NVE18", _gs1("SSCC-18", 18, "106141411234567897"),
+        e("sscc18", "SSCC-18 (GS1-128)", "NVE18", _gs1(18),
           "106141411234567897", aliases=("sscc", "nve18"), drop_check=True),
-        e("gs1_128", "GS1-128", "GS1_128", _gs1_string("GS1-128", 100),
+        e("gs1_128", "GS1-128", "GS1_128", _gs1_string(100),
           "(01)09501101530003(10)ABC1", aliases=("ucc_ean_128",), input_mode="GS1PARENS"),
         e("databar", "GS1 DataBar Omnidirectional", "DBAR_OMN",
-          _gs1("GS1 DataBar", 14, "09501101530003"), "09501101530003",
+          _gs1(14), "09501101530003",
           aliases=("databar_omni", "rss14"), drop_check=True),
         e("databar_limited", "GS1 DataBar Limited", "DBAR_LTD",
-          _gs1("GS1 DataBar Limited", 14, "09501101530003"), "09501101530003",
+          _gs1(14), "09501101530003",
           drop_check=True),
         e("databar_expanded", "GS1 DataBar Expanded", "DBAR_EXP",
-          _gs1_string("GS1 DataBar Expanded", 70), "(01)09501101530003(10)ABC1",
+          _gs1_string(70), "(01)09501101530003(10)ABC1",
           input_mode="GS1PARENS"),
         e("databar_stacked", "GS1 DataBar Stacked", "DBAR_STK",
-          _gs1("GS1 DataBar Stacked", 14, "09501101530003"), "09501101530003",
+          _gs1(14), "09501101530003",
           stretch=False, drop_check=True),
         e("databar_stacked_omni", "GS1 DataBar Stacked Omnidirectional", "DBAR_OMNSTK",
-          _gs1("GS1 DataBar Stacked Omni", 14, "09501101530003"), "09501101530003",
+          _gs1(14), "09501101530003",
           stretch=False, drop_check=True),
         e("databar_expanded_stacked", "GS1 DataBar Expanded Stacked", "DBAR_EXPSTK",
-          _gs1_string("GS1 DataBar Expanded Stacked", 70), "(01)09501101530003(10)ABC1",
+          _gs1_string(70), "(01)09501101530003(10)ABC1",
           stretch=False, input_mode="GS1PARENS"),
         # --- general 1D -----------------------------------------------------------
         e("code128", "Code 128", "CODE128",
-          _pattern("Code 128", _ASCII, _ASCII_WORDS, (1, 80), "Hello-128"), "Hello-128",
-          upstream="CODE128", aliases=("CODE128",)),
+          _pattern(_ASCII, _ASCII_WORDS, (1, 80)), "Hello-128",
+          upstream="CODE128"),
         e("code128a", "Code 128 (subset A)", "CODE128",
-          _pattern("Code 128A", r"[ -_]", "printable ASCII without lower case", (1, 80),
-                   "CODE-128A"), "CODE-128A",
-          upstream="CODE128A", aliases=("CODE128A",), input_mode="EXTRA_ESCAPE", prefix="\\^A"),
+          _pattern(r"[ -_]", "printable ASCII without lower case", (1, 80)), "CODE-128A",
+          upstream="CODE128A", input_mode="EXTRA_ESCAPE", prefix="\\^A"),
         e("code128b", "Code 128 (subset B)", "CODE128",
-          _pattern("Code 128B", _ASCII, _ASCII_WORDS, (1, 80), "Code-128b"), "Code-128b",
-          upstream="CODE128B", aliases=("CODE128B",), input_mode="EXTRA_ESCAPE", prefix="\\^B"),
+          _pattern(_ASCII, _ASCII_WORDS, (1, 80)), "Code-128b",
+          upstream="CODE128B", input_mode="EXTRA_ESCAPE", prefix="\\^B"),
         e("code128c", "Code 128 (subset C)", "CODE128",
-          _digits("Code 128C", range(2, 81), "12345678", parity="even"), "12345678",
-          upstream="CODE128C", aliases=("CODE128C",), input_mode="EXTRA_ESCAPE", prefix="\\^C"),
+          _digits(range(2, 81), parity="even"), "12345678",
+          upstream="CODE128C", input_mode="EXTRA_ESCAPE", prefix="\\^C"),
         e("code39", "Code 39", "CODE39",
-          _pattern("Code 39", _CODE39_SET, _CODE39_WORDS, (1, 80), "CODE-39"), "CODE-39",
-          upstream="CODE39", aliases=("CODE39", "code3of9")),
+          _pattern(_CODE39_SET, _CODE39_WORDS, (1, 80)), "CODE-39",
+          upstream="CODE39", aliases=("code3of9",)),
         e("code39_extended", "Code 39 Extended (full ASCII)", "EXCODE39",
-          _pattern("Code 39 Extended", _ASCII, _ASCII_WORDS, (1, 80), "Code-39e"), "Code-39e",
-          upstream="CODE39Extended", aliases=("CODE39Extended",)),
+          _pattern(_ASCII, _ASCII_WORDS, (1, 80)), "Code-39e",
+          upstream="CODE39Extended"),
         e("code39_mod43", "Code 39 with mod-43 check", "CODE39",
-          _pattern("Code 39", _CODE39_SET, _CODE39_WORDS, (1, 80), "CODE-39"), "CODE-39",
-          upstream="CODE39_Mod43", aliases=("CODE39_Mod43",), option_2=1),
+          _pattern(_CODE39_SET, _CODE39_WORDS, (1, 80)), "CODE-39",
+          upstream="CODE39_Mod43", option_2=1),
         e("logmars", "LOGMARS", "LOGMARS",
-          _pattern("LOGMARS", _CODE39_SET, _CODE39_WORDS, (1, 30), "LOGMARS-1"), "LOGMARS-1",
-          upstream="LOGMARS", aliases=("LOGMARS",)),
+          _pattern(_CODE39_SET, _CODE39_WORDS, (1, 30)), "LOGMARS-1",
+          upstream="LOGMARS"),
         e("code93", "Code 93", "CODE93",
-          _pattern("Code 93", _ASCII, _ASCII_WORDS, (1, 80), "Code-93"), "Code-93",
-          upstream="CODE93", aliases=("CODE93",)),
+          _pattern(_ASCII, _ASCII_WORDS, (1, 80)), "Code-93",
+          upstream="CODE93"),
         e("code11", "Code 11 (USD-8)", "CODE11",
-          _pattern("Code 11", r"[0-9-]", "digits and -", (1, 80), "123-45"), "123-45",
-          upstream="CODE11", aliases=("CODE11", "USD8")),
-        e("codabar", "Codabar", "CODABAR", (_codabar_check, "start and stop character A-D "
-          "around 1 to 58 of 0-9 - $ : / . +; e.g. A40156B"), "A40156B",
-          upstream="Codabar", aliases=("Codabar", "nw7")),
+          _pattern(r"[0-9-]", "digits and -", (1, 80)), "123-45",
+          upstream="CODE11", aliases=("USD8",)),
+        e("codabar", "Codabar", "CODABAR", _CODABAR, "A40156B",
+          upstream="Codabar", aliases=("nw7",)),
         e("interleaved2of5", "Interleaved 2 of 5", "C25INTER",
-          _digits("Interleaved 2 of 5", range(2, 81), "12345670", parity="even"), "12345670",
-          upstream="Interleaved2of5", aliases=("Interleaved2of5", "itf")),
+          _digits(range(2, 81), parity="even"), "12345670",
+          upstream="Interleaved2of5", aliases=("itf",)),
         e("interleaved2of5_mod10", "Interleaved 2 of 5 with mod-10 check", "C25INTER",
-          _digits("Interleaved 2 of 5 Mod 10", range(1, 80), "1234567", parity="odd"),
-          "1234567", upstream="Interleaved2of5_Mod10", aliases=("Interleaved2of5_Mod10",),
+          _digits(range(1, 80), parity="odd"),
+          "1234567", upstream="Interleaved2of5_Mod10",
           option_2=1),
         e("standard2of5", "Standard (Matrix) 2 of 5", "C25STANDARD",
-          _digits("Standard 2 of 5", range(1, 81), "12345"), "12345",
-          upstream="Standard2of5", aliases=("Standard2of5", "matrix2of5")),
+          _digits(range(1, 81)), "12345",
+          upstream="Standard2of5", aliases=("matrix2of5",)),
         e("standard2of5_mod10", "Standard 2 of 5 with mod-10 check", "C25STANDARD",
-          _digits("Standard 2 of 5 Mod 10", range(1, 80), "12345"), "12345",
-          upstream="Standard2of5_Mod10", aliases=("Standard2of5_Mod10",), option_2=1),
+          _digits(range(1, 80)), "12345",
+          upstream="Standard2of5_Mod10", option_2=1),
         e("industrial2of5", "Industrial 2 of 5", "C25IND",
-          _digits("Industrial 2 of 5", range(1, 46), "12345"), "12345",
-          upstream="Industrial2of5", aliases=("Industrial2of5",)),
+          _digits(range(1, 46)), "12345",
+          upstream="Industrial2of5"),
         e("industrial2of5_mod10", "Industrial 2 of 5 with mod-10 check", "C25IND",
-          _digits("Industrial 2 of 5 Mod 10", range(1, 45), "12345"), "12345",
-          upstream="Industrial2of5_Mod10", aliases=("Industrial2of5_Mod10",), option_2=1),
+          _digits(range(1, 45)), "12345",
+          upstream="Industrial2of5_Mod10", option_2=1),
         e("iata2of5", "IATA 2 of 5", "C25IATA",
-          _digits("IATA 2 of 5", range(1, 46), "12345"), "12345"),
+          _digits(range(1, 46)), "12345"),
         e("datalogic2of5", "Data Logic 2 of 5", "C25LOGIC",
-          _digits("Data Logic 2 of 5", range(1, 81), "12345"), "12345"),
+          _digits(range(1, 81)), "12345"),
         e("msi", "MSI (Modified Plessey)", "MSI_PLESSEY",
-          _digits("MSI", range(1, 61), "1234567"), "1234567",
-          upstream="Modified_Plessey", aliases=("Modified_Plessey", "msi_plessey"), option_2=0),
+          _digits(range(1, 61)), "1234567",
+          upstream="Modified_Plessey", aliases=("msi_plessey",), option_2=0),
         e("msi_mod10", "MSI with mod-10 check", "MSI_PLESSEY",
-          _digits("MSI", range(1, 61), "1234567"), "1234567",
-          upstream="MSI_Mod10", aliases=("MSI_Mod10",), option_2=1),
+          _digits(range(1, 61)), "1234567",
+          upstream="MSI_Mod10", option_2=1),
         e("msi_2mod10", "MSI with two mod-10 checks", "MSI_PLESSEY",
-          _digits("MSI", range(1, 61), "1234567"), "1234567",
-          upstream="MSI_2Mod10", aliases=("MSI_2Mod10",), option_2=2),
+          _digits(range(1, 61)), "1234567",
+          upstream="MSI_2Mod10", option_2=2),
         e("msi_mod11", "MSI with mod-11 check", "MSI_PLESSEY",
-          _digits("MSI", range(1, 61), "1234567"), "1234567",
-          upstream="MSI_Mod11", aliases=("MSI_Mod11",), option_2=3),
+          _digits(range(1, 61)), "1234567",
+          upstream="MSI_Mod11", option_2=3),
         e("msi_mod11_mod10", "MSI with mod-11 and mod-10 checks", "MSI_PLESSEY",
-          _digits("MSI", range(1, 61), "1234567"), "1234567",
-          upstream="MSI_Mod11_Mod10", aliases=("MSI_Mod11_Mod10",), option_2=4),
+          _digits(range(1, 61)), "1234567",
+          upstream="MSI_Mod11_Mod10", option_2=4),
         e("plessey", "Plessey (UK)", "PLESSEY",
-          _pattern("Plessey", r"[0-9A-F]", "digits and A-F", (1, 60), "12AB"), "12AB"),
+          _pattern(r"[0-9A-F]", "digits and A-F", (1, 60)), "12AB"),
         e("telepen", "Telepen (ASCII)", "TELEPEN",
-          _pattern("Telepen", _ASCII, _ASCII_WORDS, (1, 60), "Telepen-1"), "Telepen-1",
-          upstream="TELEPEN", aliases=("TELEPEN",)),
+          _pattern(_ASCII, _ASCII_WORDS, (1, 60)), "Telepen-1",
+          upstream="TELEPEN"),
         e("telepen_numeric", "Telepen Numeric", "TELEPEN_NUM",
-          _digits("Telepen Numeric", range(2, 121), "123456", parity="even"), "123456"),
+          _digits(range(2, 121), parity="even"), "123456"),
         e("pharmacode", "Pharmacode", "PHARMA",
-          _integer("Pharmacode", 3, 131070, "1234"), "1234",
-          upstream="PHARMACODE", aliases=("PHARMACODE", "pharma")),
+          _integer(3, 131070), "1234",
+          upstream="PHARMACODE", aliases=("pharma",)),
         e("pharmacode_two_track", "Pharmacode two-track", "PHARMA_TWO",
-          _integer("Pharmacode two-track", 4, 64570080, "1234"), "1234", stretch=False),
+          _integer(4, 64570080), "1234", stretch=False),
         e("code32", "Code 32 (Italian pharmacode)", "CODE32",
-          _digits("Code 32", (8,), "12345678"), "12345678"),
+          _digits((8,)), "12345678"),
         e("pzn", "PZN (Pharmazentralnummer)", "PZN",
-          _digits("PZN", (7, 8), "12345678"), "12345678"),
+          _digits((7, 8)), "12345678"),
         e("vin", "Vehicle Identification Number", "VIN",
-          _pattern("VIN", r"[0-9A-HJ-NPR-Z]", "digits and A-Z except I, O, Q", (17, 17),
-                   "1M8GDM9AXKP042788"), "1M8GDM9AXKP042788"),
+          _pattern(r"[0-9A-HJ-NPR-Z]", "digits and A-Z except I, O, Q", (17, 17)),
+          "1M8GDM9AXKP042788"),
         e("bc412", "BC412 (IBM)", "BC412",
-          _pattern("BC412", r"[0-9A-NP-Z]", "digits and A-Z except O", (7, 18), "AQ45670"),
+          _pattern(r"[0-9A-NP-Z]", "digits and A-Z except O", (7, 18)),
           "AQ45670"),
-        e("channel", "Channel Code", "CHANNEL", _integer("Channel Code", 0, 7742862, "1234"),
+        e("channel", "Channel Code", "CHANNEL", _integer(0, 7742862),
           "1234"),
         e("hibc_128", "HIBC Code 128", "HIBC_128",
-          _pattern("HIBC", _HIBC_SET, _CODE39_WORDS, (1, 100), "A123BJC5D6E71"), "A123BJC5D6E71"),
+          _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)), "A123BJC5D6E71"),
         e("hibc_39", "HIBC Code 39", "HIBC_39",
-          _pattern("HIBC", _HIBC_SET, _CODE39_WORDS, (1, 60), "A123BJC5D6E71"), "A123BJC5D6E71"),
+          _pattern(_HIBC_SET, _CODE39_WORDS, (1, 60)), "A123BJC5D6E71"),
         e("dpleit", "Deutsche Post Leitcode", "DPLEIT",
-          _digits("Leitcode", (13,), "2104512345678"), "2104512345678"),
+          _digits((13,)), "2104512345678"),
         e("dpident", "Deutsche Post Identcode", "DPIDENT",
-          _digits("Identcode", (11,), "56310243031"), "56310243031"),
+          _digits((11,)), "56310243031"),
         # --- postal -------------------------------------------------------------------
-        e("postnet", "USPS POSTNET", "POSTNET", _digits("POSTNET", (5, 9, 11), "12345"),
-          "12345", upstream="PostNet", aliases=("PostNet",), stretch=False),
-        e("planet", "USPS PLANET", "PLANET", _digits("PLANET", (11, 13), "12345678901"),
+        e("postnet", "USPS POSTNET", "POSTNET", _digits((5, 9, 11)),
+          "12345", upstream="PostNet", stretch=False),
+        e("planet", "USPS PLANET", "PLANET", _digits((11, 13)),
           "12345678901", stretch=False),
-        e("usps_imail", "USPS Intelligent Mail", "USPS_IMAIL", (_usps_imail_check,
-          "20-digit tracking code (2nd digit 0-4) + optional 5/9/11-digit routing code; "
-          "e.g. 01234567094987654321"), "01234567094987654321", aliases=("onecode",),
+        e("usps_imail", "USPS Intelligent Mail", "USPS_IMAIL", _USPS_IMAIL,
+          "01234567094987654321", aliases=("onecode",),
           stretch=False),
         e("fim", "USPS Facing Identification Mark", "FIM",
-          _pattern("FIM", r"[A-E]", "one letter A-E", (1, 1), "A"), "A",
-          upstream="FIM", aliases=("FIM",), stretch=False),
+          _pattern(r"[A-E]", "one letter A-E", (1, 1)), "A",
+          upstream="FIM", stretch=False),
         e("rm4scc", "Royal Mail 4-State", "RM4SCC",
-          _pattern("RM4SCC", r"[0-9A-Z]", "digits and upper-case A-Z", (1, 50), "SN34RD1A"),
+          _pattern(r"[0-9A-Z]", "digits and upper-case A-Z", (1, 50)),
           "SN34RD1A", stretch=False),
         e("kix", "Dutch Post KIX", "KIX",
-          _pattern("KIX", r"[0-9A-Z]", "digits and upper-case A-Z", (1, 18), "2500GG30250"),
+          _pattern(r"[0-9A-Z]", "digits and upper-case A-Z", (1, 18)),
           "2500GG30250", stretch=False),
         e("japanpost", "Japan Post", "JAPANPOST",
-          _pattern("Japan Post", r"[0-9A-Z-]", "digits, upper-case A-Z and -", (1, 20),
-                   "15400233-16-4-205"), "15400233-16-4-205", stretch=False),
-        e("koreapost", "Korea Post", "KOREAPOST", _digits("Korea Post", (6,), "123456"),
+          _pattern(r"[0-9A-Z-]", "digits, upper-case A-Z and -", (1, 20)),
+          "15400233-16-4-205", stretch=False),
+        e("koreapost", "Korea Post", "KOREAPOST", _digits((6,)),
           "123456"),
-        e("auspost", "Australia Post", "AUSPOST", _digits("Australia Post", (8,), "12345678"),
+        e("auspost", "Australia Post", "AUSPOST", _digits((8,)),
           "12345678", stretch=False),
-        e("cepnet", "Brazilian CEPNet", "CEPNET", _digits("CEPNet", (8,), "12345678"),
+        e("cepnet", "Brazilian CEPNet", "CEPNET", _digits((8,)),
           "12345678", stretch=False),
         # --- stacked and 2D -----------------------------------------------------------
         e("code16k", "Code 16K", "CODE16K",
-          _pattern("Code 16K", _ASCII, _ASCII_WORDS, (1, 77), "Code 16K"), "Code 16K",
+          _pattern(_ASCII, _ASCII_WORDS, (1, 77)), "Code 16K",
           stretch=False),
         e("code49", "Code 49", "CODE49",
-          _pattern("Code 49", _ASCII, _ASCII_WORDS, (1, 49), "Code 49"), "Code 49",
+          _pattern(_ASCII, _ASCII_WORDS, (1, 49)), "Code 49",
           stretch=False),
         e("codablock_f", "Codablock-F", "CODABLOCKF",
-          _pattern("Codablock-F", _ASCII, _ASCII_WORDS, (1, 200), "Codablock F"), "Codablock F",
+          _pattern(_ASCII, _ASCII_WORDS, (1, 200)), "Codablock F",
           stretch=False),
-        e("qrcode", "QR Code", "QRCODE", _text("QR Code", 1000, "https://example.com"),
+        e("qrcode", "QR Code", "QRCODE", _text(1000),
           "https://example.com/p?id=42", aliases=("qr",), stretch=False, input_mode="UNICODE"),
-        e("microqr", "Micro QR Code", "MICROQR", _text("Micro QR", 35, "12345"), "HELLO 123",
+        e("microqr", "Micro QR Code", "MICROQR", _text(35), "HELLO 123",
           stretch=False, input_mode="UNICODE"),
-        e("rmqr", "Rectangular Micro QR (rMQR)", "RMQR", _text("rMQR", 150, "Hello"),
+        e("rmqr", "Rectangular Micro QR (rMQR)", "RMQR", _text(150),
           "Hello rMQR", stretch=False, input_mode="UNICODE"),
         e("datamatrix", "Data Matrix (ECC 200)", "DATAMATRIX",
-          _text("Data Matrix", 1000, "Hello"), "Data Matrix 200", aliases=("dm",),
+          _text(1000), "Data Matrix 200", aliases=("dm",),
           stretch=False, input_mode="UNICODE"),
-        e("pdf417", "PDF417", "PDF417", _text("PDF417", 1000, "Hello"), "PDF417 text",
+        e("pdf417", "PDF417", "PDF417", _text(1000), "PDF417 text",
           stretch=False, input_mode="UNICODE"),
         e("pdf417_compact", "Compact PDF417", "PDF417COMP",
-          _text("Compact PDF417", 1000, "Hello"), "Compact PDF417", aliases=("truncated_pdf417",),
+          _text(1000), "Compact PDF417", aliases=("truncated_pdf417",),
           stretch=False, input_mode="UNICODE"),
-        e("micropdf417", "MicroPDF417", "MICROPDF417", _text("MicroPDF417", 150, "Hello"),
+        e("micropdf417", "MicroPDF417", "MICROPDF417", _text(150),
           "MicroPDF417", stretch=False, input_mode="UNICODE"),
-        e("aztec", "Aztec Code", "AZTEC", _text("Aztec", 1000, "Hello"), "Aztec Code",
+        e("aztec", "Aztec Code", "AZTEC", _text(1000), "Aztec Code",
           stretch=False, input_mode="UNICODE"),
-        e("aztec_rune", "Aztec Rune", "AZRUNE", _integer("Aztec Rune", 0, 255, "25"), "25",
+        e("aztec_rune", "Aztec Rune", "AZRUNE", _integer(0, 255), "25",
           stretch=False),
-        e("maxicode", "MaxiCode (mode 4)", "MAXICODE", _text("MaxiCode", 93, "Hello"),
+        e("maxicode", "MaxiCode (mode 4)", "MAXICODE", _text(93),
           "MaxiCode 4", stretch=False, input_mode="UNICODE"),
-        e("dotcode", "DotCode", "DOTCODE", _text("DotCode", 450, "Hello"), "DotCode",
+        e("dotcode", "DotCode", "DOTCODE", _text(450), "DotCode",
           stretch=False, input_mode="UNICODE"),
-        e("hanxin", "Han Xin Code", "HANXIN", _text("Han Xin", 1000, "Hello"), "Han Xin 汉信",
+        e("hanxin", "Han Xin Code", "HANXIN", _text(1000), "Han Xin 汉信",
           stretch=False, input_mode="UNICODE"),
-        e("gridmatrix", "Grid Matrix", "GRIDMATRIX", _text("Grid Matrix", 500, "Hello"),
+        e("gridmatrix", "Grid Matrix", "GRIDMATRIX", _text(500),
           "Grid Matrix", stretch=False, input_mode="UNICODE"),
-        e("codeone", "Code One", "CODEONE", _text("Code One", 500, "Hello"), "Code One",
+        e("codeone", "Code One", "CODEONE", _text(500), "Code One",
           stretch=False, input_mode="UNICODE"),
-        e("ultracode", "Ultracode", "ULTRA", _text("Ultracode", 250, "Hello"), "Ultracode",
+        e("ultracode", "Ultracode", "ULTRA", _text(250), "Ultracode",
           stretch=False, input_mode="UNICODE"),
         e("hibc_datamatrix", "HIBC Data Matrix", "HIBC_DM",
-          _pattern("HIBC", _HIBC_SET, _CODE39_WORDS, (1, 100), "A123BJC5D6E71"),
+          _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)),
           "A123BJC5D6E71", stretch=False),
         e("hibc_qr", "HIBC QR Code", "HIBC_QR",
-          _pattern("HIBC", _HIBC_SET, _CODE39_WORDS, (1, 100), "A123BJC5D6E71"),
+          _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)),
           "A123BJC5D6E71", stretch=False),
         e("hibc_pdf417", "HIBC PDF417", "HIBC_PDF",
-          _pattern("HIBC", _HIBC_SET, _CODE39_WORDS, (1, 100), "A123BJC5D6E71"),
+          _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)),
           "A123BJC5D6E71", stretch=False),
         e("hibc_aztec", "HIBC Aztec Code", "HIBC_AZTEC",
-          _pattern("HIBC", _HIBC_SET, _CODE39_WORDS, (1, 100), "A123BJC5D6E71"),
+          _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)),
           "A123BJC5D6E71", stretch=False),
     )
     # fmt: on
 
 
 CATALOG: tuple[Symbology, ...] = _build()
-
-UPSTREAM_TYPES: tuple[str, ...] = (
-    "UNSPECIFIED", "UPCA", "UPCE", "UPC_SUPPLEMENTAL_2DIGIT", "UPC_SUPPLEMENTAL_5DIGIT",
-    "EAN13", "EAN8", "Interleaved2of5", "Interleaved2of5_Mod10", "Standard2of5",
-    "Standard2of5_Mod10", "Industrial2of5", "Industrial2of5_Mod10", "CODE39",
-    "CODE39Extended", "CODE39_Mod43", "Codabar", "PostNet", "BOOKLAND", "ISBN", "JAN13",
-    "MSI_Mod10", "MSI_2Mod10", "MSI_Mod11", "MSI_Mod11_Mod10", "Modified_Plessey", "CODE11",
-    "USD8", "UCC12", "UCC13", "LOGMARS", "CODE128", "CODE128A", "CODE128B", "CODE128C",
-    "ITF14", "CODE93", "TELEPEN", "FIM", "PHARMACODE",
-)  # fmt: skip
-"""GuGuData's 40 documented type names, in its order (see upstreams.md)."""
 
 
 def _key(name: str) -> str:
@@ -580,7 +599,7 @@ def _index() -> dict[str, Symbology]:
 _INDEX = _index()
 
 
-def lookup(name: str) -> Symbology:
+def find_symbology(name: str) -> Symbology:
     """The type called `name` (canonical name or alias, any case), else UnsupportedType."""
     found = _INDEX.get(_key(name))
     if found is not None:

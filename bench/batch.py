@@ -13,7 +13,7 @@ event source mapping does it (receive up to BatchSize, the Lambda SQS event shap
 UploadsMaximumConcurrency = CONCURRENCY and WorkerLookupsPerSecond = RATE / CONCURRENCY,
 and UPLOAD_CHUNK_SIZE = 500, so the list splits into chunk messages on the queue.
 
-The job is created as the uploads API does it (JobStore.create) and the CSV is put at
+The job is created as the uploads API does it (DynamoJobStore.create) and the CSV is put at
 its upload key; S3's notification starts the run. LOOKUP_API_URL points at a fake
 upstream that admits RATE requests/s with a burst of BURST (API Gateway's
 LookupBurstLimit default) and answers 429 beyond that, counting each as a violation.
@@ -191,7 +191,7 @@ def _emulate(csv: bytes, upstream_url: str, concurrency: int, batch_size: int | 
     )
     os.environ.update(environment)
     from barcode_service.settings import get_settings
-    from barcode_service.uploads import JobStore, new_upload_id, upload_key
+    from barcode_service.uploads import DynamoJobStore, new_upload_id, upload_key
 
     get_settings.cache_clear()
     queue_urls = {
@@ -204,7 +204,9 @@ def _emulate(csv: bytes, upstream_url: str, concurrency: int, batch_size: int | 
     pollers, tally = _instances(spec, source, concurrency)
     settings = get_settings()
     dynamodb = boto3.client("dynamodb")
-    jobs = JobStore(settings.cache_table, dynamodb, ttl_seconds=settings.upload_job_ttl_seconds)
+    jobs = DynamoJobStore(
+        settings.cache_table, dynamodb, ttl_seconds=settings.upload_job_ttl_seconds
+    )
     for poller in pollers:
         poller.start()
     try:

@@ -54,13 +54,13 @@ def measure(rounds: int) -> tuple[list[float], list[float]]:
         ensure_paths()
         import boto3
 
-        from barcode_service.cache import LookupStore
+        from barcode_service.cache import DynamoLookupStore
         from barcode_service.settings import get_settings
 
         get_settings.cache_clear()
         client = boto3.client("dynamodb")
         create_cache_table(client)
-        LookupStore(TABLE, client).put_result(
+        DynamoLookupStore(TABLE, client).put_result(
             GTIN14,
             "found",
             {"name": "Bench Tea", "brand": "Bench", "country": "中国"},

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "shared"))
 
-from barcode_service.cache import LookupStore
+from barcode_service.cache import DynamoLookupStore
 from barcode_service.catalog import import_catalog, parse_catalog_csv
 
 
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     entries, errors = parse_catalog_csv(args.csv.read_text(encoding="utf-8"))
     for error in errors:
         print(f"line {error.line}: {error.reason}", file=sys.stderr)
-    written = 0 if args.dry_run else import_catalog(LookupStore(args.table), entries)
+    written = 0 if args.dry_run else import_catalog(DynamoLookupStore(args.table), entries)
     print(f"{len(entries)} valid rows, {len(errors)} rejected, {written} written")
     return 1 if errors else 0
 

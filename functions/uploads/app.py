@@ -15,7 +15,7 @@ from botocore.config import Config
 from barcode_service.api import json_body, make_resolver
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.settings import get_settings
-from barcode_service.uploads import JobStore, UploadService
+from barcode_service.uploads import DynamoJobStore, UploadService
 
 app = make_resolver()
 
@@ -26,7 +26,7 @@ def service() -> UploadService:
     settings = get_settings()
     # SigV4 presigning works in every region; the legacy default does not.
     s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
-    jobs = JobStore(
+    jobs = DynamoJobStore(
         settings.cache_table,
         boto3.client("dynamodb"),
         ttl_seconds=settings.upload_job_ttl_seconds,

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from barcode_service.cache import LookupStore
+from barcode_service.cache import DynamoLookupStore
 from tests.conftest import TABLE, FakeContext, load_event, response_headers
 from tests.faults.upstream_server import FaultServer, Timed
 
@@ -88,7 +88,7 @@ def images_bucket(aws: None) -> str:
 def stale_entry(table: str) -> dict[str, Any]:
     """A cached product for CODE, fetched 40 days ago: past freshness, inside stale grace."""
     fields = {"name": "Old Jasmine Tea", "brand": "Old Brand", "country": "中国"}
-    LookupStore(TABLE).put_result(
+    DynamoLookupStore(TABLE).put_result(
         GTIN14,
         "found",
         fields,

@@ -19,7 +19,7 @@ import boto3
 import pytest
 import responses
 
-from barcode_service.cache import LookupStore
+from barcode_service.cache import DynamoLookupStore
 from barcode_service.gtin import check_digit
 from functions.upload_worker import app as worker_app
 from functions.uploads import app as uploads_app
@@ -98,7 +98,7 @@ def test_ten_thousand_codes_in_chunks(
     gtins = [gtin13(n) for n in range(ROWS // VARIANTS)]
     upstream_found = set(gtins[:UPSTREAM_FOUND])
     upstream_missing = set(gtins[UPSTREAM_FOUND : UPSTREAM_FOUND + UPSTREAM_MISSING])
-    store = LookupStore(TABLE)
+    store = DynamoLookupStore(TABLE)
     for gtin in gtins[UPSTREAM_FOUND + UPSTREAM_MISSING :]:
         store.put_result(
             gtin.zfill(14), "found", {"name": f"Cached {gtin}"}, fresh_for=86_400, stale_grace=0

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from barcode_service.cache import LookupStore
+from barcode_service.cache import DynamoLookupStore
 from barcode_service.catalog import parse_catalog_csv
 from barcode_service.errors import InvalidParameter
 from scripts import import_catalog
@@ -41,7 +41,7 @@ def test_cli_imports_into_the_table(
     path.write_text(CSV, encoding="utf-8")
     assert import_catalog.main([str(path), "--table", TABLE]) == 1  # two rows rejected
     assert "2 valid rows, 2 rejected, 2 written" in capsys.readouterr().out
-    snapshot = LookupStore(TABLE).snapshot("06901234567892")
+    snapshot = DynamoLookupStore(TABLE).snapshot("06901234567892")
     assert snapshot.catalog == {"name": "Jasmine Tea", "brand": "Example", "price": "12.50"}
 
 
@@ -49,4 +49,4 @@ def test_cli_dry_run_writes_nothing(table: str, tmp_path: Path) -> None:
     path = tmp_path / "catalog.csv"
     path.write_text("code,name\n6901234567892,Tea\n", encoding="utf-8")
     assert import_catalog.main([str(path), "--table", TABLE, "--dry-run"]) == 0
-    assert LookupStore(TABLE).snapshot("06901234567892").catalog is None
+    assert DynamoLookupStore(TABLE).snapshot("06901234567892").catalog is None

@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from barcode_service.codelist import CodeRow, decode_text, parse_code_list
-from barcode_service.uploads import EmptyUpload, UnreadableUpload
+from barcode_service.errors import EmptyUpload, UnreadableUpload
 
 
 def codes(data: bytes) -> list[str]:

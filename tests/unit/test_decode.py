@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from barcode_service import decode
 from barcode_service.decode import decode_image, gtin_in, load_image
-from barcode_service.uploads import EmptyUpload, UnreadableUpload
+from barcode_service.errors import EmptyUpload, UnreadableUpload
 
 
 def render(

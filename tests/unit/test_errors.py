@@ -11,12 +11,15 @@ from barcode_service import errors
 from barcode_service.errors import (
     CredentialsMissing,
     CredentialsNotConfigured,
+    EmptyUpload,
     InvalidGtin,
     InvalidParameter,
     NotFound,
     PayloadTooLarge,
     RateLimited,
     ServiceError,
+    StorageError,
+    UnreadableUpload,
     UnsupportedType,
     UpstreamAccountError,
     UpstreamAuthFailed,
@@ -61,6 +64,9 @@ def _instance(cls: type[ServiceError]) -> ServiceError:
         (NotFound, 404, "not_found"),
         (PayloadTooLarge, 413, "payload_too_large"),
         (RateLimited, 429, "rate_limited"),
+        (EmptyUpload, 422, "empty_upload"),
+        (UnreadableUpload, 422, "unreadable_upload"),
+        (StorageError, 503, "storage_error"),
         (UpstreamError, 502, "upstream_error"),
         (UpstreamRejected, 502, "upstream_rejected"),
         (UpstreamUnavailable, 503, "upstream_unavailable"),
@@ -98,6 +104,9 @@ def test_every_error_class_is_covered_by_the_table() -> None:
         "UnsupportedType",
         "NotFound",
         "PayloadTooLarge",
+        "EmptyUpload",
+        "UnreadableUpload",
+        "StorageError",
         "RateLimited",
         "UpstreamError",
         "UpstreamRejected",
@@ -218,3 +227,21 @@ def test_quota_exhausted_defaults_now_to_the_current_time() -> None:
     error = UpstreamQuotaExhausted("x", reset_at=reset)
     assert error.retry_after is not None
     assert 2 * 3600 - 5 <= error.retry_after <= 2 * 3600
+
+
+@pytest.mark.parametrize(
+    ("cls", "seconds"),
+    [
+        (UpstreamAuthFailed, 60),
+        (CredentialsMissing, 60),
+        (UpstreamKeyDisabled, 900),
+        (UpstreamNoPlan, 900),
+        (UpstreamPlanExhausted, 900),
+        (UpstreamInArrears, 60),  # not in the table: blocks like a rejected key
+    ],
+)
+def test_account_errors_carry_their_block_duration(
+    cls: type[UpstreamAccountError], seconds: int
+) -> None:
+    assert cls("x").block_seconds == seconds
+    assert errors.account_block(cls.code)[1] == seconds

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from barcode_service.errors import (
     CredentialsMissing,
     InvalidParameter,
+    StorageError,
     UnsupportedType,
     UpstreamRejected,
     UpstreamUnavailable,
@@ -18,14 +19,14 @@ from barcode_service.errors import (
 from barcode_service.generate import (
     BarcodeRequest,
     CachedUrl,
+    DynamoUrlCache,
     GenerateService,
-    UrlCache,
     build_service,
     parse_request,
 )
 from barcode_service.gugudata import GeneratedImage
 from barcode_service.settings import load_settings
-from barcode_service.storage import CACHE_CONTROL, ImageStore, StorageError, image_key
+from barcode_service.storage import CACHE_CONTROL, S3ImageStore, image_key
 from barcode_service.symbologies import find_symbology
 
 BUCKET = "unit-images"
@@ -101,7 +102,7 @@ class FailingTable:
 
 def test_url_cache_roundtrip_and_expiry(table: str) -> None:
     now = [1_000_000.0]
-    cache = UrlCache(boto3.resource("dynamodb").Table(table), 60, clock=lambda: now[0])
+    cache = DynamoUrlCache(boto3.resource("dynamodb").Table(table), 60, clock=lambda: now[0])
     cache.put("abc", CachedUrl("upstream", url="https://cdn.example.com/x.png"))
     cache.put("def", CachedUrl("local", key="barcodes/def.png"))
     assert cache.get("abc") == CachedUrl("upstream", url="https://cdn.example.com/x.png")
@@ -116,19 +117,19 @@ def test_url_cache_roundtrip_and_expiry(table: str) -> None:
 def test_url_cache_ignores_malformed_items(table: str) -> None:
     resource = boto3.resource("dynamodb").Table(table)
     resource.put_item(Item={"pk": "BARCODE#bad", "backend": "ftp", "expires_at": 2**40})
-    assert UrlCache(resource, 60).get("bad") is None
+    assert DynamoUrlCache(resource, 60).get("bad") is None
 
 
 def test_url_cache_failures_are_misses() -> None:
-    cache = UrlCache(FailingTable(), 60)
+    cache = DynamoUrlCache(FailingTable(), 60)
     assert cache.get("abc") is None
     cache.put("abc", CachedUrl("upstream", url="https://x"))  # logged, not raised
 
 
 def test_url_cache_disabled() -> None:
-    assert UrlCache(None, 60).get("abc") is None
-    UrlCache(None, 60).put("abc", CachedUrl("local", key="k"))
-    UrlCache(FailingTable(), 0).put("abc", CachedUrl("local", key="k"))  # TTL 0: not written
+    assert DynamoUrlCache(None, 60).get("abc") is None
+    DynamoUrlCache(None, 60).put("abc", CachedUrl("local", key="k"))
+    DynamoUrlCache(FailingTable(), 0).put("abc", CachedUrl("local", key="k"))  # TTL 0: not written
 
 
 # --- image store ----------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def s3(aws: None) -> Any:
 
 
 def test_image_store_put_exists_and_urls(s3: Any) -> None:
-    store = ImageStore(s3, BUCKET, presign_expires=600)
+    store = S3ImageStore(s3, BUCKET, presign_expires=600)
     key = image_key("f" * 64, "svg")
     assert key == "barcodes/" + "f" * 64 + ".svg"
     assert store.exists(key) is False
@@ -152,16 +153,16 @@ def test_image_store_put_exists_and_urls(s3: Any) -> None:
     assert head["ContentType"] == "image/svg+xml"
     assert head["CacheControl"] == CACHE_CONTROL
     assert "Expires=" in store.url(key) or "X-Amz-Expires=600" in store.url(key)
-    cdn = ImageStore(s3, BUCKET, base_url="https://img.example.com/")
+    cdn = S3ImageStore(s3, BUCKET, base_url="https://img.example.com/")
     assert cdn.url(key) == f"https://img.example.com/{key}"
 
 
 def test_image_store_errors(s3: Any) -> None:
     with pytest.raises(StorageError, match="IMAGES_BUCKET"):
-        ImageStore(s3, "").exists("k")
+        S3ImageStore(s3, "").exists("k")
     with pytest.raises(StorageError, match="IMAGES_BUCKET"):
-        ImageStore(s3, "").url("k")
-    missing = ImageStore(s3, "no-such-bucket")
+        S3ImageStore(s3, "").url("k")
+    missing = S3ImageStore(s3, "no-such-bucket")
     with pytest.raises(StorageError, match="could not store"):
         missing.put("k", b"x", "png")
 
@@ -175,7 +176,7 @@ def test_image_store_head_errors_other_than_404() -> None:
             )
 
     with pytest.raises(StorageError, match=r"could not check .*403"):
-        ImageStore(Forbidden(), BUCKET).exists("k")
+        S3ImageStore(Forbidden(), BUCKET).exists("k")
 
 
 # --- backend choice ---------------------------------------------------------------------------
@@ -196,8 +197,8 @@ class FakeUpstream:
 def make_service(s3: Any, mode: str, upstream: FakeUpstream | None) -> GenerateService:
     return GenerateService(
         mode=mode,  # type: ignore[arg-type]
-        images=ImageStore(s3, BUCKET, base_url="https://img.example.com"),
-        cache=UrlCache(None, 60),
+        images=S3ImageStore(s3, BUCKET, base_url="https://img.example.com"),
+        cache=DynamoUrlCache(None, 60),
         upstream=upstream,  # type: ignore[arg-type]
     )
 
@@ -243,12 +244,12 @@ def test_local_mode_never_calls_upstream(s3: Any) -> None:
 
 
 def test_cached_items_of_the_other_backend_are_ignored_outside_auto(s3: Any, table: str) -> None:
-    cache = UrlCache(boto3.resource("dynamodb").Table(table), 60)
+    cache = DynamoUrlCache(boto3.resource("dynamodb").Table(table), 60)
     request = parse_request(EAN)
     cache.put(request.digest, CachedUrl("upstream", url="https://cdn.example.com/u.png"))
     local = GenerateService(
         mode="local",
-        images=ImageStore(s3, BUCKET, base_url="https://img.example.com"),
+        images=S3ImageStore(s3, BUCKET, base_url="https://img.example.com"),
         cache=cache,
         upstream=None,
     )

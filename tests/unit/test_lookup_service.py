@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import boto3
 import pytest
 import responses
 
-from barcode_service.cache import LookupStore
+from barcode_service.cache import DynamoLookupStore
 from barcode_service.errors import (
     InvalidGtin,
     InvalidParameter,
@@ -27,6 +25,7 @@ from barcode_service.errors import (
 from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.settings import load_settings
 from tests.conftest import SECRET, TABLE
+from tests.support.clocks import Clock
 from tests.support.upstreams import (
     BAICHUAN_URL,
     baichuan_failure,
@@ -36,33 +35,6 @@ from tests.support.upstreams import (
 
 CODE = "6901234567892"
 OTHER = "4006381333931"
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def upstream() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC).timestamp())
-
-
-@pytest.fixture
-def service(table: str, secret: dict, clock: Clock) -> LookupService:
-    real = build_lookup_service(load_settings())
-    return LookupService(
-        real.settings, real.store, real._client_factory, clock=clock, sleep=lambda s: None
-    )
 
 
 def calls(mock: responses.RequestsMock) -> list[str]:
@@ -328,7 +300,7 @@ def test_table_outage_is_a_defined_error(secret: dict, upstream: responses.Reque
 
 
 def test_store_ignores_expired_blocks(table: str) -> None:
-    store = LookupStore(TABLE)
+    store = DynamoLookupStore(TABLE)
     store.block_upstream("upstream_quota_exhausted", 100)
     assert store.snapshot("06901234567892", now=200).block is None
     assert store.snapshot("06901234567892", now=50).block is not None

@@ -28,7 +28,7 @@ from barcode_service.gtin import check_digit
 from barcode_service.jobs import NO_BARCODE, Pacer, UploadWorker, results_csv, tally
 from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.settings import Settings, load_settings
-from barcode_service.uploads import Job, JobStore, status_view
+from barcode_service.uploads import DynamoJobStore, Job, status_view
 from tests.conftest import TABLE, FakeContext, load_event
 from tests.support.upstreams import (
     BAICHUAN_URL,
@@ -78,7 +78,7 @@ class Env:
     s3: Any
     sqs: Any
     queue_url: str
-    jobs: JobStore
+    jobs: DynamoJobStore
     settings: Settings
 
     def put(self, key: str, body: bytes) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def env(table: str, secret: dict, monkeypatch: pytest.MonkeyPatch) -> Env:
     monkeypatch.setenv("UPLOADS_BUCKET", BUCKET)
     monkeypatch.setenv("UPLOADS_QUEUE_URL", queue_url)
     settings = load_settings()
-    jobs = JobStore(TABLE, boto3.client("dynamodb"), ttl_seconds=3600)
+    jobs = DynamoJobStore(TABLE, boto3.client("dynamodb"), ttl_seconds=3600)
     return Env(s3, sqs, queue_url, jobs, settings)
 
 

@@ -12,7 +12,7 @@ import pytest
 from barcode_service.errors import InvalidParameter, NotFound, ServiceError, UnsupportedType
 from barcode_service.settings import load_settings
 from barcode_service.uploads import (
-    JobStore,
+    DynamoJobStore,
     UploadService,
     check_upload_id,
     choose_type,
@@ -36,12 +36,12 @@ class Clock:
 
 
 @pytest.fixture
-def jobs(table: str) -> JobStore:
-    return JobStore(TABLE, boto3.client("dynamodb"), ttl_seconds=3600, clock=Clock())
+def jobs(table: str) -> DynamoJobStore:
+    return DynamoJobStore(TABLE, boto3.client("dynamodb"), ttl_seconds=3600, clock=Clock())
 
 
 @pytest.fixture
-def service(jobs: JobStore, monkeypatch: pytest.MonkeyPatch) -> UploadService:
+def service(jobs: DynamoJobStore, monkeypatch: pytest.MonkeyPatch) -> UploadService:
     monkeypatch.setenv("UPLOADS_BUCKET", BUCKET)
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     return UploadService(load_settings(), boto3.client("s3"), jobs)
@@ -122,7 +122,7 @@ def test_upload_id_must_be_32_hex(bad: Any) -> None:
     ],
 )
 def test_create_builds_the_key_from_id_and_extension_only(
-    service: UploadService, jobs: JobStore, filename: str
+    service: UploadService, jobs: DynamoJobStore, filename: str
 ) -> None:
     created = service.create(filename, "text/csv", "https://api.example.com/v1")
     upload_id = created["upload_id"]
@@ -150,7 +150,7 @@ def test_presigned_post_limits_type_and_size(service: UploadService) -> None:
     assert {"Content-Type": "text/csv"} in conditions
 
 
-def test_create_without_bucket_is_a_server_error(jobs: JobStore) -> None:
+def test_create_without_bucket_is_a_server_error(jobs: DynamoJobStore) -> None:
     service = UploadService(load_settings({}), boto3.client("s3"), jobs)
     with pytest.raises(ServiceError, match="UPLOADS_BUCKET"):
         service.create("codes.csv", "text/csv", "https://x/v1")
@@ -163,7 +163,7 @@ def test_status_unknown_and_malformed(service: UploadService) -> None:
         service.status("not-an-id")
 
 
-def test_job_lifecycle_and_status(service: UploadService, jobs: JobStore) -> None:
+def test_job_lifecycle_and_status(service: UploadService, jobs: DynamoJobStore) -> None:
     jobs.create(UID, "list", "codes.csv", "text/csv")
     pending = service.status(UID)
     assert pending["status"] == "pending"
@@ -243,7 +243,7 @@ def test_failed_and_inline_views() -> None:
     assert view["message"] == "hello"
 
 
-def test_fail_creates_a_record_for_an_unknown_job(jobs: JobStore) -> None:
+def test_fail_creates_a_record_for_an_unknown_job(jobs: DynamoJobStore) -> None:
     failed = jobs.fail(UID, "processing_failed", "gave up")
     assert failed is not None
     assert failed.status == "failed"
@@ -253,6 +253,6 @@ def test_fail_creates_a_record_for_an_unknown_job(jobs: JobStore) -> None:
 def test_table_outage_is_a_503(aws: None) -> None:
     from barcode_service.errors import UpstreamUnavailable
 
-    store = JobStore("no-such-table", boto3.client("dynamodb"), ttl_seconds=60)
+    store = DynamoJobStore("no-such-table", boto3.client("dynamodb"), ttl_seconds=60)
     with pytest.raises(UpstreamUnavailable, match="job table"):
         store.get(UID)

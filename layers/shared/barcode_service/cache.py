@@ -10,16 +10,13 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from . import dynamo
 from .errors import UpstreamUnavailable
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 QUOTA_KEY = "QUOTA#lookup"
 PRODUCT_FIELDS = ("name", "brand", "company", "price", "spec", "unit", "image_url", "country")
@@ -68,43 +65,62 @@ class Snapshot:
     lease_held: bool = False
 
 
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
-
-
-def _dynamo(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
-
-
 def _text_fields(raw: Any) -> dict[str, str | None]:
     if not isinstance(raw, dict):
         return {}
     return {name: (str(raw[name]) if raw.get(name) is not None else None) for name in raw}
 
 
-class LookupStore:
-    """Reads and writes the lookup items of the cache table."""
+class LookupStore(Protocol):
+    """What a lookup reads and writes: one snapshot read, answers, blocks, leases."""
+
+    def snapshot(self, gtin14: str, now: float | None = None) -> Snapshot:
+        """Catalog entry, cached answer, quota block and lease for one code."""
+        ...
+
+    def put_result(
+        self,
+        gtin14: str,
+        status: str,
+        fields: dict[str, str | None],
+        *,
+        fresh_for: int,
+        stale_grace: int,
+        now: float | None = None,
+    ) -> CachedLookup:
+        """Store a provider's answer."""
+        ...
+
+    def block_upstream(self, code: str, until: int) -> None:
+        """Record that no provider call may be made before `until` (epoch s)."""
+        ...
+
+    def acquire_lease(
+        self, gtin14: str, owner: str, seconds: float, now: float | None = None
+    ) -> bool:
+        """Take the single-flight lease for a code; False if another caller holds it."""
+        ...
+
+    def release_lease(self, gtin14: str, owner: str) -> None:
+        """Drop our lease (only if we still own it)."""
+        ...
+
+
+class DynamoLookupStore:
+    """Reads and writes the lookup items of the cache table (a `LookupStore`)."""
 
     def __init__(self, table_name: str, client: Any = None) -> None:
         self.table_name = table_name
         self.client = client or boto3.client("dynamodb")
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self.client, operation)(**kwargs)
-        except ClientError as exc:
-            error = exc.response.get("Error", {}).get("Code", "ClientError")
-            if error == "ConditionalCheckFailedException":
-                raise
-            raise UpstreamUnavailable(
-                f"the cache table is unavailable ({error})", retry_after=2
-            ) from None
+        return dynamo.call(self.client, operation, "cache table", **kwargs)
 
     def snapshot(self, gtin14: str, now: float | None = None) -> Snapshot:
         """Catalog entry, cached answer, quota block and lease for one code, in one call."""
         now = time.time() if now is None else now
         keys = [product_key(gtin14), catalog_key(gtin14), QUOTA_KEY, lease_key(gtin14)]
-        request = {self.table_name: {"Keys": [{"pk": {"S": k}} for k in keys]}}
+        request = {self.table_name: {"Keys": [dynamo.key(k) for k in keys]}}
         items: list[dict[str, Any]] = []
         for _ in range(3):
             response = self._call("batch_get_item", RequestItems=request)
@@ -114,7 +130,7 @@ class LookupStore:
                 break
         snapshot = Snapshot()
         for raw in items:
-            item = _plain(raw)
+            item = dynamo.from_item(raw)
             pk = item["pk"]
             if pk.startswith("PRODUCT#"):
                 snapshot.cached = CachedLookup(
@@ -152,7 +168,7 @@ class LookupStore:
             "fresh_until": entry.fresh_until,
             "expires_at": entry.fresh_until + stale_grace,
         }
-        self._call("put_item", TableName=self.table_name, Item=_dynamo(item))
+        self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
         return entry
 
     def put_catalog(self, gtin14: str, fields: dict[str, str | None], note: str = "") -> None:
@@ -163,15 +179,12 @@ class LookupStore:
             "note": note or None,
             "updated_at": int(time.time()),
         }
-        self._call("put_item", TableName=self.table_name, Item=_dynamo(item))
-
-    def delete_catalog(self, gtin14: str) -> None:
-        self._call("delete_item", TableName=self.table_name, Key={"pk": {"S": catalog_key(gtin14)}})
+        self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
 
     def block_upstream(self, code: str, until: int) -> None:
         """Record that no upstream call may be made before `until` (epoch s)."""
         item = {"pk": QUOTA_KEY, "code": code, "until": until, "expires_at": until}
-        self._call("put_item", TableName=self.table_name, Item=_dynamo(item))
+        self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
 
     def acquire_lease(
         self, gtin14: str, owner: str, seconds: float, now: float | None = None
@@ -183,7 +196,7 @@ class LookupStore:
             self._call(
                 "put_item",
                 TableName=self.table_name,
-                Item=_dynamo(item),
+                Item=dynamo.to_item(item),
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
                 ExpressionAttributeValues={":now": {"N": str(int(now))}},
             )
@@ -198,7 +211,7 @@ class LookupStore:
             self._call(
                 "delete_item",
                 TableName=self.table_name,
-                Key={"pk": {"S": lease_key(gtin14)}},
+                Key=dynamo.key(lease_key(gtin14)),
                 ConditionExpression="#o = :owner",
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":owner": {"S": owner}},

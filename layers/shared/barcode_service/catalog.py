@@ -11,7 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .cache import PRODUCT_FIELDS, LookupStore
+from .cache import PRODUCT_FIELDS, DynamoLookupStore
 from .errors import InvalidGtin, InvalidParameter
 from .gtin import parse_gtin
 
@@ -60,7 +60,7 @@ def parse_catalog_csv(text: str) -> tuple[list[CatalogEntry], list[RowError]]:
     return entries, errors
 
 
-def import_catalog(store: LookupStore, entries: list[CatalogEntry]) -> int:
+def import_catalog(store: DynamoLookupStore, entries: list[CatalogEntry]) -> int:
     """Write the entries; returns how many were written."""
     for entry in entries:
         store.put_catalog(entry.gtin14, entry.fields, entry.note)

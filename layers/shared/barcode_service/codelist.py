@@ -13,7 +13,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .uploads import EmptyUpload, UnreadableUpload
+from .errors import EmptyUpload, UnreadableUpload
 
 # Most specific first: a sheet with both `code` (an internal SKU) and `barcode`
 # means the barcode.

@@ -15,7 +15,7 @@ from typing import Any
 import zxingcpp
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .uploads import EmptyUpload, UnreadableUpload
+from .errors import EmptyUpload, UnreadableUpload
 
 MAX_SIDE = 1600
 ANGLES = (45, -45, 90)

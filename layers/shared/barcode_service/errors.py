@@ -77,6 +77,22 @@ class PayloadTooLarge(ServiceError):
     title = "Payload too large"
 
 
+class EmptyUpload(ServiceError):
+    """The uploaded file holds nothing to look up."""
+
+    status = 422
+    code = "empty_upload"
+    title = "Empty upload"
+
+
+class UnreadableUpload(ServiceError):
+    """The uploaded file cannot be read as what it claims to be (corrupt, wrong encoding)."""
+
+    status = 422
+    code = "unreadable_upload"
+    title = "Unreadable upload"
+
+
 class RateLimited(ServiceError):
     status = 429
     code = "rate_limited"
@@ -84,6 +100,23 @@ class RateLimited(ServiceError):
 
     def __init__(self, detail: str, *, retry_after: int | None = 1, **kw: Any) -> None:
         super().__init__(detail, retry_after=retry_after, **kw)
+
+
+# --- our own storage ---------------------------------------------------------
+
+
+class StorageError(ServiceError):
+    """The images bucket is missing or refused a request: an operator must look.
+
+    A 503 with Retry-After rather than a 500: the request was fine, the service is not.
+    """
+
+    status = 503
+    code = "storage_error"
+    title = "Image storage failed"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, retry_after=30)
 
 
 # --- upstream problems --------------------------------------------------------
@@ -138,6 +171,11 @@ class UpstreamAccountError(UpstreamError):
     def __init__(self, detail: str, *, retry_after: int | None = None, **kw: Any) -> None:
         super().__init__(detail, retry_after=retry_after or self.retry_after_default, **kw)
 
+    @property
+    def block_seconds(self) -> int:
+        """How long this problem stops further calls to the provider (ACCOUNT_BLOCKS)."""
+        return account_block(self.code)[1]
+
 
 class UpstreamAuthFailed(UpstreamAccountError):
     code = "upstream_auth_failed"
@@ -176,6 +214,22 @@ class UpstreamPlanExhausted(UpstreamAccountError):
 class UpstreamInArrears(UpstreamAccountError):
     code = "upstream_in_arrears"
     title = "Upstream account in arrears"
+
+
+# How long an account-level failure stops further provider calls, and the error a
+# recorded block answers with: long enough to avoid a retry storm, short enough that
+# a fixed secret or a new plan is noticed. Codes not listed block like a rejected key.
+ACCOUNT_BLOCKS: dict[str, tuple[type[UpstreamAccountError], int]] = {
+    UpstreamAuthFailed.code: (UpstreamAuthFailed, 60),
+    UpstreamKeyDisabled.code: (UpstreamKeyDisabled, 900),
+    UpstreamNoPlan.code: (UpstreamNoPlan, 900),
+    UpstreamPlanExhausted.code: (UpstreamPlanExhausted, 900),
+}
+
+
+def account_block(code: str) -> tuple[type[UpstreamAccountError], int]:
+    """(error class, block seconds) of an account problem's `code`."""
+    return ACCOUNT_BLOCKS.get(code, ACCOUNT_BLOCKS[UpstreamAuthFailed.code])
 
 
 class UpstreamQuotaExhausted(UpstreamError):

@@ -17,7 +17,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,7 +26,7 @@ from . import render
 from .errors import InvalidParameter, UnsupportedType, UpstreamError
 from .observability import logger, metrics, tracer
 from .settings import Settings
-from .storage import ImageStore, image_key
+from .storage import ImageStore, S3ImageStore, image_key
 from .symbologies import Symbology, find_symbology, validate_content
 
 if TYPE_CHECKING:
@@ -160,8 +160,20 @@ class CachedUrl:
     key: str | None = None  # S3 key of a local render (its URL is made per response)
 
 
-class UrlCache:
-    """`BARCODE#<sha256>` items in the cache table. Failures only cost a cache miss."""
+class UrlCache(Protocol):
+    """Remembers where the image of a request digest is."""
+
+    def get(self, digest: str) -> CachedUrl | None:
+        """The remembered image of `digest`, or None."""
+        ...
+
+    def put(self, digest: str, entry: CachedUrl) -> None:
+        """Remember the image of `digest` (best effort)."""
+        ...
+
+
+class DynamoUrlCache:
+    """`BARCODE#<sha256>` items in the cache table (a `UrlCache`). Failures cost a miss."""
 
     def __init__(
         self, table: Any | None, ttl_seconds: int, clock: Callable[[], float] = time.time
@@ -364,14 +376,14 @@ def build_service(settings: Settings) -> GenerateService:
     from botocore.config import Config  # noqa: PLC0415
 
     s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
-    images = ImageStore(
+    images = S3ImageStore(
         s3,
         settings.images_bucket,
         base_url=settings.images_base_url,
         presign_expires=settings.presign_expires_seconds,
     )
     table = boto3.resource("dynamodb").Table(settings.cache_table) if settings.cache_table else None
-    cache = UrlCache(table, settings.generate_url_ttl_seconds)
+    cache = DynamoUrlCache(table, settings.generate_url_ttl_seconds)
 
     def upstream() -> GuGuDataClient:
         # Lazy: requests, Powertools Parameters and the credential models cost ~40 ms

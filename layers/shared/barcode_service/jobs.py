@@ -43,23 +43,21 @@ from botocore.exceptions import ClientError
 
 from .cache import PRODUCT_FIELDS
 from .errors import (
+    EmptyUpload,
     InvalidGtin,
-    NotFound,
     PayloadTooLarge,
     ServiceError,
+    UnreadableUpload,
     UnsupportedType,
-    UpstreamAccountError,
-    UpstreamQuotaExhausted,
 )
-from .lookup import ACCOUNT_BLOCK_SECONDS, LookupService
+from .lookup import LookupOutcome, LookupService, ProviderBlock
 from .observability import logger, metrics
 from .settings import Settings
 from .uploads import (
-    EmptyUpload,
+    DynamoJobStore,
     Job,
     JobStore,
     Kind,
-    UnreadableUpload,
     kind_of,
     parse_upload_key,
     results_key,
@@ -129,52 +127,6 @@ class Pacer:
         configured one rather than 1 / (latency + interval).
         """
         self._next = max(self._next, self._started) + self.interval
-
-
-def _touched_upstream(row: dict[str, Any], error: ServiceError | None) -> bool:
-    if row["status"] == "found":
-        return bool(row["product"].get("source") == "upstream")
-    if isinstance(error, NotFound):
-        return error.extra.get("source") == "upstream"
-    # A quota or account block answers without calling; other errors did call.
-    return row["status"] == "error" and not isinstance(
-        error, UpstreamQuotaExhausted | UpstreamAccountError
-    )
-
-
-def lookup_row(service: LookupService, code: str) -> tuple[dict[str, Any], bool]:
-    """(status and product-or-problem of one code, whether the upstream was called)."""
-    row, upstream, _ = lookup_answer(service, code)
-    return row, upstream
-
-
-def lookup_answer(
-    service: LookupService, code: str
-) -> tuple[dict[str, Any], bool, ServiceError | None]:
-    """`lookup_row` plus the error behind a problem row, if any."""
-    error: ServiceError | None = None
-    try:
-        row: dict[str, Any] = {"status": "found", "product": service.lookup(code).to_dict()}
-    except InvalidGtin as exc:
-        error, row = exc, {"status": "invalid_gtin", "error": exc.to_problem()}
-    except NotFound as exc:
-        error, row = exc, {"status": "not_found", "error": exc.to_problem()}
-    except ServiceError as exc:
-        error, row = exc, {"status": "error", "error": exc.to_problem()}
-    return row, _touched_upstream(row, error), error
-
-
-def blocked_until(error: ServiceError | None, now: float) -> float | None:
-    """When the upstream block behind `error` ends (epoch s); None if it is not a block.
-
-    A block is the daily quota (until its reset) or an account problem (upstream calls
-    stop for ACCOUNT_BLOCK_SECONDS, then the next lookup tries again).
-    """
-    if isinstance(error, UpstreamQuotaExhausted):
-        return error.reset_at.timestamp()
-    if isinstance(error, UpstreamAccountError):
-        return now + min(ACCOUNT_BLOCK_SECONDS.get(error.code, 60), error.retry_after or 60)
-    return None
 
 
 def tally(rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -396,12 +348,12 @@ class UploadWorker:
             row["text"] = code.text
         if code.gtin is None:
             problem = InvalidGtin(f"this {code.format} symbol holds no GTIN")
-            return {**row, "status": "invalid_gtin", "error": problem.to_problem()}
+            return {**row, **LookupOutcome(problem).answer()}
         self.pacer.wait()
-        answer, upstream = lookup_row(self.lookups, code.gtin)
-        if upstream:
+        outcome = self.lookups.resolve(code.gtin)
+        if outcome.called_provider:
             self.pacer.spent()
-        return {**row, **answer}
+        return {**row, **outcome.answer()}
 
     # ------------------------------------------------------------------ lists
 
@@ -453,21 +405,22 @@ class UploadWorker:
         done: list[dict[str, Any]] = []
         if start:
             done = self._get_json(work_key(upload_id, run, f"part-{chunk}-{start}.json"))
-        memo: dict[str, tuple[dict[str, Any], float | None]] = {}
+        memo: dict[str, tuple[dict[str, Any], ProviderBlock | None]] = {}
         patient = True
         for index in range(start, len(rows)):
             if index > start and self._clock() >= self._deadline:
                 return self._continue_later(upload_id, run, chunk, index, done)
             number, line, code = rows[index]
-            answer, upstream, until = self._list_row(code, memo)
-            if until is not None and patient:
+            answer, upstream, blocked = self._list_row(code, memo)
+            if blocked is not None and patient:
                 if self._may_wait(job):
-                    problem = str(answer["error"]["code"])
-                    return self._defer(identity, index, done, code=problem, until=until)
+                    return self._defer(
+                        identity, index, done, code=blocked.code, until=blocked.until
+                    )
                 patient = False
                 count("UploadWaitGaveUp")
                 logger.warning("upstream still blocked: no more waiting", extra={"chunk": chunk})
-            elif until is None and job.waiting and (upstream or (wait and index == start)):
+            elif blocked is None and job.waiting and (upstream or (wait and index == start)):
                 # The block is over (a lookup reached the upstream, or the row it stopped
                 # at went through): the job is no longer waiting.
                 self.jobs.resume(upload_id, run)
@@ -480,26 +433,26 @@ class UploadWorker:
         return {"upload_id": upload_id, "chunk": chunk, "rows": len(done)}
 
     def _list_row(
-        self, code: str, memo: dict[str, tuple[dict[str, Any], float | None]]
-    ) -> tuple[dict[str, Any], bool, float | None]:
-        """(a code's answer, whether it reached the upstream, when a block it met ends).
+        self, code: str, memo: dict[str, tuple[dict[str, Any], ProviderBlock | None]]
+    ) -> tuple[dict[str, Any], bool, ProviderBlock | None]:
+        """(a code's answer, whether it called a provider, the provider block it met).
 
         Repeats of a GTIN in the same chunk reuse the first answer.
         """
         try:
-            key = self.lookups.canonical_gtin(code).gtin14
+            gtin = self.lookups.canonical_gtin(code)
         except InvalidGtin as error:
-            return {"status": "invalid_gtin", "error": error.to_problem()}, False, None
-        if key in memo:
-            answer, until = memo[key]
-            return answer, False, until
+            return LookupOutcome(error).answer(), False, None
+        if gtin.gtin14 in memo:
+            answer, blocked = memo[gtin.gtin14]
+            return answer, False, blocked
         self.pacer.wait()
-        answer, upstream, problem = lookup_answer(self.lookups, code)
-        if upstream:
+        outcome = self.lookups.resolve_gtin(gtin)
+        if outcome.called_provider:
             self.pacer.spent()
-        until = blocked_until(problem, self._wall_clock())
-        memo[key] = (answer, until)
-        return answer, upstream, until
+        answer = outcome.answer()
+        memo[gtin.gtin14] = (answer, outcome.blocked)
+        return answer, outcome.called_provider, outcome.blocked
 
     def _may_wait(self, job: Job) -> bool:
         """Whether the job may still wait for an upstream block (counted from its first)."""
@@ -663,7 +616,9 @@ def build_upload_worker(settings: Settings, lookups: LookupService) -> UploadWor
         settings,
         s3=boto3.client("s3"),
         sqs=boto3.client("sqs"),
-        jobs=JobStore(settings.cache_table, dynamodb, ttl_seconds=settings.upload_job_ttl_seconds),
+        jobs=DynamoJobStore(
+            settings.cache_table, dynamodb, ttl_seconds=settings.upload_job_ttl_seconds
+        ),
         lookups=lookups,
         persistence=persistence,
     )

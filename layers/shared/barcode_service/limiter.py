@@ -23,7 +23,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from .errors import UpstreamRateLimited, UpstreamUnavailable
+from . import dynamo
+from .errors import UpstreamRateLimited
 from .providers.base import RateLimit
 
 _ATTEMPTS = 4
@@ -115,21 +116,19 @@ class FleetLimiter:
     ) -> tuple[int | None, int | None]:
         """One conditional UpdateItem: (new next_at, None) or (None, next_at that failed it)."""
         try:
-            response = self.client.update_item(
+            response = dynamo.call(
+                self.client,
+                "update_item",
+                "rate limiter's table",
                 TableName=self.table_name,
-                Key={"pk": {"S": rate_key(provider)}},
+                Key=dynamo.key(rate_key(provider)),
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeValues={k: {"N": str(v)} for k, v in values.items()},
                 ReturnValues="UPDATED_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except ClientError as exc:
-            error = exc.response.get("Error", {}).get("Code", "ClientError")
-            if error != "ConditionalCheckFailedException":
-                raise UpstreamUnavailable(
-                    f"the rate limiter's table is unavailable ({error})", retry_after=2
-                ) from None
+        except ClientError as exc:  # only a failed condition: dynamo.call raised the rest
             old = exc.response.get("Item") or self._read(provider)
             return None, int(old.get("next_at", {}).get("N", 0))
         return int(response["Attributes"]["next_at"]["N"]), None
@@ -137,7 +136,7 @@ class FleetLimiter:
     def _read(self, provider: str) -> dict[str, Any]:
         """The limiter item, for a client that does not return it with a failed condition."""
         response = self.client.get_item(
-            TableName=self.table_name, Key={"pk": {"S": rate_key(provider)}}, ConsistentRead=True
+            TableName=self.table_name, Key=dynamo.key(rate_key(provider)), ConsistentRead=True
         )
         item: dict[str, Any] = response.get("Item") or {}
         return item

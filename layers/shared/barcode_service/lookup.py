@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from .cache import PRODUCT_FIELDS, CachedLookup, LookupStore, QuotaBlock
+from .cache import PRODUCT_FIELDS, CachedLookup, DynamoLookupStore, LookupStore, QuotaBlock
 from .canonical import canonical_gtin
 from .errors import (
     CredentialsNotConfigured,
@@ -29,13 +29,10 @@ from .errors import (
     PayloadTooLarge,
     ServiceError,
     UpstreamAccountError,
-    UpstreamAuthFailed,
     UpstreamError,
-    UpstreamKeyDisabled,
-    UpstreamNoPlan,
-    UpstreamPlanExhausted,
     UpstreamQuotaExhausted,
     UpstreamUnavailable,
+    account_block,
 )
 from .gtin import Gtin
 from .observability import NAMESPACE, logger, metrics
@@ -49,20 +46,9 @@ if TYPE_CHECKING:
 Source = Literal["upstream", "cache", "catalog"]
 MAX_BATCH = 100
 
-# How long an account-level failure stops further upstream calls: long enough to
-# avoid a retry storm, short enough that a fixed secret or a new plan is noticed.
-ACCOUNT_BLOCK_SECONDS = {
-    UpstreamAuthFailed.code: 60,
-    UpstreamKeyDisabled.code: 900,
-    UpstreamNoPlan.code: 900,
-    UpstreamPlanExhausted.code: 900,
-}
-_BLOCK_ERRORS: dict[str, type[UpstreamAccountError]] = {
-    UpstreamAuthFailed.code: UpstreamAuthFailed,
-    UpstreamKeyDisabled.code: UpstreamKeyDisabled,
-    UpstreamNoPlan.code: UpstreamNoPlan,
-    UpstreamPlanExhausted.code: UpstreamPlanExhausted,
-}
+# The provider behind the lookup client; its name in outcomes and metrics.
+PROVIDER = "baichuan"
+RowStatus = Literal["found", "not_found", "invalid_gtin", "error"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +90,73 @@ def product_not_found(gtin: Gtin, detail: str, country: str | None, source: Sour
     if gtin.measure is not None:
         extra["variable_measure"] = gtin.measure.to_dict()
     return NotFound(detail, extra=extra)
+
+
+@dataclass(frozen=True)
+class ProviderCall:
+    """One call a lookup made to a provider, and what came of it."""
+
+    provider: str
+    outcome: str  # "found", "not_found", or the problem code of the failure
+
+
+@dataclass(frozen=True)
+class ProviderBlock:
+    """A provider that may not be called before `until` (epoch s), and the problem why."""
+
+    provider: str
+    code: str
+    until: float
+
+
+@dataclass(frozen=True)
+class LookupOutcome:
+    """What one lookup did: its product or its problem, the provider calls it made, and
+    the provider block that kept it from an answer (None when nothing blocked it)."""
+
+    result: Product | ServiceError
+    calls: tuple[ProviderCall, ...] = ()
+    blocked: ProviderBlock | None = None
+
+    @property
+    def product(self) -> Product | None:
+        return self.result if isinstance(self.result, Product) else None
+
+    @property
+    def error(self) -> ServiceError | None:
+        return self.result if isinstance(self.result, ServiceError) else None
+
+    @property
+    def status(self) -> RowStatus:
+        if isinstance(self.result, Product):
+            return "found"
+        if isinstance(self.result, InvalidGtin):
+            return "invalid_gtin"
+        if isinstance(self.result, NotFound):
+            return "not_found"
+        return "error"
+
+    @property
+    def called_provider(self) -> bool:
+        """Whether any provider was called (and its quota spent)."""
+        return bool(self.calls)
+
+    def answer(self) -> dict[str, Any]:
+        """`status` plus the product, or plus the problem document."""
+        if isinstance(self.result, Product):
+            return {"status": "found", "product": self.result.to_dict()}
+        return {"status": self.status, "error": self.result.to_problem()}
+
+
+class _Trace:
+    """What one lookup has done so far; becomes its LookupOutcome."""
+
+    def __init__(self) -> None:
+        self.calls: list[ProviderCall] = []
+        self.blocked: ProviderBlock | None = None
+
+    def outcome(self, result: Product | ServiceError) -> LookupOutcome:
+        return LookupOutcome(result, tuple(self.calls), self.blocked)
 
 
 def _count(name: str, value: float = 1) -> None:
@@ -151,13 +204,33 @@ class LookupService:
         """
         if not isinstance(code, Gtin):
             code = self.canonical_gtin(code, format_name)
-        return self._lookup(code)
+        return self._lookup(code, _Trace())
 
     def canonical_gtin(self, code: str, format_name: str | None = None) -> Gtin:
         """The GTIN behind a scanned text, parsed with this service's GS1 region."""
         return canonical_gtin(code, format_name, rcn_region=self.settings.gs1_rcn_region)
 
-    def _lookup(self, gtin: Gtin) -> Product:
+    def resolve(self, code: str | Gtin, format_name: str | None = None) -> LookupOutcome:
+        """`lookup`, saying what happened: the product or problem is in the outcome.
+
+        Only a bad `format_name` raises (InvalidParameter): it is the caller's mistake.
+        """
+        if not isinstance(code, Gtin):
+            try:
+                code = self.canonical_gtin(code, format_name)
+            except InvalidGtin as error:
+                return LookupOutcome(error)
+        return self.resolve_gtin(code)
+
+    def resolve_gtin(self, gtin: Gtin) -> LookupOutcome:
+        """`resolve` of a code already parsed."""
+        trace = _Trace()
+        try:
+            return trace.outcome(self._lookup(gtin, trace))
+        except ServiceError as error:
+            return trace.outcome(error)
+
+    def _lookup(self, gtin: Gtin, trace: _Trace) -> Product:
         if gtin.restricted:
             raise product_not_found(gtin, gtin.restriction_reason(), None, "catalog")
         snapshot = self.store.snapshot(gtin.gtin14, self._clock())
@@ -170,8 +243,8 @@ class LookupService:
             return self._from_cache(gtin, cached, stale=False)
         _count("CacheMiss")
         if snapshot.block is not None:
-            return self._serve_stale_or_raise(gtin, cached, self._blocked_error(snapshot.block))
-        return self._single_flight(gtin, cached, lease_held=snapshot.lease_held)
+            return self._blocked(gtin, cached, snapshot.block, trace)
+        return self._single_flight(gtin, cached, trace, lease_held=snapshot.lease_held)
 
     def _from_cache(self, gtin: Gtin, cached: CachedLookup, *, stale: bool) -> Product:
         if cached.status != "found":
@@ -184,30 +257,45 @@ class LookupService:
         return Product(gtin, cached.fields, "cache", cached.fetched_at, stale=stale)
 
     def _serve_stale_or_raise(
-        self, gtin: Gtin, cached: CachedLookup | None, error: ServiceError
+        self,
+        gtin: Gtin,
+        cached: CachedLookup | None,
+        error: ServiceError,
+        trace: _Trace,
+        *,
+        until: float | None = None,
     ) -> Product:
+        """The stale entry if there is one; else `error`, noted as a block if `until`."""
         if cached is not None:
             _count("StaleServed")
             logger.info("serving a stale entry", extra={"gtin": gtin.gtin14, "reason": error.code})
             return self._from_cache(gtin, cached, stale=True)
+        if until is not None:
+            trace.blocked = ProviderBlock(PROVIDER, error.code, until)
         raise error
 
-    def _blocked_error(self, block: QuotaBlock) -> ServiceError:
+    def _blocked(
+        self, gtin: Gtin, cached: CachedLookup | None, block: QuotaBlock, trace: _Trace
+    ) -> Product:
+        """The answer while a recorded block stops provider calls."""
+        error: ServiceError
         if block.code == UpstreamQuotaExhausted.code:
             now = datetime.fromtimestamp(self._clock(), UTC)
-            return UpstreamQuotaExhausted(
+            error = UpstreamQuotaExhausted(
                 "the lookup upstream's daily quota is used up; cached products still answer",
                 reset_at=datetime.fromtimestamp(block.until, UTC),
                 now=now,
             )
-        error_class = _BLOCK_ERRORS.get(block.code, UpstreamAuthFailed)
-        return error_class(
-            "the lookup upstream account needs an operator's attention",
-            retry_after=max(1, int(block.until - self._clock())),
-        )
+        else:
+            error_class, _ = account_block(block.code)
+            error = error_class(
+                "the lookup upstream account needs an operator's attention",
+                retry_after=max(1, int(block.until - self._clock())),
+            )
+        return self._serve_stale_or_raise(gtin, cached, error, trace, until=block.until)
 
     def _single_flight(
-        self, gtin: Gtin, cached: CachedLookup | None, *, lease_held: bool
+        self, gtin: Gtin, cached: CachedLookup | None, trace: _Trace, *, lease_held: bool
     ) -> Product:
         owner = uuid.uuid4().hex
         deadline = self._clock() + self.settings.lease_wait_seconds
@@ -218,10 +306,10 @@ class LookupService:
                         gtin.gtin14, owner, self.settings.lease_seconds, self._clock()
                     )
                 except UpstreamUnavailable as table_down:  # the table cannot take writes
-                    return self._serve_stale_or_raise(gtin, cached, table_down)
+                    return self._serve_stale_or_raise(gtin, cached, table_down, trace)
                 if acquired:
                     try:
-                        return self._call_upstream(gtin, cached)
+                        return self._call_upstream(gtin, cached, trace)
                     finally:
                         self.store.release_lease(gtin.gtin14, owner)
             # Someone else is asking the upstream for this code: wait for their answer.
@@ -229,17 +317,17 @@ class LookupService:
                 busy = UpstreamUnavailable(
                     f"a lookup of {gtin.code} is already in progress; retry shortly", retry_after=1
                 )
-                return self._serve_stale_or_raise(gtin, cached, busy)
+                return self._serve_stale_or_raise(gtin, cached, busy, trace)
             self._sleep(0.1)
             snapshot = self.store.snapshot(gtin.gtin14, self._clock())
             if snapshot.cached is not None and snapshot.cached.is_fresh(self._clock()):
                 _count("SingleFlightWaitHit")
                 return self._from_cache(gtin, snapshot.cached, stale=False)
             if snapshot.block is not None:
-                return self._serve_stale_or_raise(gtin, cached, self._blocked_error(snapshot.block))
+                return self._blocked(gtin, cached, snapshot.block, trace)
             lease_held = snapshot.lease_held
 
-    def _call_upstream(self, gtin: Gtin, cached: CachedLookup | None) -> Product:
+    def _call_upstream(self, gtin: Gtin, cached: CachedLookup | None, trace: _Trace) -> Product:
         _count("UpstreamCall")
         try:
             answer = self.client.query(gtin.upstream_code)
@@ -256,6 +344,7 @@ class LookupService:
                 "catalog",
             ) from None
         except UpstreamQuotaExhausted as error:
+            trace.calls.append(ProviderCall(PROVIDER, error.code))
             _count_upstream_error(error)
             _count("UpstreamQuotaExhausted")
             from .baichuan import next_china_midnight  # noqa: PLC0415 - loaded by the client
@@ -266,17 +355,22 @@ class LookupService:
             logger.error("lookup upstream daily quota used up", extra={"reset_at": str(reset_at)})
             self.store.block_upstream(error.code, int(reset_at.timestamp()))
             blocked = UpstreamQuotaExhausted(error.detail, reset_at=reset_at, now=now)
-            return self._serve_stale_or_raise(gtin, cached, blocked)
+            return self._serve_stale_or_raise(
+                gtin, cached, blocked, trace, until=reset_at.timestamp()
+            )
         except UpstreamAccountError as error:
+            trace.calls.append(ProviderCall(PROVIDER, error.code))
             _count_upstream_error(error)
             logger.error("lookup upstream account problem", extra={"code": error.code})
-            seconds = ACCOUNT_BLOCK_SECONDS.get(error.code, 60)
-            self.store.block_upstream(error.code, int(self._clock()) + seconds)
-            return self._serve_stale_or_raise(gtin, cached, error)
+            until = int(self._clock()) + error.block_seconds
+            self.store.block_upstream(error.code, until)
+            return self._serve_stale_or_raise(gtin, cached, error, trace, until=until)
         except UpstreamError as error:
+            trace.calls.append(ProviderCall(PROVIDER, error.code))
             _count_upstream_error(error)
             logger.warning("lookup upstream failed", extra={"code": error.code})
-            return self._serve_stale_or_raise(gtin, cached, error)
+            return self._serve_stale_or_raise(gtin, cached, error, trace)
+        trace.calls.append(ProviderCall(PROVIDER, "not_found" if _is_miss(answer) else "found"))
         return self._store_answer(gtin, answer)
 
     def _store_answer(self, gtin: Gtin, answer: UpstreamProduct | UpstreamNotFound) -> Product:
@@ -318,39 +412,36 @@ class LookupService:
             raise PayloadTooLarge(f"at most {MAX_BATCH} codes per request; got {len(codes)}")
         entries = [self._batch_key(raw) for raw in codes]
         distinct: dict[str, Gtin] = {}
-        for gtin, _, _ in entries:
-            if gtin is not None:
-                distinct.setdefault(gtin.gtin14, gtin)
-        answers: dict[str, dict[str, Any]] = {}
+        for _, parsed in entries:
+            if isinstance(parsed, Gtin):
+                distinct.setdefault(parsed.gtin14, parsed)
+        outcomes: dict[str, LookupOutcome] = {}
         if distinct:
             with ThreadPoolExecutor(max_workers=max(1, min(workers, len(distinct)))) as pool:
-                answers = dict(
-                    zip(distinct, pool.map(self._batch_row, distinct.values()), strict=True)
+                outcomes = dict(
+                    zip(distinct, pool.map(self.resolve_gtin, distinct.values()), strict=True)
                 )
         return [
-            {"code": text, **(answers[gtin.gtin14] if gtin is not None else invalid or {})}
-            for gtin, text, invalid in entries
+            {"code": text, **(outcomes[p.gtin14] if isinstance(p, Gtin) else p).answer()}
+            for text, p in entries
         ]
 
-    def _batch_key(self, raw: Any) -> tuple[Gtin | None, str, dict[str, Any] | None]:
-        """(the parsed GTIN or None, the code as text, the invalid_gtin row if invalid)."""
+    def _batch_key(self, raw: Any) -> tuple[str, Gtin | LookupOutcome]:
+        """(the code as text, its parsed GTIN or its invalid_gtin outcome)."""
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
         if not isinstance(raw, str):
-            error = InvalidGtin("each code must be a string of digits")
-            return None, str(raw), {"status": "invalid_gtin", "error": error.to_problem()}
+            return str(raw), LookupOutcome(InvalidGtin("each code must be a string of digits"))
         try:
-            return self.canonical_gtin(raw), raw, None
+            return raw, self.canonical_gtin(raw)
         except InvalidGtin as error:
-            return None, raw, {"status": "invalid_gtin", "error": error.to_problem()}
+            return raw, LookupOutcome(error)
 
-    def _batch_row(self, gtin: Gtin) -> dict[str, Any]:
-        try:
-            return {"status": "found", "product": self._lookup(gtin).to_dict()}
-        except NotFound as error:
-            return {"status": "not_found", "error": error.to_problem()}
-        except ServiceError as error:
-            return {"status": "error", "error": error.to_problem()}
+
+def _is_miss(answer: UpstreamProduct | UpstreamNotFound) -> bool:
+    from .baichuan import UpstreamNotFound  # noqa: PLC0415 - loaded by the client
+
+    return isinstance(answer, UpstreamNotFound)
 
 
 def build_lookup_service(settings: Settings) -> LookupService:
@@ -375,4 +466,4 @@ def build_lookup_service(settings: Settings) -> LookupService:
 
         return BaichuanClient(settings.lookup_api_url, keys, policy=settings.retry_policy())
 
-    return LookupService(settings, LookupStore(settings.cache_table), client)
+    return LookupService(settings, DynamoLookupStore(settings.cache_table), client)

@@ -7,29 +7,15 @@ browsers, and an existing object means the request was already rendered.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from .errors import ServiceError
+from .errors import StorageError
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 PREFIX = "barcodes/"
-
-
-class StorageError(ServiceError):
-    """The images bucket is missing or refused a request: an operator must look.
-
-    A 503 with Retry-After rather than a 500: the request was fine, the service is not.
-    """
-
-    status = 503
-    code = "storage_error"
-    title = "Image storage failed"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, retry_after=30)
 
 
 def image_key(digest: str, image_format: str) -> str:
@@ -37,8 +23,24 @@ def image_key(digest: str, image_format: str) -> str:
     return f"{PREFIX}{digest}.{image_format}"
 
 
-class ImageStore:
-    """Puts images into the images bucket and hands out URLs for them."""
+class ImageStore(Protocol):
+    """Where rendered images live and the URLs clients fetch them from."""
+
+    def exists(self, key: str) -> bool:
+        """Whether `key` is already stored."""
+        ...
+
+    def put(self, key: str, body: bytes, image_format: str) -> None:
+        """Store an image under `key`."""
+        ...
+
+    def url(self, key: str) -> str:
+        """A URL a client can GET the image from."""
+        ...
+
+
+class S3ImageStore:
+    """Puts images into the images bucket and hands out URLs for them (an `ImageStore`)."""
 
     def __init__(
         self, s3: Any, bucket: str, *, base_url: str = "", presign_expires: int = 604_800

@@ -19,12 +19,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from .errors import InvalidParameter, NotFound, ServiceError, UnsupportedType, UpstreamUnavailable
+from . import dynamo
+from .errors import InvalidParameter, NotFound, ServiceError, UnsupportedType
 from .settings import Settings
 
 Kind = Literal["list", "image"]
@@ -53,24 +53,9 @@ CONTENT_TYPES: dict[str, tuple[str, Kind]] = {
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _UPLOAD_KEY = re.compile(r"^uploads/([0-9a-f]{32})\.([a-z0-9]{1,8})$")
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-class EmptyUpload(ServiceError):
-    """The uploaded file holds nothing to look up."""
-
-    status = 422
-    code = "empty_upload"
-    title = "Empty upload"
-
-
-class UnreadableUpload(ServiceError):
-    """The uploaded file cannot be read as what it claims to be (corrupt, wrong encoding)."""
-
-    status = 422
-    code = "unreadable_upload"
-    title = "Unreadable upload"
+# Every worker write after `begin` holds only while the job is still this run's and
+# still processing: a stale or re-delivered message can never touch a newer run.
+_IN_RUN = "#run = :run AND #s = :processing"
 
 
 def new_upload_id() -> str:
@@ -142,19 +127,6 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB values as JSON-friendly Python (Decimal -> int/float, sets -> sorted lists)."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return sorted(_plain(v) for v in value)
-    return value
-
-
 @dataclass
 class Job:
     """One upload job as stored."""
@@ -181,7 +153,7 @@ class Job:
 
     @classmethod
     def from_item(cls, raw: dict[str, Any]) -> Job:
-        item = {k: _plain(_deserializer.deserialize(v)) for k, v in raw.items()}
+        item = dynamo.plain(dynamo.from_item(raw))
         results_json = item.get("results_json")
         return cls(
             upload_id=str(item["upload_id"]),
@@ -212,11 +184,65 @@ class Job:
 
 
 def job_key(upload_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"UPLOAD#{upload_id}"}}
+    return dynamo.key(f"UPLOAD#{upload_id}")
 
 
-class JobStore:
-    """Reads and conditionally writes `UPLOAD#<id>` items."""
+class JobStore(Protocol):
+    """Upload job records: created by the API, moved along by the worker's runs.
+
+    Every worker method returns the job after the write, or None when the write did
+    not apply (the run is over or another run's).
+    """
+
+    def create(self, upload_id: str, kind: Kind, filename: str, content_type: str) -> Job:
+        """The `pending` job the API creates before the client uploads anything."""
+        ...
+
+    def get(self, upload_id: str) -> Job | None:
+        """The job as stored, or None."""
+        ...
+
+    def begin(self, upload_id: str, run: str, kind: Kind | None) -> Job | None:
+        """Start processing one object version."""
+        ...
+
+    def plan(self, upload_id: str, run: str, rows_total: int, chunks_total: int) -> Job | None:
+        """Record how many rows and chunks this run has."""
+        ...
+
+    def chunk_done(self, upload_id: str, run: str, chunk: int) -> Job | None:
+        """Mark one chunk finished."""
+        ...
+
+    def wait(self, upload_id: str, run: str, *, code: str, until: float, now: float) -> Job | None:
+        """Record that the run waits for a provider block (`code`) to end at `until`."""
+        ...
+
+    def resume(self, upload_id: str, run: str) -> Job | None:
+        """Drop the `waiting` reason."""
+        ...
+
+    def finish(
+        self,
+        upload_id: str,
+        run: str,
+        *,
+        counts: dict[str, int],
+        inline: list[dict[str, Any]] | None,
+        json_key: str,
+        csv_key: str | None,
+        message: str | None,
+    ) -> Job | None:
+        """Mark the run `done`."""
+        ...
+
+    def fail(self, upload_id: str, code: str, detail: str, run: str | None = None) -> Job | None:
+        """Mark the job `failed` with a reason, unless it is already done."""
+        ...
+
+
+class DynamoJobStore:
+    """Reads and conditionally writes `UPLOAD#<id>` items (a `JobStore`)."""
 
     def __init__(
         self, table_name: str, client: Any, *, ttl_seconds: int, clock: Any = time.time
@@ -227,15 +253,7 @@ class JobStore:
         self._clock = clock
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self.client, operation)(TableName=self.table_name, **kwargs)
-        except ClientError as exc:
-            error = exc.response.get("Error", {}).get("Code", "ClientError")
-            if error == "ConditionalCheckFailedException":
-                raise
-            raise UpstreamUnavailable(
-                f"the job table is unavailable ({error})", retry_after=2
-            ) from None
+        return dynamo.call(self.client, operation, "job table", TableName=self.table_name, **kwargs)
 
     def _update(self, upload_id: str, expression: str, condition: str, **values: Any) -> Job | None:
         """One conditional UpdateItem; the new job, or None when the condition failed."""
@@ -249,14 +267,23 @@ class JobStore:
                 ExpressionAttributeNames={
                     k: v for k, v in names.items() if k in expression + condition
                 },
-                ExpressionAttributeValues={
-                    f":{k}": _serializer.serialize(v) for k, v in values.items()
-                },
+                ExpressionAttributeValues={f":{k}": dynamo.value(v) for k, v in values.items()},
                 ReturnValues="ALL_NEW",
             )
         except ClientError:
             return None
         return Job.from_item(answer["Attributes"])
+
+    def _update_run(
+        self, upload_id: str, run: str, expression: str, *, also: str = "", **values: Any
+    ) -> Job | None:
+        """`_update` while the job is still this run's and processing (and `also` holds).
+
+        Supplies `:run`, `:processing` and `:now` (the time, for updated_at).
+        """
+        condition = f"{_IN_RUN} AND {also}" if also else _IN_RUN
+        values.update(run=run, processing="processing", now=_iso(self._clock()))
+        return self._update(upload_id, expression, condition, **values)
 
     def create(self, upload_id: str, kind: Kind, filename: str, content_type: str) -> Job:
         """The `pending` job the API creates before the client uploads anything."""
@@ -274,10 +301,10 @@ class JobStore:
         }
         self._call(
             "put_item",
-            Item={k: _serializer.serialize(v) for k, v in item.items()},
+            Item=dynamo.to_item(item),
             ConditionExpression="attribute_not_exists(pk)",
         )
-        return Job.from_item({k: _serializer.serialize(v) for k, v in item.items()})
+        return Job.from_item(dynamo.to_item(item))
 
     def get(self, upload_id: str) -> Job | None:
         answer = self._call("get_item", Key=job_key(upload_id), ConsistentRead=True)
@@ -316,15 +343,12 @@ class JobStore:
 
     def plan(self, upload_id: str, run: str, rows_total: int, chunks_total: int) -> Job | None:
         """Record how many rows and chunks this run has."""
-        return self._update(
+        return self._update_run(
             upload_id,
+            run,
             "SET rows_total = :rows, chunks_total = :chunks, updated_at = :now",
-            "#run = :run AND #s = :processing",
             rows=rows_total,
             chunks=chunks_total,
-            now=_iso(self._clock()),
-            run=run,
-            processing="processing",
         )
 
     def chunk_done(self, upload_id: str, run: str, chunk: int) -> Job | None:
@@ -333,14 +357,8 @@ class JobStore:
         A number set, not a counter: ADD of a member already present changes nothing,
         so a chunk that is reported twice is still counted once.
         """
-        return self._update(
-            upload_id,
-            "ADD chunks_done :chunk SET updated_at = :now",
-            "#run = :run AND #s = :processing",
-            chunk={Decimal(chunk)},
-            now=_iso(self._clock()),
-            run=run,
-            processing="processing",
+        return self._update_run(
+            upload_id, run, "ADD chunks_done :chunk SET updated_at = :now", chunk={Decimal(chunk)}
         )
 
     def wait(self, upload_id: str, run: str, *, code: str, until: float, now: float) -> Job | None:
@@ -349,27 +367,22 @@ class JobStore:
         `wait_started` keeps the first wait's time for the whole run: the worker's cap
         on waiting counts from there. None if the run is over.
         """
-        return self._update(
+        return self._update_run(
             upload_id,
+            run,
             "SET waiting = :waiting, wait_started = if_not_exists(wait_started, :started), "
             "updated_at = :now",
-            "#run = :run AND #s = :processing",
             waiting={"code": code, "until": _iso(until)},
             started=int(now),
-            now=_iso(self._clock()),
-            run=run,
-            processing="processing",
         )
 
     def resume(self, upload_id: str, run: str) -> Job | None:
         """Lookups go through again: drop the `waiting` reason (None if there was none)."""
-        return self._update(
+        return self._update_run(
             upload_id,
+            run,
             "REMOVE waiting SET updated_at = :now",
-            "#run = :run AND #s = :processing AND attribute_exists(waiting)",
-            now=_iso(self._clock()),
-            run=run,
-            processing="processing",
+            also="attribute_exists(waiting)",
         )
 
     def finish(
@@ -384,14 +397,7 @@ class JobStore:
         message: str | None,
     ) -> Job | None:
         """Mark the run `done` (once: a second finisher finds the condition false)."""
-        values: dict[str, Any] = {
-            "done": "done",
-            "counts": counts,
-            "json_key": json_key,
-            "now": _iso(self._clock()),
-            "run": run,
-            "processing": "processing",
-        }
+        values: dict[str, Any] = {"done": "done", "counts": counts, "json_key": json_key}
         expression = "SET #s = :done, counts = :counts, results_key = :json_key, updated_at = :now"
         if inline is not None:
             expression += ", results_json = :inline"
@@ -403,7 +409,7 @@ class JobStore:
             expression += ", message = :message"
             values["message"] = message
         expression += " REMOVE waiting"  # a finished job waits for nothing
-        return self._update(upload_id, expression, "#run = :run AND #s = :processing", **values)
+        return self._update_run(upload_id, run, expression, **values)
 
     def fail(self, upload_id: str, code: str, detail: str, run: str | None = None) -> Job | None:
         """Mark the job `failed` with a reason, unless it is already done (or another run's)."""

@@ -1,4 +1,4 @@
-"""Lookup function: product lookups by GTIN, plus health and the OpenAPI document."""
+"""Lookup function: product lookups, scans (text or photo), health and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -49,6 +49,19 @@ def get_product(code: str) -> dict[str, Any]:
 def lookup_batch() -> dict[str, Any]:
     body = json_body(app)
     return {"results": service().lookup_many(body.get("codes"))}
+
+
+@app.post("/scans")
+@tracer.capture_method
+def scan() -> dict[str, Any]:
+    """Raw scanner output (JSON) or a photo: every code in it, each looked up."""
+    from barcode_service.scans import ScanService, parse_scan_request  # noqa: PLC0415
+
+    event = app.current_event
+    request = parse_scan_request(
+        event.headers.get("content-type"), event.body, bool(event.is_base64_encoded)
+    )
+    return ScanService(service()).scan(request).to_dict()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

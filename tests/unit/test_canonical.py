@@ -66,8 +66,8 @@ def test_element_string_and_digital_link_report_their_ais() -> None:
     link = canonicalise("https://example.com/01/09506000134352/10/AB1?17=271231&x=1")
     assert link.ai_values() == AI
     assert link.gtin is not None
-    assert link.gtin.code == "9506000134352"
-    assert link.gtin.format == "EAN-13"
+    assert link.gtin.code == "09506000134352"  # AI (01) holds a GTIN-14
+    assert link.gtin.format == "GTIN-14"
 
 
 def test_the_phone_upc_e_is_its_upc_a_not_a_wrong_did_you_mean() -> None:

@@ -132,8 +132,8 @@ def test_exif_orientation_and_downscale() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"definitely not an image", "not a JPEG, PNG or WebP"),
-        (as_bytes(Image.new("RGB", (20, 20)), "GIF"), "not a JPEG, PNG or WebP"),
+        (b"definitely not an image", "not a JPEG, PNG, WebP or HEIC"),
+        (as_bytes(Image.new("RGB", (20, 20)), "GIF"), "not a JPEG, PNG, WebP or HEIC"),
         (as_bytes(Image.new("RGB", (400, 400), "white"), "JPEG")[:300], "damaged"),
     ],
 )

@@ -61,14 +61,38 @@ class Canonical:
         """The AIs keyed by number with their raw values, as the API shows them."""
         return dict(self.ai)
 
+    def no_gtin_reason(self) -> str:
+        """Why this text is not something a product lookup can use."""
+        what = self.understood or "text that is not a barcode number"
+        return f"{what}; a product lookup needs a GTIN"
+
     def require_gtin(self) -> Gtin:
         """The GTIN, or InvalidGtin saying what the text is instead."""
         if self.gtin is not None:
             return self.gtin
-        if self.understood:
-            raise InvalidGtin(f"{self.understood}; a product lookup needs a GTIN")
-        parse_gtin(self.text)  # raises the digit checker's precise reason
-        raise InvalidGtin("the code holds no GTIN")  # pragma: no cover - parse_gtin raised
+        if not self.understood:
+            parse_gtin(self.text)  # raises the digit checker's precise reason
+        raise InvalidGtin(self.no_gtin_reason())
+
+
+def attempted_kind(text: str) -> Kind:
+    """The kind `text` was read as, also when it turned out to be broken (for scan rows)."""
+    value = text.strip() if isinstance(text, str) else ""
+    if value.startswith("]") and len(value) > 3:
+        rest = value[3:]
+        if value[1:3] in ("C1", "d2", "Q3", "e0", "J1") and not _URL.match(rest):
+            return "gs1_element_string"
+        return attempted_kind(rest)
+    compact = _SEPARATORS.sub("", value)
+    if value.startswith("(") or GS in value or (compact.isdigit() and len(compact) > 14):
+        return "gs1_element_string"
+    if _URL.match(value):
+        return "gs1_digital_link" if set(value.split("/")) & _DL_KEYS else "other"
+    if _ISBN10.match(compact):
+        return "isbn10"
+    if compact.isdigit() or _DIGITISH.match(value):
+        return "upc_e" if len(compact) == 8 and compact[0] in "01" else "gtin"
+    return "other"
 
 
 def format_hint(format_name: str | None) -> Hint | None:
@@ -250,7 +274,7 @@ def _gs1(value: str, kind: Kind, found: GS1ElementStrings, rcn_region: str) -> C
     gtin = None
     if raw is not None:
         try:
-            gtin = parse_gtin(_natural(raw), rcn_region=rcn_region)
+            gtin = parse_gtin(raw, rcn_region=rcn_region)
         except InvalidGtin as error:
             raise InvalidGtin(f"the GTIN in AI (01) of {_short(value)}: {error.detail}") from None
     understood = "" if gtin is not None else _no_gtin(ai)
@@ -260,17 +284,6 @@ def _gs1(value: str, kind: Kind, found: GS1ElementStrings, rcn_region: str) -> C
 def _no_gtin(ai: tuple[tuple[str, str], ...]) -> str:
     names = ", ".join(f"({key})" for key, _ in ai)
     return f"GS1 data with AIs {names} but no GTIN (AI 01)"
-
-
-def _natural(gtin14: str) -> str:
-    """The GTIN in its own length: GTIN-14 keeps 14 digits, leading zeros come off."""
-    if gtin14.startswith("000000"):
-        return gtin14[6:]
-    if gtin14.startswith("00"):
-        return gtin14[2:]
-    if gtin14.startswith("0"):
-        return gtin14[1:]
-    return gtin14
 
 
 def _with_symbology_identifier(value: str, format_name: str | None, rcn_region: str) -> Canonical:
@@ -314,6 +327,7 @@ def _short(value: str, limit: int = 80) -> str:
 __all__ = [
     "Canonical",
     "Kind",
+    "attempted_kind",
     "canonical_gtin",
     "canonicalise",
     "format_hint",

@@ -65,6 +65,12 @@ class UnsupportedType(ServiceError):
     title = "Unsupported barcode type"
 
 
+class UnsupportedFileType(UnsupportedType):
+    """An upload or scan of a file type we do not read (same stable code)."""
+
+    title = "Unsupported file type"
+
+
 class NotFound(ServiceError):
     status = 404
     code = "not_found"

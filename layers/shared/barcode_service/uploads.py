@@ -24,7 +24,7 @@ from typing import Any, Literal, Protocol
 from botocore.exceptions import ClientError
 
 from . import dynamo
-from .errors import InvalidParameter, NotFound, ServiceError, UnsupportedType
+from .errors import InvalidParameter, NotFound, ServiceError, UnsupportedFileType
 from .settings import Settings
 
 Kind = Literal["list", "image"]
@@ -42,13 +42,18 @@ EXTENSIONS: dict[str, tuple[str, Kind]] = {
     "jpeg": ("jpg", "image"),
     "png": ("png", "image"),
     "webp": ("webp", "image"),
+    "heic": ("heic", "image"),
+    "heif": ("heic", "image"),
 }
 CONTENT_TYPES: dict[str, tuple[str, Kind]] = {
     "text/csv": ("csv", "list"),
     "text/plain": ("txt", "list"),
     "image/jpeg": ("jpg", "image"),
+    "image/jpg": ("jpg", "image"),  # not registered, but what many clients send
     "image/png": ("png", "image"),
     "image/webp": ("webp", "image"),
+    "image/heic": ("heic", "image"),
+    "image/heif": ("heic", "image"),
 }
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _UPLOAD_KEY = re.compile(r"^uploads/([0-9a-f]{32})\.([a-z0-9]{1,8})$")
@@ -104,10 +109,10 @@ def choose_type(filename: Any, content_type: Any) -> tuple[str, Kind, str]:
         raise InvalidParameter("'content_type' must be a non-empty string")
     if len(filename) > 4 * MAX_FILENAME:
         raise InvalidParameter(f"'filename' is longer than {MAX_FILENAME} characters")
-    accepted = "accepted: .csv/.txt (text/csv, text/plain), .jpg/.jpeg/.png/.webp images"
+    accepted = "accepted: .csv/.txt (text/csv, text/plain), .jpg/.jpeg/.png/.webp/.heic images"
     bare = content_type.split(";", 1)[0].strip().lower()
     if bare not in CONTENT_TYPES:
-        raise UnsupportedType(f"content type {bare[:100]!r} is not accepted; {accepted}")
+        raise UnsupportedFileType(f"content type {bare[:100]!r} is not accepted; {accepted}")
     # NFKC folds look-alike characters (full-width letters) so only plain ASCII remains
     # to compare; the extension then comes from our table, never from the client.
     name = display_filename(filename).replace("\\", "/").rsplit("/", 1)[-1].rstrip(". ")
@@ -116,7 +121,7 @@ def choose_type(filename: Any, content_type: Any) -> tuple[str, Kind, str]:
     if not suffix:
         return type_ext, type_kind, bare
     if suffix not in EXTENSIONS:
-        raise UnsupportedType(f"files ending in .{suffix[:20]} are not accepted; {accepted}")
+        raise UnsupportedFileType(f"files ending in .{suffix[:20]} are not accepted; {accepted}")
     ext, kind = EXTENSIONS[suffix]
     if kind != type_kind:
         raise InvalidParameter(f"content type {bare} does not match a .{suffix} file")

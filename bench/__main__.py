@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from . import batch, cold_start, quota, render, warm
+from . import batch, cold_start, quota, render, scan, warm
 from .common import RESULTS, Figure, print_figures
 
 BENCHMARKS: tuple[tuple[str, Callable[..., list[Figure]]], ...] = (
@@ -22,6 +22,7 @@ BENCHMARKS: tuple[tuple[str, Callable[..., list[Figure]]], ...] = (
     ("quota", quota.run),
     ("batch", batch.run),
     ("render", render.run),
+    ("scan", scan.run),
 )
 
 

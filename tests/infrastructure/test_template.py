@@ -17,6 +17,7 @@ ROUTES = {
     "LookupFunction": {
         ("GET", "/products/{code}"),
         ("POST", "/products/lookup"),
+        ("POST", "/scans"),
         ("GET", "/health"),
         ("GET", "/openapi.json"),
     },
@@ -24,7 +25,7 @@ ROUTES = {
     "UploadsFunction": {("POST", "/uploads"), ("GET", "/uploads/{id}")},
 }
 GENERATE_ROUTES = ROUTES["GenerateFunction"]
-LOOKUP_ROUTES = {("GET", "/products/{code}"), ("POST", "/products/lookup")}
+LOOKUP_ROUTES = {("GET", "/products/{code}"), ("POST", "/products/lookup"), ("POST", "/scans")}
 
 # Actions AWS only grants on "*" (no resource-level permissions). None is expected in the
 # function's own statements today; the managed policies below hold the X-Ray ones.

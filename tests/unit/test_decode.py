@@ -168,3 +168,112 @@ def test_decompression_bomb(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_gtin_in(text: str, symbology: str, expected: str | None) -> None:
     assert gtin_in(text, symbology) == expected
+
+
+def test_a_tiny_image_is_read_at_twice_its_size() -> None:
+    symbol = render(zint.Symbology.EANX, "690123456789", scale=1).convert("L")
+    tiny = symbol.resize((158, 81), Image.Resampling.BILINEAR)  # base passes miss it
+    assert gtins(as_bytes(tiny)) == ["6901234567892"]
+
+
+def test_every_code_is_kept_not_only_the_first_kind() -> None:
+    ean = render(zint.Symbology.EANX, "690123456789", scale=3)
+    qr = render(zint.Symbology.QRCODE, "hello", scale=5)
+    scene = Image.new("RGB", (ean.width + qr.width + 60, 400), "white")
+    scene.paste(ean, (20, 20))
+    scene.paste(qr, (ean.width + 40, 20))
+    found = decode_image(as_bytes(scene))
+    assert sorted((c.format, c.gtin) for c in found) == [
+        ("EAN-13", "6901234567892"),
+        ("QR Code", None),
+    ]
+    ean_box = next(c.position for c in found if c.format == "EAN-13")
+    assert ean_box is not None
+    assert ean_box.x < ean.width < ean_box.x + ean_box.width + 40
+
+
+def test_points_of_a_turned_copy_map_back() -> None:
+    image = Image.new("L", (400, 300), 255)
+    image.putpixel((300, 50), 0)
+    turned = image.rotate(45, expand=True, fillcolor=255)
+    dark = [
+        (x, y)
+        for x in range(turned.width)
+        for y in range(turned.height)
+        if turned.getpixel((x, y)) < 128  # type: ignore[operator]
+    ]
+    turn = decode._Turn(45, (turned.width / 2, turned.height / 2), (200, 150))
+    x, y = turn.back(*dark[0])
+    assert abs(x - 300) <= 2
+    assert abs(y - 50) <= 2
+
+
+class _Point:
+    def __init__(self, x: int, y: int) -> None:
+        self.x, self.y = x, y
+
+
+class _Fake:
+    """A zxing-cpp result as the decoder reads it."""
+
+    def __init__(self, text: str, fmt: str = "EAN-13") -> None:
+        self.text, self.format = text, fmt
+        corners = (_Point(10, 10), _Point(110, 10), _Point(110, 60), _Point(10, 60))
+        self.position = type(
+            "P",
+            (),
+            dict(
+                zip(("top_left", "top_right", "bottom_right", "bottom_left"), corners, strict=True)
+            ),
+        )
+
+
+def test_a_doubtful_ean_read_yields_to_the_reading_confirmed_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[object] = []
+
+    def read_barcodes(image: Image.Image, **options: object) -> list[_Fake]:
+        calls.append(options.get("formats"))
+        if options.get("formats") is decode.RETAIL_FORMATS:  # the confirming crop reads
+            return [_Fake("0036000291452")]
+        return [_Fake("4036000291455")] if len(calls) == 1 else []
+
+    monkeypatch.setattr(decode.zxingcpp, "read_barcodes", read_barcodes)
+    [code] = decode.decode_codes(Image.new("L", (200, 100), 255))
+    assert (code.text, code.gtin, code.confirmations) == ("0036000291452", "0036000291452", 2)
+
+
+def test_a_confirmed_read_keeps_its_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        decode.zxingcpp, "read_barcodes", lambda image, **options: [_Fake("6901234567892")]
+    )
+    [code] = decode.decode_codes(Image.new("L", (200, 100), 255))
+    assert (code.text, code.confirmations) == ("6901234567892", 2)
+
+
+@pytest.mark.parametrize(
+    ("image", "advice"),
+    [
+        (Image.new("L", (1200, 900), 250), "overexposed"),
+        (Image.new("L", (1200, 900), 128), "very little contrast"),
+        (Image.new("L", (1200, 900), 128), "blurred"),
+        (Image.new("L", (200, 900), 10), "small (200x900 px)"),
+    ],
+)
+def test_advice_names_what_was_measured(image: Image.Image, advice: str) -> None:
+    quality = decode.measure(decode.load_photo(as_bytes(image)))
+    assert advice in quality.advice()
+
+
+def test_a_sharp_well_lit_photo_without_code_gets_general_advice() -> None:
+    scene = photo(Image.new("RGB", (50, 50), "white"), size=(1200, 900))
+    noisy = Image.effect_noise((1200, 900), 90).convert("RGB")
+    scene = Image.blend(scene, noisy, 0.5)
+    advice = decode.measure(decode.load_photo(as_bytes(scene))).advice()
+    assert advice.startswith("No barcode was found in the photo; ")
+
+
+def test_heic_is_recognised_by_its_ftyp_box() -> None:
+    assert decode.is_heif(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00")
+    assert not decode.is_heif(as_bytes(Image.new("L", (10, 10))))

@@ -9,7 +9,8 @@ each later pass runs only when the earlier ones found nothing:
 2. full resolution, when the photo is larger than the fast copy: small codes in a
    12 MP frame have too few pixels per module once downscaled;
 3. the GlobalHistogram binarizer (uneven light), then copies rotated by +-45 degrees
-   (tilted 1D codes), on the fast copy.
+   (tilted 1D codes), on the fast copy;
+4. for small images (<= UPSCALE_BELOW px), the image upscaled 2x.
 
 Every code a pass finds is kept (a QR beside an EAN: both), de-duplicated by text and
 symbology. EAN/UPC reads carry one mod-10 check digit, so a misread can still be a
@@ -41,6 +42,7 @@ RETAIL_NAMES = {"EAN-13", "EAN-8", "UPC-A", "UPC-E"}
 # Pillow may only parse the formats we accept, whatever the bytes claim to be.
 PIL_FORMATS = ["JPEG", "PNG", "WEBP"]
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+UPSCALE_BELOW = 1000  # px: images this small get a last pass at twice their size
 CONFIRM_PADDING = 0.35  # of the symbol's size, around it, for the confirming crop
 
 
@@ -226,6 +228,12 @@ def _passes(photo: Photo) -> list[_Read]:
         found = _read(photo.fast, scale=photo.scale, binarizer=zxingcpp.Binarizer.GlobalHistogram)
     if not found:
         found = _rotated_reads(photo.fast, photo.scale)
+    if not found and max(photo.full.size) <= UPSCALE_BELOW:
+        # Tiny images (a cropped label, a thumbnail): 2x more pixels per module helps.
+        bigger = photo.full.resize(
+            (photo.full.width * 2, photo.full.height * 2), Image.Resampling.BICUBIC
+        )
+        found = _read(bigger, scale=0.5)
     return found
 
 

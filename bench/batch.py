@@ -191,7 +191,8 @@ def _emulate(csv: bytes, upstream_url: str, concurrency: int, batch_size: int | 
     )
     os.environ.update(environment)
     from barcode_service.settings import get_settings
-    from barcode_service.uploads import DynamoJobStore, new_upload_id, upload_key
+    from barcode_service.uploads.jobs import DynamoJobStore
+    from barcode_service.uploads.policy import new_upload_id, upload_key
 
     get_settings.cache_clear()
     queue_urls = {

@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.jobs import UploadWorker, build_upload_worker
 from barcode_service.lookup import build_lookup_service
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.settings import get_settings
+from barcode_service.uploads.worker import UploadWorker, build_upload_worker
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -6,16 +6,14 @@ import json
 from functools import lru_cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
 from barcode_service.api import json_body, make_resolver
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.settings import get_settings
-from barcode_service.uploads import DynamoJobStore, UploadService
+from barcode_service.uploads.service import UploadService, build_upload_service
 
 app = make_resolver()
 
@@ -23,15 +21,7 @@ app = make_resolver()
 @lru_cache(maxsize=1)
 def service() -> UploadService:
     """Built on first use and reused while the execution environment lives."""
-    settings = get_settings()
-    # SigV4 presigning works in every region; the legacy default does not.
-    s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
-    jobs = DynamoJobStore(
-        settings.cache_table,
-        boto3.client("dynamodb"),
-        ttl_seconds=settings.upload_job_ttl_seconds,
-    )
-    return UploadService(settings, s3, jobs)
+    return build_upload_service(get_settings())
 
 
 def _api_base_url() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from barcode_service.errors import UnsupportedType
-from barcode_service.uploads import choose_type
+from barcode_service.uploads.policy import choose_type
 
 
 @pytest.mark.parametrize(

@@ -25,10 +25,13 @@ from PIL import Image
 
 from barcode_service.baichuan import MSG_DAILY_USED_UP, MSG_PLAN_USED_UP
 from barcode_service.gtin import check_digit
-from barcode_service.jobs import NO_BARCODE, Pacer, UploadWorker, results_csv, tally
 from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.settings import Settings, load_settings
-from barcode_service.uploads import DynamoJobStore, Job, status_view
+from barcode_service.uploads.jobs import DynamoJobStore, Job
+from barcode_service.uploads.pacing import Pacer
+from barcode_service.uploads.results import results_csv, tally
+from barcode_service.uploads.status import status_view
+from barcode_service.uploads.worker import NO_BARCODE, UploadWorker
 from tests.conftest import TABLE, FakeContext, load_event
 from tests.support.upstreams import (
     BAICHUAN_URL,

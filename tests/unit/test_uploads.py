@@ -11,16 +11,16 @@ import pytest
 
 from barcode_service.errors import InvalidParameter, NotFound, ServiceError, UnsupportedType
 from barcode_service.settings import load_settings
-from barcode_service.uploads import (
-    DynamoJobStore,
-    UploadService,
+from barcode_service.uploads.jobs import DynamoJobStore
+from barcode_service.uploads.policy import (
     check_upload_id,
     choose_type,
     display_filename,
     parse_upload_key,
-    status_view,
     upload_key,
 )
+from barcode_service.uploads.service import UploadService
+from barcode_service.uploads.status import status_view
 from tests.conftest import TABLE
 
 BUCKET = "test-uploads"
@@ -232,7 +232,7 @@ def test_job_lifecycle_and_status(service: UploadService, jobs: DynamoJobStore) 
 
 
 def test_failed_and_inline_views() -> None:
-    from barcode_service.uploads import Job
+    from barcode_service.uploads.jobs import Job
 
     failed = Job(upload_id=UID, status="failed", error={"code": "empty_upload", "detail": "empty"})
     assert status_view(failed, str)["error"] == {"code": "empty_upload", "detail": "empty"}

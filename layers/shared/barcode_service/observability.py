@@ -18,6 +18,7 @@ import os
 from types import ModuleType
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from wrapt import when_imported
 
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "BarcodeBackend")
@@ -35,3 +36,8 @@ def _patch_on_import(module: ModuleType) -> None:
 
 for _name in TRACED_WHEN_IMPORTED:
     when_imported(_name)(_patch_on_import)
+
+
+def count(name: str, value: float = 1) -> None:
+    """Add to a plain count metric (one name per event, no dimensions)."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

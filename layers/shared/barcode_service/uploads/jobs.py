@@ -1,21 +1,16 @@
-"""Upload jobs: accepted file types, safe object keys, presigned POSTs, job records, status.
+"""Upload job records: `UPLOAD#<id>` items in the cache table, and their store.
 
-A job is one item `UPLOAD#<id>` in the cache table. The API creates it (`pending`)
-and hands out a presigned S3 POST for `uploads/<id>.<ext>`; the worker moves it to
-`processing` and then `done` or `failed`. Every worker transition is a conditional
-write naming the run (one S3 object version), so a re-delivered or stale message
-can never overwrite a newer run's state or finish a job twice. A `processing` job may
-be `waiting` for an upstream block (daily quota, account problem) to end; the status
-view then says why and until when.
+The API creates a job (`pending`); the worker moves it to `processing` and then
+`done` or `failed`. Every worker transition is a conditional write naming the run
+(one S3 object version), so a re-delivered or stale message can never overwrite a
+newer run's state or finish a job twice. A `processing` job may be `waiting` for a
+provider block (daily quota, account problem) to end.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
-import unicodedata
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,109 +18,14 @@ from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
-from . import dynamo
-from .errors import InvalidParameter, NotFound, ServiceError, UnsupportedFileType
-from .settings import Settings
+from .. import dynamo
+from .policy import Kind
 
-Kind = Literal["list", "image"]
 JobStatus = Literal["pending", "processing", "done", "failed"]
-
-UPLOADS_PREFIX = "uploads/"
-RESULTS_PREFIX = "results/"
-MAX_FILENAME = 255
-
-# Canonical extension per accepted extension: the key only ever holds one of these.
-EXTENSIONS: dict[str, tuple[str, Kind]] = {
-    "csv": ("csv", "list"),
-    "txt": ("txt", "list"),
-    "jpg": ("jpg", "image"),
-    "jpeg": ("jpg", "image"),
-    "png": ("png", "image"),
-    "webp": ("webp", "image"),
-    "heic": ("heic", "image"),
-    "heif": ("heic", "image"),
-}
-CONTENT_TYPES: dict[str, tuple[str, Kind]] = {
-    "text/csv": ("csv", "list"),
-    "text/plain": ("txt", "list"),
-    "image/jpeg": ("jpg", "image"),
-    "image/jpg": ("jpg", "image"),  # not registered, but what many clients send
-    "image/png": ("png", "image"),
-    "image/webp": ("webp", "image"),
-    "image/heic": ("heic", "image"),
-    "image/heif": ("heic", "image"),
-}
-_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-_UPLOAD_KEY = re.compile(r"^uploads/([0-9a-f]{32})\.([a-z0-9]{1,8})$")
 
 # Every worker write after `begin` holds only while the job is still this run's and
 # still processing: a stale or re-delivered message can never touch a newer run.
 _IN_RUN = "#run = :run AND #s = :processing"
-
-
-def new_upload_id() -> str:
-    return uuid.uuid4().hex
-
-
-def check_upload_id(upload_id: str) -> str:
-    """The id if well-formed; InvalidParameter otherwise (ids are 32 lower-case hex digits)."""
-    if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
-        raise InvalidParameter("an upload id is 32 hexadecimal characters")
-    return upload_id
-
-
-def upload_key(upload_id: str, ext: str) -> str:
-    """Object key of an upload: built from the id and a canonical extension only."""
-    return f"{UPLOADS_PREFIX}{check_upload_id(upload_id)}.{EXTENSIONS[ext][0]}"
-
-
-def parse_upload_key(key: str) -> tuple[str, str] | None:
-    """(upload id, extension as written) of an uploads/ key, or None if not ours."""
-    match = _UPLOAD_KEY.match(key)
-    return (match.group(1), match.group(2)) if match else None
-
-
-def kind_of(ext: str) -> Kind | None:
-    entry = EXTENSIONS.get(ext)
-    return entry[1] if entry else None
-
-
-def results_key(upload_id: str, suffix: Literal["json", "csv"]) -> str:
-    return f"{RESULTS_PREFIX}{upload_id}.{suffix}"
-
-
-def display_filename(raw: str) -> str:
-    """The client's filename as data only: NFKC, no control characters, bounded length."""
-    text = unicodedata.normalize("NFKC", raw)
-    text = "".join(c for c in text if unicodedata.category(c)[0] != "C")
-    return text.strip()[:MAX_FILENAME]
-
-
-def choose_type(filename: Any, content_type: Any) -> tuple[str, Kind, str]:
-    """(canonical extension, kind, bare content type) of an upload request, or a 400."""
-    if not isinstance(filename, str) or not filename.strip():
-        raise InvalidParameter("'filename' must be a non-empty string")
-    if not isinstance(content_type, str) or not content_type.strip():
-        raise InvalidParameter("'content_type' must be a non-empty string")
-    if len(filename) > 4 * MAX_FILENAME:
-        raise InvalidParameter(f"'filename' is longer than {MAX_FILENAME} characters")
-    accepted = "accepted: .csv/.txt (text/csv, text/plain), .jpg/.jpeg/.png/.webp/.heic images"
-    bare = content_type.split(";", 1)[0].strip().lower()
-    if bare not in CONTENT_TYPES:
-        raise UnsupportedFileType(f"content type {bare[:100]!r} is not accepted; {accepted}")
-    # NFKC folds look-alike characters (full-width letters) so only plain ASCII remains
-    # to compare; the extension then comes from our table, never from the client.
-    name = display_filename(filename).replace("\\", "/").rsplit("/", 1)[-1].rstrip(". ")
-    suffix = name.rsplit(".", 1)[1].lower() if "." in name else ""
-    type_ext, type_kind = CONTENT_TYPES[bare]
-    if not suffix:
-        return type_ext, type_kind, bare
-    if suffix not in EXTENSIONS:
-        raise UnsupportedFileType(f"files ending in .{suffix[:20]} are not accepted; {accepted}")
-    ext, kind = EXTENSIONS[suffix]
-    if kind != type_kind:
-        raise InvalidParameter(f"content type {bare} does not match a .{suffix} file")
-    return ext, kind, bare
 
 
 def _iso(epoch: float) -> str:
@@ -438,111 +338,3 @@ class DynamoJobStore:
             condition,
             **values,
         )
-
-
-def waiting_message(waiting: dict[str, str]) -> str:
-    """What a merchant reads while a job waits for an upstream block to end."""
-    until = waiting.get("until", "")
-    if waiting.get("code") == "upstream_quota_exhausted":
-        reason = "the product lookup service's daily quota is used up"
-    else:
-        reason = "the product lookup service is unavailable to this account for now"
-    return (
-        f"{reason}; the remaining rows will be looked up after {until}, "
-        "nothing needs to be uploaded again"
-    )
-
-
-def status_view(job: Job, presign: Any) -> dict[str, Any]:
-    """The `GET /uploads/{id}` body of a job; `presign(key)` makes a GET URL."""
-    counts = {"total": 0, "found": 0, "not_found": 0, "invalid_gtin": 0, "error": 0}
-    counts.update(job.counts)
-    if job.status != "done" and job.rows_total is not None:
-        counts["total"] = job.rows_total
-    body: dict[str, Any] = {
-        "upload_id": job.upload_id,
-        "status": job.status,
-        "kind": job.kind,
-        "filename": job.filename,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-        "counts": counts,
-    }
-    if job.status == "processing" and job.chunks_total:
-        body["progress"] = {"chunks_done": len(job.chunks_done), "chunks_total": job.chunks_total}
-    if job.status == "done":
-        if job.results is not None:
-            body["results"] = job.results
-        elif job.results_key:
-            body["results_url"] = presign(job.results_key)
-        if job.results_csv_key:
-            body["results_csv_url"] = presign(job.results_csv_key)
-    if job.message:
-        body["message"] = job.message
-    elif job.status == "processing" and job.waiting:
-        body["message"] = waiting_message(job.waiting)
-    if job.status == "failed" and job.error:
-        body["error"] = job.error
-    return body
-
-
-class UploadService:
-    """The API side of uploads: create a job with its presigned POST, report status."""
-
-    def __init__(self, settings: Settings, s3: Any, jobs: JobStore) -> None:
-        self.settings = settings
-        self.s3 = s3
-        self.jobs = jobs
-
-    def _require_bucket(self) -> str:
-        if not self.settings.uploads_bucket:
-            raise ServiceError("no uploads bucket is configured (UPLOADS_BUCKET)")
-        return self.settings.uploads_bucket
-
-    def create(self, filename: Any, content_type: Any, base_url: str) -> dict[str, Any]:
-        """A new pending job and the presigned POST that uploads its one file."""
-        ext, kind, bare_type = choose_type(filename, content_type)
-        bucket = self._require_bucket()
-        upload_id = new_upload_id()
-        key = upload_key(upload_id, ext)
-        limit = (
-            self.settings.upload_max_image_bytes
-            if kind == "image"
-            else self.settings.upload_max_list_bytes
-        )
-        expires = self.settings.upload_url_expires_seconds
-        # S3 enforces these conditions on the POST itself: size and type checks do not
-        # depend on the client being honest.
-        post = self.s3.generate_presigned_post(
-            Bucket=bucket,
-            Key=key,
-            Fields={"Content-Type": bare_type},
-            Conditions=[{"Content-Type": bare_type}, ["content-length-range", 1, limit]],
-            ExpiresIn=expires,
-        )
-        self.jobs.create(upload_id, kind, display_filename(str(filename)), bare_type)
-        return {
-            "upload_id": upload_id,
-            "upload": {"url": post["url"], "fields": post["fields"]},
-            "expires_in": expires,
-            "max_bytes": limit,
-            "status_url": f"{base_url.rstrip('/')}/uploads/{upload_id}",
-        }
-
-    def status(self, upload_id: str) -> dict[str, Any]:
-        """Status, counts and results (inline or a presigned URL) of one upload."""
-        job = self.jobs.get(check_upload_id(upload_id))
-        if job is None:
-            days = max(1, self.settings.upload_job_ttl_seconds // 86_400)
-            raise NotFound(f"no upload {upload_id} is known (uploads are kept {days} days)")
-        bucket = self._require_bucket()
-
-        def presign(key: str) -> str:
-            url: str = self.s3.generate_presigned_url(
-                "get_object",
-                Params={"Bucket": bucket, "Key": key},
-                ExpiresIn=self.settings.upload_results_url_expires_seconds,
-            )
-            return url
-
-        return status_view(job, presign)

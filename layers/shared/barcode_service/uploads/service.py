@@ -1,0 +1,88 @@
+"""The API side of uploads: a pending job with its presigned POST, and the status view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import NotFound, ServiceError
+from ..settings import Settings
+from .jobs import DynamoJobStore, JobStore
+from .policy import check_upload_id, choose_type, display_filename, new_upload_id, upload_key
+from .status import status_view
+
+
+class UploadService:
+    """The API side of uploads: create a job with its presigned POST, report status."""
+
+    def __init__(self, settings: Settings, s3: Any, jobs: JobStore) -> None:
+        self.settings = settings
+        self.s3 = s3
+        self.jobs = jobs
+
+    def _require_bucket(self) -> str:
+        if not self.settings.uploads_bucket:
+            raise ServiceError("no uploads bucket is configured (UPLOADS_BUCKET)")
+        return self.settings.uploads_bucket
+
+    def create(self, filename: Any, content_type: Any, base_url: str) -> dict[str, Any]:
+        """A new pending job and the presigned POST that uploads its one file."""
+        ext, kind, bare_type = choose_type(filename, content_type)
+        bucket = self._require_bucket()
+        upload_id = new_upload_id()
+        key = upload_key(upload_id, ext)
+        limit = (
+            self.settings.upload_max_image_bytes
+            if kind == "image"
+            else self.settings.upload_max_list_bytes
+        )
+        expires = self.settings.upload_url_expires_seconds
+        # S3 enforces these conditions on the POST itself: size and type checks do not
+        # depend on the client being honest.
+        post = self.s3.generate_presigned_post(
+            Bucket=bucket,
+            Key=key,
+            Fields={"Content-Type": bare_type},
+            Conditions=[{"Content-Type": bare_type}, ["content-length-range", 1, limit]],
+            ExpiresIn=expires,
+        )
+        self.jobs.create(upload_id, kind, display_filename(str(filename)), bare_type)
+        return {
+            "upload_id": upload_id,
+            "upload": {"url": post["url"], "fields": post["fields"]},
+            "expires_in": expires,
+            "max_bytes": limit,
+            "status_url": f"{base_url.rstrip('/')}/uploads/{upload_id}",
+        }
+
+    def status(self, upload_id: str) -> dict[str, Any]:
+        """Status, counts and results (inline or a presigned URL) of one upload."""
+        job = self.jobs.get(check_upload_id(upload_id))
+        if job is None:
+            days = max(1, self.settings.upload_job_ttl_seconds // 86_400)
+            raise NotFound(f"no upload {upload_id} is known (uploads are kept {days} days)")
+        bucket = self._require_bucket()
+
+        def presign(key: str) -> str:
+            url: str = self.s3.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": bucket, "Key": key},
+                ExpiresIn=self.settings.upload_results_url_expires_seconds,
+            )
+            return url
+
+        return status_view(job, presign)
+
+
+def build_upload_service(settings: Settings) -> UploadService:
+    """The service wired to the real bucket and table."""
+    import boto3  # noqa: PLC0415 - keeps this module importable without AWS config
+    from botocore.config import Config  # noqa: PLC0415
+
+    # SigV4 presigning works in every region; the legacy default does not.
+    s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
+    jobs = DynamoJobStore(
+        settings.cache_table,
+        boto3.client("dynamodb"),
+        ttl_seconds=settings.upload_job_ttl_seconds,
+    )
+    return UploadService(settings, s3, jobs)

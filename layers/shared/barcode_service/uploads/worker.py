@@ -1,0 +1,288 @@
+"""The upload worker: one SQS message (S3 notification or chunk) -> lookups -> results.
+
+S3 and SQS both deliver at least once, so every message is processed under Powertools
+Idempotency (records `IDEMPOTENCY#...` in the cache table) keyed on what it stands
+for: an object version (bucket, key, version-or-ETag, sequencer) or a chunk position.
+The job record's conditional writes (see jobs.py) are the second guard.
+
+Photos are decoded and looked up here; lists go to `chunks`. Input problems (wrong
+type, empty, too large, corrupt, undecodable) end the job as `failed` at once;
+anything else fails the message so SQS retries it, and the last allowed attempt
+marks the job `failed` before the message goes to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from botocore.exceptions import ClientError
+
+from ..errors import (
+    EmptyUpload,
+    InvalidGtin,
+    PayloadTooLarge,
+    ServiceError,
+    UnreadableUpload,
+    UnsupportedType,
+)
+from ..lookup import LookupOutcome, LookupService
+from ..observability import count, logger
+from ..settings import Settings
+from .bucket import UploadBucket
+from .chunks import ChunkProcessor
+from .jobs import DynamoJobStore, JobStore
+from .messages import jobs_named_in, run_id
+from .pacing import Pacer
+from .policy import Kind, kind_of, parse_upload_key
+from .results import ResultWriter
+
+if TYPE_CHECKING:
+    # Imported where used: Pillow and zxing-cpp only for images, the list parser only
+    # for lists (chunk messages, the bulk of a big list's work, need neither).
+    from ..decode import DecodedCode
+
+NO_BARCODE = (
+    "no barcode was found in the image; try a sharper photo taken closer, "
+    "with the whole barcode in view and in good light"
+)
+_INPUT_PROBLEMS = (UnsupportedType, PayloadTooLarge, EmptyUpload, UnreadableUpload)
+
+
+class UploadWorker:
+    """Processes upload messages; one instance per warm Lambda environment."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        s3: Any,
+        sqs: Any,
+        jobs: JobStore,
+        lookups: LookupService,
+        persistence: BasePersistenceLayer,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.s3 = s3
+        self.sqs = sqs
+        self.jobs = jobs
+        self.lookups = lookups
+        self._clock = clock
+        self.pacer = Pacer(settings.worker_lookups_per_second, clock, sleep)
+        self.bucket = UploadBucket(s3, settings.uploads_bucket)
+        self.results = ResultWriter(settings, self.bucket, jobs)
+        self.chunks = ChunkProcessor(
+            settings,
+            sqs=sqs,
+            jobs=jobs,
+            lookups=lookups,
+            bucket=self.bucket,
+            results=self.results,
+            pacer=self.pacer,
+            clock=clock,
+            wall_clock=wall_clock,
+        )
+        self.idempotency = IdempotencyConfig(expires_after_seconds=settings.upload_job_ttl_seconds)
+        once = idempotent_function(
+            data_keyword_argument="identity",
+            persistence_store=persistence,
+            config=self.idempotency,
+            key_prefix="IDEMPOTENCY#upload-object",
+        )
+        self._object_once = once(self._process_object)
+        chunk_once = idempotent_function(
+            data_keyword_argument="identity",
+            persistence_store=persistence,
+            config=self.idempotency,
+            key_prefix="IDEMPOTENCY#upload-chunk",
+        )
+        self._chunk_once = chunk_once(self.chunks.process)
+
+    # ------------------------------------------------------------------ entry points
+
+    def start_invocation(self, context: Any) -> None:
+        """Per invocation: the deadline chunks work towards, and idempotency's timeout."""
+        self.idempotency.register_lambda_context(context)
+        remaining = context.get_remaining_time_in_millis() / 1000.0
+        self.chunks.deadline = self._clock() + remaining - self.settings.worker_time_margin_seconds
+
+    def handle(self, body: str, receive_count: int = 1) -> dict[str, Any]:
+        """Process one message body; raises to have SQS deliver it again."""
+        # A warm environment keeps logger keys: drop the previous message's job id.
+        logger.remove_keys(["upload_id"])
+        try:
+            return self._dispatch(body)
+        except IdempotencyAlreadyInProgressError:
+            # Another invocation is on it: retry later, and never blame the job for it.
+            raise
+        except Exception as error:
+            if receive_count >= self.settings.upload_max_receive_count:
+                self.give_up(body, error, receive_count)
+            raise
+
+    def give_up(self, body: str, error: Exception, attempts: int) -> None:
+        """Last attempt failed: mark the job(s) `failed` with the reason before the DLQ."""
+        reason = error.detail if isinstance(error, ServiceError) else type(error).__name__
+        detail = f"processing failed {attempts} times; last error: {reason}"
+        count("UploadGaveUp")
+        for upload_id, run in jobs_named_in(body):
+            logger.error("upload gave up", extra={"upload_id": upload_id, "reason": reason})
+            self.jobs.fail(upload_id, "processing_failed", detail, run)
+
+    def _dispatch(self, body: str) -> dict[str, Any]:
+        message = json.loads(body)
+        if not isinstance(message, dict):
+            raise ValueError("the message is not a JSON object")
+        if message.get("Event") == "s3:TestEvent":
+            # S3 sends this once when the notification is configured.
+            logger.info("ignoring the S3 test event")
+            return {"ignored": "s3:TestEvent"}
+        if message.get("kind") == "chunk":
+            identity = {
+                "upload_id": str(message["upload_id"]),
+                "run": str(message["run"]),
+                "chunk": int(message["chunk"]),
+                "start": int(message.get("start", 0)),
+            }
+            if message.get("wait"):
+                # The n-th re-send after an upstream block: a distinct message.
+                identity["wait"] = int(message["wait"])
+            result: dict[str, Any] = self._chunk_once(identity=identity)
+            return result
+        records = message.get("Records")
+        if not isinstance(records, list):
+            raise ValueError("the message is neither an S3 notification nor a chunk")
+        outcomes = []
+        for record in records:
+            if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
+                continue
+            s3 = record["s3"]
+            obj = s3["object"]
+            identity = {
+                "bucket": s3["bucket"]["name"],
+                "key": unquote_plus(obj["key"]),
+                "size": int(obj.get("size", 0)),
+                "version": str(obj.get("versionId") or obj.get("eTag") or ""),
+                "sequencer": str(obj.get("sequencer", "")),
+            }
+            outcomes.append(self._object_once(identity=identity))
+        return {"objects": outcomes}
+
+    # ------------------------------------------------------------------ objects
+
+    def _process_object(self, identity: dict[str, Any]) -> dict[str, Any]:
+        key = identity["key"]
+        parsed = parse_upload_key(key)
+        if parsed is None:
+            # Not a key the API hands out, so there is no job to report to.
+            logger.warning("ignoring an object outside the upload key scheme", extra={"key": key})
+            count("UploadIgnored")
+            return {"ignored": key}
+        upload_id, ext = parsed
+        run = run_id(identity["bucket"], key, identity["version"], identity["sequencer"])
+        kind = kind_of(ext)
+        job = self.jobs.begin(upload_id, run, kind)
+        if job is None:
+            logger.info("object already processed", extra={"upload_id": upload_id})
+            return {"upload_id": upload_id, "skipped": "already processed"}
+        logger.append_keys(upload_id=upload_id)
+        try:
+            if kind is None:
+                raise UnsupportedType(f"files ending in .{ext} are not processed")
+            data = self._fetch(identity, kind)
+            if kind == "image":
+                return self._process_image(upload_id, run, data)
+            from ..codelist import parse_code_list  # noqa: PLC0415 - lists only
+
+            return self.chunks.split(upload_id, run, parse_code_list(data))
+        except _INPUT_PROBLEMS as problem:
+            count("UploadFailed")
+            logger.info("upload rejected", extra={"code": problem.code, "detail": problem.detail})
+            self.jobs.fail(upload_id, problem.code, problem.detail, run)
+            return {"upload_id": upload_id, "failed": problem.code}
+
+    def _fetch(self, identity: dict[str, Any], kind: Kind) -> bytes:
+        limit = (
+            self.settings.upload_max_image_bytes
+            if kind == "image"
+            else self.settings.upload_max_list_bytes
+        )
+        too_large = PayloadTooLarge(f"the file is larger than the {limit:,} bytes allowed")
+        if identity["size"] > limit:
+            raise too_large
+        try:
+            answer = self.s3.get_object(Bucket=identity["bucket"], Key=identity["key"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise UnreadableUpload("the uploaded file was deleted before it was read") from None
+            raise
+        data: bytes = answer["Body"].read(limit + 1)
+        if len(data) > limit:
+            raise too_large
+        if not data:
+            raise EmptyUpload("the uploaded file is empty")
+        return data
+
+    def _process_image(self, upload_id: str, run: str, data: bytes) -> dict[str, Any]:
+        from ..decode import decode_image  # noqa: PLC0415 - Pillow + zxing-cpp: images only
+
+        found = decode_image(data)
+        rows = [self._decoded_row(n, code) for n, code in enumerate(found, start=1)]
+        self.results.finish(
+            upload_id, run, rows, kind="image", message=None if rows else NO_BARCODE
+        )
+        return {"upload_id": upload_id, "rows": len(rows)}
+
+    def _decoded_row(self, number: int, code: DecodedCode) -> dict[str, Any]:
+        # Photos hold a few codes: an upstream block gives them `error` rows at once
+        # rather than keeping the merchant waiting for the block to end.
+        row: dict[str, Any] = {"row": number, "code": code.gtin or code.text}
+        row["format"] = code.format
+        if code.gtin != code.text:
+            row["text"] = code.text
+        if code.gtin is None:
+            problem = InvalidGtin(f"this {code.format} symbol holds no GTIN")
+            return {**row, **LookupOutcome(problem).answer()}
+        self.pacer.wait()
+        outcome = self.lookups.resolve(code.gtin)
+        if outcome.called_provider:
+            self.pacer.spent()
+        return {**row, **outcome.answer()}
+
+
+def build_upload_worker(settings: Settings, lookups: LookupService) -> UploadWorker:
+    """The worker wired to the real bucket, queue and table."""
+    import boto3  # noqa: PLC0415 - keeps this module importable without AWS config
+
+    dynamodb = boto3.client("dynamodb")
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.cache_table,
+        key_attr="pk",
+        expiry_attr="expires_at",
+        boto3_client=dynamodb,
+    )
+    return UploadWorker(
+        settings,
+        s3=boto3.client("s3"),
+        sqs=boto3.client("sqs"),
+        jobs=DynamoJobStore(
+            settings.cache_table, dynamodb, ttl_seconds=settings.upload_job_ttl_seconds
+        ),
+        lookups=lookups,
+        persistence=persistence,
+    )

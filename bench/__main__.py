@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from . import batch, cold_start, quota, render, scan, warm
+from . import batch, cold_start, limiter, quota, render, scan, warm
 from .common import RESULTS, Figure, print_figures
 
 BENCHMARKS: tuple[tuple[str, Callable[..., list[Figure]]], ...] = (
     ("cold_start", cold_start.run),
     ("warm", warm.run),
     ("quota", quota.run),
+    ("limiter", limiter.run),
     ("batch", batch.run),
     ("render", render.run),
     ("scan", scan.run),

@@ -167,6 +167,8 @@ def _emulate(csv: bytes, upstream_url: str, concurrency: int, batch_size: int | 
         parameter_overrides={
             "UploadsMaximumConcurrency": str(concurrency),
             "WorkerLookupsPerSecond": str(RATE / concurrency),
+            # Baichuan's fleet-wide limit (BAICHUAN_REQUESTS_PER_SECOND) is this rate too.
+            "LookupRateLimit": str(RATE),
             **({"UploadsBatchSize": str(batch_size)} if batch_size else {}),
         },
         forced_conditions=locally_off_conditions(template),

@@ -110,6 +110,27 @@ def function_environment(
     return merged
 
 
+def keyless_providers(environment: dict[str, str], shell: Mapping[str, str]) -> str:
+    """Without a Baichuan key and without LOOKUP_PROVIDERS, ask only the keyless providers.
+
+    Baichuan listed but not configured would make every unknown code a 503 ("could not
+    answer"); a local run without keys is better served by the free sources alone.
+    Returns the banner line saying which providers answer lookups.
+    """
+    lookups = environment.get("LOOKUP_PROVIDERS", "")
+    if "LOOKUP_PROVIDERS" in shell or shell.get("LOOKUP_API_KEY"):
+        return f"  providers  {lookups}"
+    for name in ("LOOKUP_PROVIDERS", "UPLOAD_LOOKUP_PROVIDERS"):
+        if name in shell or name not in environment:
+            continue
+        keyless = [p for p in environment[name].split(",") if p.strip() and p.strip() != "baichuan"]
+        environment[name] = ",".join(keyless) or "openlibrary"
+    return (
+        f"  providers  {environment.get('LOOKUP_PROVIDERS', '')}   (no LOOKUP_API_KEY: the keyless "
+        "providers only; set LOOKUP_PROVIDERS to choose)"
+    )
+
+
 class LocalStack:
     """moto + resources + functions + gateway + queue pollers, started and stopped together."""
 
@@ -127,6 +148,7 @@ class LocalStack:
         self.resolver: Resolver | None = None
         self.api_key = ""
         self.api_key_source = ""
+        self.providers_note = ""
         self.images_url = ""
         self.resource_names: dict[str, str] = {}
 
@@ -165,6 +187,7 @@ class LocalStack:
         self.server = serve(self.gateway, self.options.host, self.options.port)
 
         environment = function_environment(specs, template, self.shell)
+        self.providers_note = keyless_providers(environment, self.shell)
         self._localise(environment, created)
         for secret_id in {v for k, v in environment.items() if k == "SECRET_ID" and v}:
             put_secret(secret_id, upstream_secret(self.shell), resolver.region)
@@ -279,6 +302,8 @@ class LocalStack:
             f"  API        {base}",
             f"  API key    {self.api_key}   (header x-api-key; from {self.api_key_source})",
         ]
+        if self.providers_note:
+            lines.append(self.providers_note)
         for logical_id, function in self.functions.items():
             routes = [r for r in self.gateway.routes if r.function == logical_id]
             what = ", ".join(f"{r.method} {r.resource}" for r in routes) or "queue events"

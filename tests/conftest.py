@@ -43,6 +43,9 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "SECRET_ID": SECRET,
         "CACHE_TABLE": TABLE,
         "UPSTREAM_BACKOFF": "0",
+        # Tests of the Baichuan paths mock only Baichuan; router tests choose their own list.
+        "LOOKUP_PROVIDERS": "baichuan",
+        "UPLOAD_LOOKUP_PROVIDERS": "baichuan",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

@@ -29,7 +29,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def worker() -> UploadWorker:
     """Built on first use and reused while the execution environment lives."""
     settings = get_settings()
-    return build_upload_worker(settings, build_lookup_service(settings))
+    return build_upload_worker(settings, build_lookup_service(settings, uploads=True))
 
 
 @tracer.capture_method

@@ -1,15 +1,18 @@
-"""Both upstream APIs as tiny HTTP servers on loopback, for driving the local stack.
+"""The upstream APIs and product providers as one tiny HTTP server on loopback.
 
 They answer in the documented shapes (docs: upstreams.md; bodies from
-tests/support/upstreams.py): GuGuData's PascalCase success with an https `Url`, and
-Baichuan's found / not found / daily quota used up, chosen by `code_sn`. Every call is
-counted, so tests can tell a cached answer from an upstream one.
+tests/support/upstreams.py): GuGuData's PascalCase success with an https `Url`,
+Baichuan's found / not found / daily quota used up, chosen by `code_sn`, and the
+keyless providers: Open Food Facts (found, 404 not found, 200 with status 0, 429,
+503, slow, garbage, chosen by barcode) and Open Library (a book, or `{}`). Every
+call is counted per upstream, so tests can tell a cached answer from a provider's.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +28,9 @@ from tests.support.upstreams import (
     baichuan_found,
     baichuan_not_found,
     gugudata_success,
+    off_found,
+    off_not_found,
+    openlibrary_found,
 )
 
 APPKEY = "fake-gugudata-appkey"
@@ -33,6 +39,20 @@ LOOKUP_SECRET_KEY = "fake-baichuan-secret-key"
 
 GENERATE_PATH = "/barcode/barcode"
 LOOKUP_PATH = "/api/api_query.php"
+OFF_PREFIX = "/off"  # base URL of the fake Open Food Facts
+OFF_PRODUCT_PATH = OFF_PREFIX + "/api/v2/product/"
+OPENLIBRARY_PREFIX = "/openlibrary"
+OPENLIBRARY_PATH = OPENLIBRARY_PREFIX + "/api/books"
+
+# Open Food Facts answers, by barcode (anything else: a 404 "product not found").
+OFF_FOUND_CODE = "3017620422003"
+OFF_OLD_NOT_FOUND_CODE = "4006381333900"  # 200 with status 0, as older servers answer
+OFF_RATE_LIMITED_CODE = "5000000000012"  # 429 with Retry-After
+OFF_DOWN_CODE = "5000000000029"  # 503
+OFF_SLOW_CODE = "5000000000036"  # answers after the stack's read timeout
+OFF_GARBAGE_CODE = "5000000000043"  # an HTML page with status 200
+OFF_SLOW_SECONDS = 3.0
+BOOK_ISBN = "9780140328721"  # Open Library knows it; Open Food Facts is never asked
 
 FOUND_CODE = "6901234567892"
 NOT_FOUND_CODE = "6900000000014"
@@ -75,6 +95,13 @@ class FakeUpstreams:
         return {
             "GENERATE_API_URL": self.generate_url,
             "LOOKUP_API_URL": self.lookup_url,
+            "OPENFOODFACTS_API_URL": self.base_url + OFF_PREFIX,
+            "OPENLIBRARY_API_URL": self.base_url + OPENLIBRARY_PREFIX,
+            "LOOKUP_PROVIDERS": "openfoodfacts,openlibrary,baichuan",
+            # The slow fake provider answers after this; nothing else is near it.
+            "UPSTREAM_READ_TIMEOUT": "2",
+            # A failing provider is left alone this long (short, so scenarios stay apart).
+            "PROVIDER_OUTAGE_SECONDS": "1",
             "GENERATE_APPKEY": APPKEY,
             "LOOKUP_API_KEY": LOOKUP_API_KEY,
             "LOOKUP_SECRET_KEY": LOOKUP_SECRET_KEY,
@@ -115,6 +142,28 @@ class FakeUpstreams:
             return 200, baichuan_found(code, name=self.found[code])
         return 200, baichuan_not_found()
 
+    def openfoodfacts(self, code: str) -> tuple[int, Any, dict[str, str]]:
+        if code == OFF_FOUND_CODE:
+            return 200, off_found(code), {}
+        if code == OFF_OLD_NOT_FOUND_CODE:
+            return 200, off_not_found(code), {}
+        if code == OFF_RATE_LIMITED_CODE:
+            return 429, {"status": 0, "status_verbose": "too many requests"}, {"Retry-After": "1"}
+        if code == OFF_DOWN_CODE:
+            return 503, "<html><body>Service Unavailable</body></html>", {}
+        if code == OFF_SLOW_CODE:
+            time.sleep(OFF_SLOW_SECONDS)
+            return 200, off_found(code), {}
+        if code == OFF_GARBAGE_CODE:
+            return 200, "<!DOCTYPE html><html><body>Oops</body></html>", {}
+        return 404, off_not_found(code), {}
+
+    def openlibrary(self, params: dict[str, str]) -> tuple[int, Any]:
+        key = params.get("bibkeys", "")
+        if key == f"ISBN:{BOOK_ISBN}":
+            return 200, openlibrary_found(BOOK_ISBN)
+        return 200, {}
+
 
 def _form(content_type: str, body: bytes) -> dict[str, str]:
     """Fields of a urlencoded or multipart body (the upstreams accept both)."""
@@ -142,18 +191,32 @@ def _handler(fakes: FakeUpstreams) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 params.update(_form(self.headers.get("Content-Type", ""), self.rfile.read(length)))
+            headers: dict[str, str] = {}
             if split.path == GENERATE_PATH:
                 fakes.record("generate", params)
                 status, body = fakes.generate(params)
             elif split.path == LOOKUP_PATH:
                 fakes.record("lookup", params)
                 status, body = fakes.lookup(params)
+            elif split.path.startswith(OFF_PRODUCT_PATH):
+                code = split.path[len(OFF_PRODUCT_PATH) :].removesuffix(".json")
+                fakes.record("openfoodfacts", {**params, "code": code})
+                status, body, headers = fakes.openfoodfacts(code)
+            elif split.path == OPENLIBRARY_PATH:
+                fakes.record("openlibrary", params)
+                status, body = fakes.openlibrary(params)
             else:
                 status, body = 404, {"error": "no such path"}
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            if isinstance(body, str):
+                data, kind = body.encode("utf-8"), "text/html; charset=utf-8"
+            else:
+                data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+                kind = "application/json; charset=utf-8"
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 

@@ -16,8 +16,15 @@ import pytest
 import requests
 
 from tests.e2e.fake_upstreams import (
+    BOOK_ISBN,
     FOUND_CODE,
     NOT_FOUND_CODE,
+    OFF_DOWN_CODE,
+    OFF_FOUND_CODE,
+    OFF_GARBAGE_CODE,
+    OFF_OLD_NOT_FOUND_CODE,
+    OFF_RATE_LIMITED_CODE,
+    OFF_SLOW_CODE,
     QUOTA_CODE,
     FakeUpstreams,
     image_url,
@@ -313,6 +320,75 @@ def test_heic_photo_upload_lists_every_code(stack: RunningStack) -> None:
     assert status["status"] == "done", status
     rows = sorted((r["code"], r["status"]) for r in status["results"])
     assert rows == [(f"0{NOT_FOUND_CODE}", "not_found"), (FOUND_CODE, "found")]
+
+
+def test_router_free_source_first_then_cache(stack: RunningStack) -> None:
+    needs_function("lookup")
+    before = stack.upstreams.calls.copy()
+    first = stack.get(f"/products/{OFF_FOUND_CODE}")
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert (body["provider"], body["source"], body["name"]) == (
+        "openfoodfacts",
+        "upstream",
+        "Nutella",
+    )
+    assert "ODbL" in body["attribution"]
+    assert body["details"]["allergens"] == ["milk", "nuts", "soybeans"]
+    again = stack.get(f"/products/{OFF_FOUND_CODE}").json()
+    assert (again["provider"], again["source"]) == ("openfoodfacts", "cache")
+    assert stack.upstreams.calls["openfoodfacts"] == before["openfoodfacts"] + 1
+    assert stack.upstreams.calls["lookup"] == before["lookup"]  # the paid one never asked
+
+
+def test_router_books_go_to_open_library(stack: RunningStack) -> None:
+    needs_function("lookup")
+    before = stack.upstreams.calls.copy()
+    book = stack.get(f"/products/{BOOK_ISBN}")
+    assert book.status_code == 200, book.text
+    assert (book.json()["provider"], book.json()["details"]["authors"]) == (
+        "openlibrary",
+        ["Roald Dahl"],
+    )
+    assert stack.upstreams.calls["openfoodfacts"] == before["openfoodfacts"]
+    assert stack.upstreams.calls["openlibrary"] == before["openlibrary"] + 1
+
+
+def test_router_not_found_needs_every_provider(stack: RunningStack) -> None:
+    needs_function("lookup")
+    missing = stack.get(f"/products/{OFF_OLD_NOT_FOUND_CODE}")  # 200 with status 0
+    assert missing.status_code == 404, missing.text
+    assert [p["outcome"] for p in missing.json()["providers"]] == [
+        "not_found",
+        "not_served",
+        "not_found",
+    ]
+    before = stack.upstreams.calls.copy()
+    assert stack.get(f"/products/{OFF_OLD_NOT_FOUND_CODE}").json()["source"] == "cache"
+    assert stack.upstreams.calls == before
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "problem_code", "outcome"),
+    [
+        (OFF_RATE_LIMITED_CODE, 429, "rate_limited", "rate_limited"),
+        (OFF_DOWN_CODE, 503, "upstream_unavailable", "outage"),
+        (OFF_SLOW_CODE, 503, "upstream_timeout", "outage"),
+        (OFF_GARBAGE_CODE, 502, "upstream_error", "outage"),
+    ],
+)
+def test_router_provider_that_cannot_answer_is_named(
+    stack: RunningStack, code: str, status: int, problem_code: str, outcome: str
+) -> None:
+    needs_function("lookup")
+    answer = stack.get(f"/products/{code}")
+    assert answer.status_code == status, answer.text
+    problem = answer.json()
+    assert (problem["code"], problem["provider"]) == (problem_code, "openfoodfacts")
+    assert problem["providers"][0] == {"name": "openfoodfacts", "outcome": outcome}
+    assert problem["providers"][2] == {"name": "baichuan", "outcome": "not_found"}
+    assert int(answer.headers["Retry-After"]) > 0
+    time.sleep(1.2)  # past the provider's pause, so the next scenario meets it fresh
 
 
 def test_quota_exhausted_is_503_then_no_more_upstream_calls(stack: RunningStack) -> None:

@@ -28,6 +28,4 @@ def clock() -> Clock:
 def service(table: str, secret: dict, clock: Clock) -> LookupService:
     """The real lookup service (moto table and secret) on the fake clock, never sleeping."""
     real = build_lookup_service(load_settings())
-    return LookupService(
-        real.settings, real.store, real._client_factory, clock=clock, sleep=lambda s: None
-    )
+    return LookupService(real.settings, real.store, real.router, clock=clock, sleep=lambda s: None)

@@ -13,7 +13,7 @@ from barcode_service.limiter import FleetLimiter, rate_key
 from barcode_service.providers.base import RateLimit
 from tests.conftest import TABLE
 
-OFF_LIMIT = RateLimit(requests=100, per_seconds=60)  # one slot every 0.6 s
+OFF_LIMIT = RateLimit(requests=100, per_seconds=60)  # one slot every 0.63 s (0.6 + 5%)
 
 
 class Clock:
@@ -46,7 +46,7 @@ def test_idle_provider_is_called_at_once_with_one_write(limiter: FleetLimiter, c
     item = boto3.client("dynamodb").get_item(
         TableName=TABLE, Key={"pk": {"S": rate_key("openfoodfacts")}}
     )["Item"]
-    assert int(item["next_at"]["N"]) == int(clock.now * 1000) + 600
+    assert int(item["next_at"]["N"]) == int(clock.now * 1000) + 630
     assert int(item["expires_at"]["N"]) > clock.now
 
 
@@ -54,10 +54,10 @@ def test_busy_provider_callers_queue_for_slots(table: str, clock: Clock) -> None
     # Three instances (own limiter objects) share the item; none moves the clock.
     instances = [FleetLimiter(TABLE, clock=clock, sleep=lambda s: None) for _ in range(3)]
     waits = [instance.acquire("openfoodfacts", OFF_LIMIT, max_wait=2) for instance in instances]
-    assert waits == [0, 0.6, 1.2]
+    assert waits == [0, 0.63, 1.26]
     with pytest.raises(UpstreamRateLimited) as info:
         instances[0].acquire("openfoodfacts", OFF_LIMIT, max_wait=1)
-    assert info.value.retry_after == 2  # the next free slot is 1.8 s away
+    assert info.value.retry_after == 2  # the next free slot is 1.89 s away
 
 
 def test_other_providers_have_their_own_slots(limiter: FleetLimiter) -> None:
@@ -73,8 +73,8 @@ def test_calls_keep_to_the_limit_in_every_window(limiter: FleetLimiter, clock) -
         limiter.acquire("openfoodfacts", OFF_LIMIT, max_wait=5)
         starts.append(clock.now)
     worst = max(sum(1 for t in starts if begin <= t < begin + 60) for begin in starts)
-    assert worst == 100
-    assert starts[-1] - starts[0] == pytest.approx(249 * 0.6, abs=0.01)
+    assert worst == 96  # 100 per minute is the limit; the margin keeps clear of it
+    assert starts[-1] - starts[0] == pytest.approx(249 * 0.63, abs=0.01)
 
 
 def test_idle_again_after_the_queue_drains(limiter: FleetLimiter, clock) -> None:
@@ -139,3 +139,19 @@ def test_condition_failure_without_item_reads_the_item(table: str, clock: Clock)
     with pytest.raises(UpstreamRateLimited) as info:
         limiter.acquire("openlibrary", RateLimit(1, 1), max_wait=2)
     assert info.value.retry_after == 9
+
+
+def test_a_caller_that_wakes_too_late_takes_a_later_slot(table: str, clock: Clock) -> None:
+    oversleep = [5.0]  # more than 2.5% of the 60 s window late: the slot may not be used
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds + (oversleep.pop() if oversleep else 0)
+
+    limiter = FleetLimiter(TABLE, clock=clock, sleep=sleep)
+    limiter.acquire("openfoodfacts", OFF_LIMIT, max_wait=10)
+    limiter.acquire("openfoodfacts", OFF_LIMIT, max_wait=10)
+    item = boto3.client("dynamodb").get_item(
+        TableName=TABLE, Key={"pk": {"S": rate_key("openfoodfacts")}}
+    )["Item"]
+    # The late caller gave its slot up and took the provider's next one, at its wake time.
+    assert int(item["next_at"]["N"]) == int(clock.now * 1000) + 630

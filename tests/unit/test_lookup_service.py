@@ -175,16 +175,22 @@ def test_plan_used_up_stops_further_calls(
     assert len(upstream.calls) == 1
 
 
-def test_without_credentials_a_miss_is_404_with_gs1_facts(
+def test_without_credentials_a_listed_provider_cannot_answer(
     table: str, clock: Clock, upstream: responses.RequestsMock
 ) -> None:
+    # Contract change (issue 13): an unknown code is no longer a 404 `source: catalog`
+    # when the only provider listed has no keys; nobody could say "not found", so the
+    # answer is a 503 naming the provider that could not answer.
     boto3.client("secretsmanager").create_secret(
         Name=SECRET, SecretString=json.dumps({"lookup": {"api_key": "", "secret_key": ""}})
     )
     service = build_lookup_service(load_settings())
-    with pytest.raises(NotFound, match="no lookup upstream is configured") as info:
+    with pytest.raises(UpstreamError, match="no credentials configured") as info:
         service.lookup(CODE)
-    assert info.value.to_problem()["gs1_prefix"] == {"prefix": "690", "issuer": "GS1 China"}
+    problem = info.value.to_problem()
+    assert (problem["status"], problem["code"]) == (503, "upstream_not_configured")
+    assert problem["providers"] == [{"name": "baichuan", "outcome": "not_configured"}]
+    assert info.value.retry_after
     service.store.put_catalog("06901234567892", {"name": "From the catalog"})
     assert service.lookup(CODE).source == "catalog"
     assert len(upstream.calls) == 0

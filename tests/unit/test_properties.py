@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ from barcode_service.errors import InvalidGtin, InvalidParameter, PayloadTooLarg
 from barcode_service.gtin import check_digit, normalise, parse_gtin
 from barcode_service.lookup import MAX_BATCH, LookupService
 from barcode_service.settings import Settings
+from barcode_service.transport import RetryPolicy
+from tests.support.providers import baichuan_router
 
 SEPARATORS = [" ", "-", "\t", "\u00a0", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015"]
 DIGITS = "0123456789"
@@ -99,7 +102,9 @@ class MemoryStore:
         self.items: dict[str, CachedLookup] = {}
         self.leases: set[str] = set()
 
-    def snapshot(self, gtin14: str, now: float | None = None) -> Snapshot:
+    def snapshot(
+        self, gtin14: str, now: float | None = None, providers: Sequence[str] = ()
+    ) -> Snapshot:
         return Snapshot(cached=self.items.get(gtin14), lease_held=gtin14 in self.leases)
 
     def acquire_lease(
@@ -122,13 +127,17 @@ class MemoryStore:
         fresh_for: int,
         stale_grace: int,
         now: float | None = None,
+        **provider_facts: Any,
     ) -> CachedLookup:
         at = int(time.time() if now is None else now)
         entry = CachedLookup(status, fields, at, at + fresh_for)
         self.items[gtin14] = entry
         return entry
 
-    def block_upstream(self, code: str, until: int) -> None:
+    def block_upstream(self, code: str, until: int, provider: str = "baichuan") -> None:
+        raise AssertionError("no upstream failure is scripted here")
+
+    def put_miss(self, gtin14: str, provider: str, fresh_until: int) -> None:
         raise AssertionError("no upstream failure is scripted here")
 
 
@@ -137,8 +146,9 @@ class CountingClient:
 
     def __init__(self) -> None:
         self.queries: list[str] = []
+        self.policy = RetryPolicy()
 
-    def query(self, code: str) -> Any:
+    def query(self, code: str, policy: RetryPolicy | None = None) -> Any:
         from barcode_service.baichuan import UpstreamNotFound, UpstreamProduct
 
         self.queries.append(code)
@@ -149,7 +159,8 @@ class CountingClient:
 
 def batch_service() -> tuple[LookupService, CountingClient]:
     client = CountingClient()
-    service = LookupService(Settings(), MemoryStore(), lambda: client, sleep=lambda s: None)  # type: ignore[arg-type]
+    router = baichuan_router(client)  # type: ignore[arg-type]
+    service = LookupService(Settings(), MemoryStore(), router, sleep=lambda s: None)  # type: ignore[arg-type]
     return service, client
 
 

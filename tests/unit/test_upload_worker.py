@@ -154,9 +154,7 @@ def make_worker(
     settings = dataclasses.replace(env.settings, **overrides)
     real = build_lookup_service(settings)
     epoch: dict[str, Any] = {} if wall is None else {"clock": wall}
-    lookups = LookupService(
-        settings, real.store, real._client_factory, sleep=lambda s: None, **epoch
-    )
+    lookups = LookupService(settings, real.store, real.router, sleep=lambda s: None, **epoch)
     persistence = DynamoDBPersistenceLayer(
         table_name=TABLE, key_attr="pk", expiry_attr="expires_at"
     )

@@ -8,8 +8,10 @@ fresh, stale and blocked mean.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import boto3
@@ -18,7 +20,7 @@ from botocore.exceptions import ClientError
 from . import dynamo
 from .errors import UpstreamUnavailable
 
-QUOTA_KEY = "QUOTA#lookup"
+LEGACY_PROVIDER = "baichuan"  # cached answers from before the router came from it
 PRODUCT_FIELDS = ("name", "brand", "company", "price", "spec", "unit", "image_url", "country")
 
 
@@ -34,14 +36,27 @@ def lease_key(gtin14: str) -> str:
     return f"LEASE#{gtin14}"
 
 
+def block_key(provider: str) -> str:
+    """A provider's quota/account/outage block (one item per provider)."""
+    return f"QUOTA#{provider}"
+
+
+def miss_key(provider: str, gtin14: str) -> str:
+    """One provider's own "not found" for a code (its negative cache)."""
+    return f"MISS#{provider}#{gtin14}"
+
+
 @dataclass(frozen=True)
 class CachedLookup:
-    """A stored upstream answer: `found` with product fields, or `not_found`."""
+    """A stored provider answer: `found` with product fields, or `not_found`."""
 
     status: str
     fields: dict[str, str | None]
     fetched_at: int
     fresh_until: int
+    provider: str | None = None
+    attribution: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
     def is_fresh(self, now: float) -> bool:
         return now < self.fresh_until
@@ -49,10 +64,11 @@ class CachedLookup:
 
 @dataclass(frozen=True)
 class QuotaBlock:
-    """Upstream calls are not to be made until `until` (epoch s) because of `code`."""
+    """Calls to `provider` are not to be made until `until` (epoch s) because of `code`."""
 
     code: str
     until: int
+    provider: str = LEGACY_PROVIDER
 
 
 @dataclass
@@ -61,8 +77,32 @@ class Snapshot:
 
     catalog: dict[str, str | None] | None = None
     cached: CachedLookup | None = None
-    block: QuotaBlock | None = None
+    blocks: dict[str, QuotaBlock] = field(default_factory=dict)  # provider -> live block
+    misses: set[str] = field(default_factory=set)  # providers with a fresh "not found"
     lease_held: bool = False
+
+    @property
+    def block(self) -> QuotaBlock | None:
+        """A live block of any provider (the first read)."""
+        return next(iter(self.blocks.values()), None)
+
+
+def _cached(item: dict[str, Any]) -> CachedLookup:
+    status = str(item.get("status", "found"))
+    try:
+        details = json.loads(item["details"]) if item.get("details") else {}
+    except (TypeError, ValueError):
+        details = {}
+    provider = item.get("provider")
+    return CachedLookup(
+        status=status,
+        fields=_text_fields(item.get("fields")),
+        fetched_at=int(item.get("fetched_at", 0)),
+        fresh_until=int(item.get("fresh_until", 0)),
+        provider=str(provider) if provider else (LEGACY_PROVIDER if status == "found" else None),
+        attribution=str(item["attribution"]) if item.get("attribution") else None,
+        details=details if isinstance(details, dict) else {},
+    )
 
 
 def _text_fields(raw: Any) -> dict[str, str | None]:
@@ -74,8 +114,10 @@ def _text_fields(raw: Any) -> dict[str, str | None]:
 class LookupStore(Protocol):
     """What a lookup reads and writes: one snapshot read, answers, blocks, leases."""
 
-    def snapshot(self, gtin14: str, now: float | None = None) -> Snapshot:
-        """Catalog entry, cached answer, quota block and lease for one code."""
+    def snapshot(
+        self, gtin14: str, now: float | None = None, providers: Sequence[str] = ()
+    ) -> Snapshot:
+        """Catalog entry, cached answer, lease, and each provider's block and own miss."""
         ...
 
     def put_result(
@@ -87,12 +129,19 @@ class LookupStore(Protocol):
         fresh_for: int,
         stale_grace: int,
         now: float | None = None,
+        provider: str | None = None,
+        attribution: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> CachedLookup:
         """Store a provider's answer."""
         ...
 
-    def block_upstream(self, code: str, until: int) -> None:
-        """Record that no provider call may be made before `until` (epoch s)."""
+    def block_upstream(self, code: str, until: int, provider: str = LEGACY_PROVIDER) -> None:
+        """Record that no call to `provider` may be made before `until` (epoch s)."""
+        ...
+
+    def put_miss(self, gtin14: str, provider: str, fresh_until: int) -> None:
+        """Remember that `provider` does not know the code, until `fresh_until` (epoch s)."""
         ...
 
     def acquire_lease(
@@ -116,10 +165,17 @@ class DynamoLookupStore:
     def _call(self, operation: str, **kwargs: Any) -> Any:
         return dynamo.call(self.client, operation, "cache table", **kwargs)
 
-    def snapshot(self, gtin14: str, now: float | None = None) -> Snapshot:
-        """Catalog entry, cached answer, quota block and lease for one code, in one call."""
+    def snapshot(
+        self,
+        gtin14: str,
+        now: float | None = None,
+        providers: Sequence[str] = (LEGACY_PROVIDER,),
+    ) -> Snapshot:
+        """Catalog entry, cached answer, lease, and each provider's block and own "not found"
+        for one code, in one call."""
         now = time.time() if now is None else now
-        keys = [product_key(gtin14), catalog_key(gtin14), QUOTA_KEY, lease_key(gtin14)]
+        keys = [product_key(gtin14), catalog_key(gtin14), lease_key(gtin14)]
+        keys += [block_key(p) for p in providers] + [miss_key(p, gtin14) for p in providers]
         request = {self.table_name: {"Keys": [dynamo.key(k) for k in keys]}}
         items: list[dict[str, Any]] = []
         for _ in range(3):
@@ -133,16 +189,16 @@ class DynamoLookupStore:
             item = dynamo.from_item(raw)
             pk = item["pk"]
             if pk.startswith("PRODUCT#"):
-                snapshot.cached = CachedLookup(
-                    status=str(item.get("status", "found")),
-                    fields=_text_fields(item.get("fields")),
-                    fetched_at=int(item.get("fetched_at", 0)),
-                    fresh_until=int(item.get("fresh_until", 0)),
-                )
+                snapshot.cached = _cached(item)
             elif pk.startswith("CATALOG#"):
                 snapshot.catalog = _text_fields(item.get("fields"))
-            elif pk == QUOTA_KEY and int(item.get("until", 0)) > now:
-                snapshot.block = QuotaBlock(code=str(item.get("code")), until=int(item["until"]))
+            elif pk.startswith("QUOTA#") and int(item.get("until", 0)) > now:
+                provider = pk.removeprefix("QUOTA#")
+                snapshot.blocks[provider] = QuotaBlock(
+                    code=str(item.get("code")), until=int(item["until"]), provider=provider
+                )
+            elif pk.startswith("MISS#") and int(item.get("fresh_until", 0)) > now:
+                snapshot.misses.add(pk.split("#")[1])
             elif pk.startswith("LEASE#") and int(item.get("expires_at", 0)) > now:
                 snapshot.lease_held = True
         return snapshot
@@ -156,10 +212,21 @@ class DynamoLookupStore:
         fresh_for: int,
         stale_grace: int,
         now: float | None = None,
+        provider: str | None = None,
+        attribution: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> CachedLookup:
-        """Store an upstream answer; it stays readable (stale) `stale_grace` s past freshness."""
+        """Store a provider's answer; it stays readable (stale) `stale_grace` s past freshness."""
         fetched_at = int(time.time() if now is None else now)
-        entry = CachedLookup(status, fields, fetched_at, fetched_at + fresh_for)
+        entry = CachedLookup(
+            status,
+            fields,
+            fetched_at,
+            fetched_at + fresh_for,
+            provider=provider,
+            attribution=attribution,
+            details=details or {},
+        )
         item = {
             "pk": product_key(gtin14),
             "status": status,
@@ -167,6 +234,10 @@ class DynamoLookupStore:
             "fetched_at": fetched_at,
             "fresh_until": entry.fresh_until,
             "expires_at": entry.fresh_until + stale_grace,
+            "provider": provider,
+            "attribution": attribution,
+            # JSON text: details hold numbers and lists that DynamoDB would turn into Decimals.
+            "details": json.dumps(details, ensure_ascii=False) if details else None,
         }
         self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
         return entry
@@ -181,9 +252,18 @@ class DynamoLookupStore:
         }
         self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
 
-    def block_upstream(self, code: str, until: int) -> None:
-        """Record that no upstream call may be made before `until` (epoch s)."""
-        item = {"pk": QUOTA_KEY, "code": code, "until": until, "expires_at": until}
+    def block_upstream(self, code: str, until: int, provider: str = LEGACY_PROVIDER) -> None:
+        """Record that no call to `provider` may be made before `until` (epoch s)."""
+        item = {"pk": block_key(provider), "code": code, "until": until, "expires_at": until}
+        self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
+
+    def put_miss(self, gtin14: str, provider: str, fresh_until: int) -> None:
+        """Remember that `provider` does not know the code, until `fresh_until` (epoch s)."""
+        item = {
+            "pk": miss_key(provider, gtin14),
+            "fresh_until": fresh_until,
+            "expires_at": fresh_until,
+        }
         self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
 
     def acquire_lease(

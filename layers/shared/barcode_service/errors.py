@@ -202,6 +202,13 @@ class CredentialsNotConfigured(CredentialsMissing):
     """
 
 
+class ProviderNotConfigured(CredentialsNotConfigured):
+    """A provider in LOOKUP_PROVIDERS has no credentials: it cannot answer until it has."""
+
+    code = "upstream_not_configured"
+    title = "Lookup provider not configured"
+
+
 class UpstreamKeyDisabled(UpstreamAccountError):
     code = "upstream_key_disabled"
     title = "Upstream API key disabled"

@@ -6,9 +6,10 @@ with one conditional UpdateItem:
 - idle provider (`next_at` in the past): take the slot now, `next_at = now + interval`;
 - busy provider: take the next free slot, `next_at = next_at + interval`, but only if
   that slot starts within the caller's wait, then sleep until it.
-Calls therefore start at least `interval` apart across the fleet, so any window of
-the limit's length holds at most its number of calls (a strict spacing, no burst at
-window edges). A caller that would wait longer than allowed gets a defined
+Calls therefore start at least `interval` apart across the fleet (plus a 5% margin,
+and a caller that wakes too late for its slot queues again), so any window of the
+limit's length holds at most its number of calls: a strict spacing, no burst at
+window edges. A caller that would wait longer than allowed gets a defined
 `UpstreamRateLimited` with `Retry-After`, and the provider is not called. Items
 expire through the table's TTL an hour after their last slot.
 """
@@ -28,6 +29,12 @@ from .errors import UpstreamRateLimited
 from .providers.base import RateLimit
 
 _ATTEMPTS = 4
+SPACING_MARGIN = 1.05
+"""Slots are 5% wider than the limit, so that calls that leave late (a busy CPU, a
+slow connect) cannot bunch up into more than the limit in any window."""
+LATE_FRACTION = 0.025
+"""A caller that wakes later than this fraction of the limit's window after its slot
+gives the slot up and queues again: a late call could bunch with on-time ones."""
 _EXPIRE_AFTER_SECONDS = 3600
 
 
@@ -58,7 +65,7 @@ class FleetLimiter:
         Raises UpstreamRateLimited (with retry_after) when the next free slot is more
         than `max_wait` seconds away, UpstreamUnavailable when the table is down.
         """
-        interval = max(1, math.ceil(limit.interval * 1000))
+        interval = max(1, math.ceil(limit.interval * SPACING_MARGIN * 1000))
         for _ in range(_ATTEMPTS):
             now = int(self._clock() * 1000)
             latest = now + int(max_wait * 1000)
@@ -73,10 +80,12 @@ class FleetLimiter:
                 raise self._busy(provider, seen - now)
             slot, seen = self._take_queued(provider, now, latest, interval)
             if slot is not None:
-                wait = max(0, slot - now) / 1000
-                if wait:
-                    self._sleep(wait)
-                return wait
+                if slot > now:
+                    self._sleep((slot - now) / 1000)
+                late = self._clock() * 1000 - slot
+                if late <= LATE_FRACTION * limit.per_seconds * 1000:
+                    return max(0, slot - now) / 1000
+                continue  # woke too late for this slot: take a later one
             self._busy_until[provider] = seen
             if seen > latest:
                 raise self._busy(provider, seen - now)

@@ -1,10 +1,14 @@
-"""Product lookup: validation, catalog, cache, quota guard, single-flight, upstream.
+"""Product lookup: validation, catalog, cache, single-flight, then the provider router.
 
-Order of a lookup, cheapest first, so that upstream quota is only spent when
+Order of a lookup, cheapest first, so that provider quota is only spent when
 nothing else can answer: validate -> restricted prefix -> one DynamoDB read
-(catalog, cached answer, quota block, lease) -> catalog -> fresh cache ->
-quota block -> single-flight lease -> upstream. Stale entries answer when the
-upstream cannot.
+(catalog, cached answer, lease, and per provider: its block and its own "not
+found") -> catalog -> fresh cache -> single-flight lease -> the router, which asks
+the providers in LOOKUP_PROVIDERS order (each within its fleet-wide limit) until
+one knows the code. `not_found` is cached only when every provider that serves
+the code said so; a provider that could not answer leaves a 503 naming it (or a
+stale entry). Each provider keeps its own block (quota, account, outage) and its
+own negative cache.
 """
 
 from __future__ import annotations
@@ -13,40 +17,53 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from .cache import PRODUCT_FIELDS, CachedLookup, DynamoLookupStore, LookupStore, QuotaBlock
+from .cache import (
+    PRODUCT_FIELDS,
+    CachedLookup,
+    DynamoLookupStore,
+    LookupStore,
+    QuotaBlock,
+    Snapshot,
+)
 from .canonical import canonical_gtin
 from .errors import (
+    ACCOUNT_BLOCKS,
     CredentialsNotConfigured,
     InvalidGtin,
     InvalidParameter,
     NotFound,
     PayloadTooLarge,
+    ProviderNotConfigured,
     ServiceError,
     UpstreamAccountError,
     UpstreamError,
     UpstreamQuotaExhausted,
+    UpstreamRateLimited,
     UpstreamUnavailable,
     account_block,
 )
 from .gtin import Gtin
 from .observability import NAMESPACE, logger, metrics
+from .router import ProviderState, Route, Router
 from .settings import Settings
 
 if TYPE_CHECKING:
-    # The upstream client stack (requests, Secrets Manager, pydantic models) is
-    # imported only when a lookup misses every cache: see build_lookup_service.
-    from .baichuan import BaichuanClient, UpstreamNotFound, UpstreamProduct
+    # The provider stack (requests, Secrets Manager, pydantic models) is imported
+    # only when a lookup misses every cache: see build_lookup_service.
+    from .baichuan import BaichuanClient
+    from .limiter import FleetLimiter
+    from .providers.base import Provider, ProviderResult
 
 Source = Literal["upstream", "cache", "catalog"]
 MAX_BATCH = 100
 
-# The provider behind the lookup client; its name in outcomes and metrics.
+# The paid provider (Baichuan) as outcomes and metrics name it.
 PROVIDER = "baichuan"
 RowStatus = Literal["found", "not_found", "invalid_gtin", "error"]
 
@@ -60,6 +77,9 @@ class Product:
     source: Source
     fetched_at: int
     stale: bool = False
+    provider: str | None = None  # None for catalog items
+    attribution: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"gtin": self.gtin.gtin14, "code": self.gtin.code}
@@ -67,6 +87,9 @@ class Product:
         body.update({name: self.fields.get(name) for name in PRODUCT_FIELDS})
         body["gs1_prefix"] = _prefix(self.gtin)
         body["source"] = self.source
+        body["provider"] = self.provider
+        body["attribution"] = self.attribution
+        body["details"] = dict(self.details)
         body["fetched_at"] = datetime.fromtimestamp(self.fetched_at, UTC).isoformat()
         if self.stale:
             body["stale"] = True
@@ -163,6 +186,12 @@ def _count(name: str, value: float = 1) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
+def _count_provider(name: str, provider: str, outcome: str) -> None:
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+        metric.add_dimension(name="provider", value=provider)
+        metric.add_dimension(name="outcome", value=outcome)
+
+
 def _count_upstream_error(error: ServiceError) -> None:
     _count("UpstreamError")
     with single_metric(
@@ -178,23 +207,20 @@ class LookupService:
         self,
         settings: Settings,
         store: LookupStore,
-        client_factory: Callable[[], BaichuanClient],
+        router: Router,
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.store = store
-        self._client_factory = client_factory
-        self._client: BaichuanClient | None = None
+        self.router = router
         self._clock = clock
         self._sleep = sleep
 
     @property
-    def client(self) -> BaichuanClient:
-        if self._client is None:
-            self._client = self._client_factory()
-        return self._client
+    def provider_names(self) -> tuple[str, ...]:
+        return self.router.names
 
     def lookup(self, code: str | Gtin, format_name: str | None = None) -> Product:
         """Find one product; raises NotFound, InvalidGtin or an upstream ServiceError.
@@ -230,10 +256,13 @@ class LookupService:
         except ServiceError as error:
             return trace.outcome(error)
 
+    def _snapshot(self, gtin: Gtin) -> Snapshot:
+        return self.store.snapshot(gtin.gtin14, self._clock(), self.provider_names)
+
     def _lookup(self, gtin: Gtin, trace: _Trace) -> Product:
         if gtin.restricted:
             raise product_not_found(gtin, gtin.restriction_reason(), None, "catalog")
-        snapshot = self.store.snapshot(gtin.gtin14, self._clock())
+        snapshot = self._snapshot(gtin)
         if snapshot.catalog is not None:
             _count("CatalogHit")
             return Product(gtin, snapshot.catalog, "catalog", int(self._clock()))
@@ -242,9 +271,7 @@ class LookupService:
             _count("CacheHit")
             return self._from_cache(gtin, cached, stale=False)
         _count("CacheMiss")
-        if snapshot.block is not None:
-            return self._blocked(gtin, cached, snapshot.block, trace)
-        return self._single_flight(gtin, cached, trace, lease_held=snapshot.lease_held)
+        return self._single_flight(gtin, cached, snapshot, trace)
 
     def _from_cache(self, gtin: Gtin, cached: CachedLookup, *, stale: bool) -> Product:
         if cached.status != "found":
@@ -254,7 +281,16 @@ class LookupService:
                 cached.fields.get("country"),
                 "cache",
             )
-        return Product(gtin, cached.fields, "cache", cached.fetched_at, stale=stale)
+        return Product(
+            gtin,
+            cached.fields,
+            "cache",
+            cached.fetched_at,
+            stale=stale,
+            provider=cached.provider,
+            attribution=cached.attribution,
+            details=cached.details,
+        )
 
     def _serve_stale_or_raise(
         self,
@@ -264,41 +300,51 @@ class LookupService:
         trace: _Trace,
         *,
         until: float | None = None,
+        provider: str = "",
     ) -> Product:
-        """The stale entry if there is one; else `error`, noted as a block if `until`."""
+        """The stale entry if there is one; else `error`, noted as `provider`'s block if
+        `until`."""
         if cached is not None:
             _count("StaleServed")
             logger.info("serving a stale entry", extra={"gtin": gtin.gtin14, "reason": error.code})
             return self._from_cache(gtin, cached, stale=True)
         if until is not None:
-            trace.blocked = ProviderBlock(PROVIDER, error.code, until)
+            trace.blocked = ProviderBlock(provider, error.code, until)
         raise error
 
-    def _blocked(
-        self, gtin: Gtin, cached: CachedLookup | None, block: QuotaBlock, trace: _Trace
-    ) -> Product:
-        """The answer while a recorded block stops provider calls."""
-        error: ServiceError
+    def _blocked_error(self, block: QuotaBlock) -> ServiceError:
+        """The error a recorded block of `block.provider` answers with, on our clock."""
+        provider = block.provider
+        retry_after = max(1, int(block.until - self._clock()))
         if block.code == UpstreamQuotaExhausted.code:
             now = datetime.fromtimestamp(self._clock(), UTC)
-            error = UpstreamQuotaExhausted(
-                "the lookup upstream's daily quota is used up; cached products still answer",
+            return UpstreamQuotaExhausted(
+                f"the daily quota of lookup provider {provider} is used up; "
+                "cached products still answer",
                 reset_at=datetime.fromtimestamp(block.until, UTC),
                 now=now,
             )
-        else:
-            error_class, _ = account_block(block.code)
-            error = error_class(
-                "the lookup upstream account needs an operator's attention",
-                retry_after=max(1, int(block.until - self._clock())),
+        if block.code == UpstreamRateLimited.code:
+            return UpstreamRateLimited(
+                f"lookup provider {provider} asked us to slow down", retry_after=retry_after
             )
-        return self._serve_stale_or_raise(gtin, cached, error, trace, until=block.until)
+        if block.code not in ACCOUNT_BLOCKS:
+            return UpstreamUnavailable(
+                f"lookup provider {provider} is failing; it is left alone for a while",
+                retry_after=retry_after,
+            )
+        error_class, _ = account_block(block.code)
+        return error_class(
+            f"the account at lookup provider {provider} needs an operator's attention",
+            retry_after=retry_after,
+        )
 
     def _single_flight(
-        self, gtin: Gtin, cached: CachedLookup | None, trace: _Trace, *, lease_held: bool
+        self, gtin: Gtin, cached: CachedLookup | None, snapshot: Snapshot, trace: _Trace
     ) -> Product:
         owner = uuid.uuid4().hex
         deadline = self._clock() + self.settings.lease_wait_seconds
+        lease_held = snapshot.lease_held
         while True:
             if not lease_held:
                 try:
@@ -309,84 +355,183 @@ class LookupService:
                     return self._serve_stale_or_raise(gtin, cached, table_down, trace)
                 if acquired:
                     try:
-                        return self._call_upstream(gtin, cached, trace)
+                        return self._ask_providers(gtin, cached, snapshot, trace)
                     finally:
                         self.store.release_lease(gtin.gtin14, owner)
-            # Someone else is asking the upstream for this code: wait for their answer.
+            # Someone else is asking the providers for this code: wait for their answer.
             if self._clock() >= deadline:
                 busy = UpstreamUnavailable(
                     f"a lookup of {gtin.code} is already in progress; retry shortly", retry_after=1
                 )
                 return self._serve_stale_or_raise(gtin, cached, busy, trace)
             self._sleep(0.1)
-            snapshot = self.store.snapshot(gtin.gtin14, self._clock())
+            snapshot = self._snapshot(gtin)
             if snapshot.cached is not None and snapshot.cached.is_fresh(self._clock()):
                 _count("SingleFlightWaitHit")
                 return self._from_cache(gtin, snapshot.cached, stale=False)
-            if snapshot.block is not None:
-                return self._blocked(gtin, cached, snapshot.block, trace)
             lease_held = snapshot.lease_held
 
-    def _call_upstream(self, gtin: Gtin, cached: CachedLookup | None, trace: _Trace) -> Product:
-        _count("UpstreamCall")
-        try:
-            answer = self.client.query(gtin.upstream_code)
-        except CredentialsNotConfigured:
-            # No lookup upstream configured (e.g. a local run without keys): the
-            # catalog and cache are all there is, so answer like a miss there.
-            logger.warning("no lookup upstream credentials configured")
-            if cached is not None:
-                return self._from_cache(gtin, cached, stale=True)
-            raise product_not_found(
-                gtin,
-                f"{gtin.code} is not in the catalog or cache, and no lookup upstream is configured",
-                None,
-                "catalog",
-            ) from None
-        except UpstreamQuotaExhausted as error:
-            trace.calls.append(ProviderCall(PROVIDER, error.code))
-            _count_upstream_error(error)
+    def _ask_providers(
+        self, gtin: Gtin, cached: CachedLookup | None, snapshot: Snapshot, trace: _Trace
+    ) -> Product:
+        state = ProviderState(
+            misses=frozenset(snapshot.misses),
+            blocked={name: self._blocked_error(b) for name, b in snapshot.blocks.items()},
+        )
+        route = self.router.route(gtin, state)
+        blocked_until = {name: float(b.until) for name, b in snapshot.blocks.items()}
+        for result in route.results:
+            until = self._note(result)
+            if until is not None:
+                blocked_until[result.provider] = until
+            if result.called:
+                error = result.error
+                code = error.code if error is not None and not result.answered else None
+                trace.calls.append(ProviderCall(result.provider, code or result.outcome))
+        found = route.found
+        if found is not None and found.product is not None:
+            return self._store_found(gtin, found)
+        if route.not_found:
+            return self._store_not_found(gtin, route)
+        self._remember_misses(gtin, route)
+        problem = route.problem()
+        if not problem.retry_after:  # e.g. a garbled answer: try after the provider's pause
+            problem.retry_after = max(1, self.settings.provider_outage_seconds)
+        failure = route.failures[0]
+        # A quota or account block is something an upload may wait out (LookupOutcome.blocked).
+        waitable = failure.outcome in ("quota", "auth")
+        return self._serve_stale_or_raise(
+            gtin,
+            cached,
+            problem,
+            trace,
+            until=blocked_until.get(failure.provider) if waitable else None,
+            provider=failure.provider,
+        )
+
+    def _note(self, result: ProviderResult) -> float | None:
+        """Metrics, logs and the provider's own block for what one provider did: the block's
+        end (epoch s) if this recorded one."""
+        if result.called:
+            _count("UpstreamCall")
+            _count_provider("ProviderCall", result.provider, result.outcome)
+        error = result.error
+        if error is None or not result.called:
+            if result.outcome == "not_configured":
+                logger.warning(
+                    "lookup provider not configured", extra={"provider": result.provider}
+                )
+            return None
+        _count_upstream_error(error)
+        now = self._clock()
+        until: float | None = None
+        if isinstance(error, UpstreamQuotaExhausted):
             _count("UpstreamQuotaExhausted")
-            from .baichuan import next_china_midnight  # noqa: PLC0415 - loaded by the client
+            provider = self.router.provider(result.provider)
+            until = provider.quota_reset(datetime.fromtimestamp(now, UTC)).timestamp()
+            logger.error(
+                "lookup provider daily quota used up",
+                extra={"provider": result.provider, "reset_at": str(until)},
+            )
+        elif isinstance(error, UpstreamAccountError):
+            logger.error(
+                "lookup provider account problem",
+                extra={"provider": result.provider, "code": error.code},
+            )
+            until = now + account_block(error.code)[1]
+        else:
+            logger.warning(
+                "lookup provider failed", extra={"provider": result.provider, "code": error.code}
+            )
+            if isinstance(error, UpstreamRateLimited):
+                until = now + (error.retry_after or self.settings.provider_outage_seconds)
+            elif self.settings.provider_outage_seconds:
+                until = now + self.settings.provider_outage_seconds
+        if until is not None:
+            self._block(result.provider, error, until)
+        return until
 
-            # The reset time is the service's, so the whole lookup runs on one clock.
+    def _block(self, provider: str, error: ServiceError, until: float) -> None:
+        """Record a provider's block; the answer stands even if the table refuses it."""
+        code = error.code
+        if isinstance(error, UpstreamError) and not isinstance(
+            error, UpstreamAccountError | UpstreamQuotaExhausted | UpstreamRateLimited
+        ):
+            code = UpstreamUnavailable.code
+        try:
+            self.store.block_upstream(code, int(until), provider)
+        except UpstreamUnavailable:
+            logger.warning("could not record a provider block", extra={"provider": provider})
+        if isinstance(error, UpstreamQuotaExhausted):
+            # The answer's Retry-After runs to the reset on our clock, as the block does.
             now = datetime.fromtimestamp(self._clock(), UTC)
-            reset_at = next_china_midnight(now)
-            logger.error("lookup upstream daily quota used up", extra={"reset_at": str(reset_at)})
-            self.store.block_upstream(error.code, int(reset_at.timestamp()))
-            blocked = UpstreamQuotaExhausted(error.detail, reset_at=reset_at, now=now)
-            return self._serve_stale_or_raise(
-                gtin, cached, blocked, trace, until=reset_at.timestamp()
+            reset = UpstreamQuotaExhausted(
+                error.detail, reset_at=datetime.fromtimestamp(int(until), UTC), now=now
             )
-        except UpstreamAccountError as error:
-            trace.calls.append(ProviderCall(PROVIDER, error.code))
-            _count_upstream_error(error)
-            logger.error("lookup upstream account problem", extra={"code": error.code})
-            until = int(self._clock()) + error.block_seconds
-            self.store.block_upstream(error.code, until)
-            return self._serve_stale_or_raise(gtin, cached, error, trace, until=until)
-        except UpstreamError as error:
-            trace.calls.append(ProviderCall(PROVIDER, error.code))
-            _count_upstream_error(error)
-            logger.warning("lookup upstream failed", extra={"code": error.code})
-            return self._serve_stale_or_raise(gtin, cached, error, trace)
-        trace.calls.append(ProviderCall(PROVIDER, "not_found" if _is_miss(answer) else "found"))
-        return self._store_answer(gtin, answer)
-
-    def _store_answer(self, gtin: Gtin, answer: UpstreamProduct | UpstreamNotFound) -> Product:
-        from .baichuan import UpstreamNotFound  # noqa: PLC0415 - loaded by the client
-
-        if isinstance(answer, UpstreamNotFound):
-            self._remember(gtin, "not_found", {"country": answer.country})
-            raise product_not_found(
-                gtin, f"no product is known for {gtin.code}", answer.country, "upstream"
+            error.retry_after, error.extra["reset_at"] = (
+                reset.retry_after,
+                reset.reset_at.isoformat(),
             )
-        fields = {name: getattr(answer, name) for name in PRODUCT_FIELDS}
-        self._remember(gtin, "found", fields)
-        return Product(gtin, fields, "upstream", int(self._clock()))
+            error.reset_at = reset.reset_at
 
-    def _remember(self, gtin: Gtin, status: str, fields: dict[str, str | None]) -> None:
-        """Cache an upstream answer; a failed write must not throw away a paid answer."""
+    def _store_found(self, gtin: Gtin, found: ProviderResult) -> Product:
+        assert found.product is not None
+        product = found.product
+        provider = self.router.provider(found.provider)
+        fields = product.fields()
+        details = dict(product.details)
+        self._remember(
+            gtin,
+            "found",
+            fields,
+            provider=found.provider,
+            attribution=provider.attribution,
+            details=details,
+        )
+        return Product(
+            gtin,
+            fields,
+            "upstream",
+            int(self._clock()),
+            provider=found.provider,
+            attribution=provider.attribution,
+            details=details,
+        )
+
+    def _store_not_found(self, gtin: Gtin, route: Route) -> Product:
+        country = route.country
+        if route.calls:
+            self._remember(gtin, "not_found", {"country": country})
+        serving = [r.provider for r in route.results if r.outcome != "not_served"]
+        detail = (
+            f"no product is known for {gtin.code}"
+            if serving
+            else f"no lookup provider in use serves {gtin.code}"
+        )
+        source: Source = "upstream" if route.calls else "cache"
+        raise route.annotate(product_not_found(gtin, detail, country, source))
+
+    def _remember_misses(self, gtin: Gtin, route: Route) -> None:
+        """Each provider's own "not found" of a code nobody could answer for."""
+        fresh_until = int(self._clock()) + self.settings.not_found_ttl_seconds
+        for result in route.results:
+            if result.outcome == "not_found" and result.called:
+                try:
+                    self.store.put_miss(gtin.gtin14, result.provider, fresh_until)
+                except UpstreamUnavailable:
+                    _count("CacheWriteFailed")
+
+    def _remember(
+        self,
+        gtin: Gtin,
+        status: str,
+        fields: dict[str, str | None],
+        *,
+        provider: str | None = None,
+        attribution: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Cache a provider answer; a failed write must not throw away a paid answer."""
         settings = self.settings
         fresh_for = (
             settings.found_ttl_seconds if status == "found" else settings.not_found_ttl_seconds
@@ -399,6 +544,9 @@ class LookupService:
                 fresh_for=fresh_for,
                 stale_grace=settings.stale_grace_seconds,
                 now=self._clock(),
+                provider=provider,
+                attribution=attribution,
+                details=details,
             )
         except UpstreamUnavailable:
             _count("CacheWriteFailed")
@@ -438,19 +586,15 @@ class LookupService:
             return raw, LookupOutcome(error)
 
 
-def _is_miss(answer: UpstreamProduct | UpstreamNotFound) -> bool:
-    from .baichuan import UpstreamNotFound  # noqa: PLC0415 - loaded by the client
+def build_lookup_service(settings: Settings, *, uploads: bool = False) -> LookupService:
+    """The service wired to the real table, secret, limiter and providers (built lazily).
 
-    return isinstance(answer, UpstreamNotFound)
-
-
-def build_lookup_service(settings: Settings) -> LookupService:
-    """The service wired to the real table, secret and upstream (clients built lazily).
-
-    The upstream client, its HTTP stack and the credentials store are imported and
-    built on the first lookup that has to call the upstream; cache and catalog hits
-    never load them.
+    `uploads`: the upload workers' provider list (UPLOAD_LOOKUP_PROVIDERS) and wait.
+    The providers, their HTTP stack and the credentials store are imported and built
+    on the first lookup that has to ask a provider; cache and catalog hits never load
+    them.
     """
+    names = settings.provider_names(uploads=uploads)
 
     def client() -> BaichuanClient:
         # Lazy: requests, Powertools Parameters and the credential models cost ~40 ms
@@ -461,9 +605,31 @@ def build_lookup_service(settings: Settings) -> LookupService:
         secrets = SecretStore(settings.secret_id, settings.secret_max_age)
 
         def keys(refresh: bool) -> tuple[str, str]:
-            credentials = secrets.lookup(refresh)
+            try:
+                credentials = secrets.lookup(refresh)
+            except CredentialsNotConfigured as missing:
+                raise _not_configured("baichuan") from missing
             return credentials.api_key.get_secret_value(), credentials.secret_key.get_secret_value()
 
         return BaichuanClient(settings.lookup_api_url, keys, policy=settings.retry_policy())
 
-    return LookupService(settings, DynamoLookupStore(settings.cache_table), client)
+    def providers() -> list[Provider]:
+        from .providers import build_providers  # noqa: PLC0415
+
+        return build_providers(names, settings, client)
+
+    def limiter() -> FleetLimiter:
+        from .limiter import FleetLimiter  # noqa: PLC0415
+
+        return FleetLimiter(settings.cache_table)
+
+    wait = settings.upload_provider_wait_seconds if uploads else settings.provider_wait_seconds
+    router = Router(names, providers, limiter, max_wait=wait, budget=settings.upstream_deadline)
+    return LookupService(settings, DynamoLookupStore(settings.cache_table), router)
+
+
+def _not_configured(provider: str) -> ProviderNotConfigured:
+    return ProviderNotConfigured(
+        f"lookup provider {provider} has no credentials configured; "
+        "an operator must add them (or remove it from LOOKUP_PROVIDERS)"
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,11 @@ class BaichuanProvider:
 
     def serves(self, gtin: Gtin) -> bool:
         return True
+
+    def quota_reset(self, now: datetime) -> datetime:
+        from ..baichuan import next_china_midnight  # noqa: PLC0415 - loaded with the client
+
+        return next_china_midnight(now)  # the daily count resets at 00:00 China time
 
     def lookup(self, gtin: Gtin, deadline: float) -> ProviderProduct | ProviderNotFound:
         from ..baichuan import UpstreamNotFound  # noqa: PLC0415 - loaded with the client

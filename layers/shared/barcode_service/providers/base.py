@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from ..errors import (
@@ -113,6 +114,10 @@ class Provider(Protocol):
         """Ask for `gtin`, finishing by `deadline` (time.monotonic()); raises ServiceError."""
         ...
 
+    def quota_reset(self, now: datetime) -> datetime:
+        """When a used-up quota of this provider comes back, seen from `now`."""
+        ...
+
 
 @dataclass(frozen=True)
 class ProviderResult:
@@ -128,6 +133,11 @@ class ProviderResult:
     @property
     def answered(self) -> bool:
         return self.outcome in ANSWERS
+
+
+def an_hour_later(now: datetime) -> datetime:
+    """`quota_reset` of a provider that documents no quota period."""
+    return now + timedelta(hours=1)
 
 
 def outcome_of(error: ServiceError) -> Outcome:

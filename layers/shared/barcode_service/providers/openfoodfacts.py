@@ -17,6 +17,7 @@ their own host, their own limiter key.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -28,6 +29,7 @@ from .base import (
     ProviderNotFound,
     ProviderProduct,
     RateLimit,
+    an_hour_later,
     is_periodical_or_book,
     text,
     text_list,
@@ -89,6 +91,9 @@ class OpenFactsProvider:
     def serves(self, gtin: Gtin) -> bool:
         """Goods: every GTIN except periodicals and books (977-979), which it does not hold."""
         return not is_periodical_or_book(gtin)
+
+    def quota_reset(self, now: datetime) -> datetime:
+        return an_hour_later(now)  # no quota, only a rate limit
 
     def lookup(self, gtin: Gtin, deadline: float) -> ProviderProduct | ProviderNotFound:
         code = gtin.upstream_code

@@ -13,6 +13,7 @@ names), `publishers` (list), `publish_date` (text as the provider writes it),
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -20,7 +21,16 @@ import requests
 from ..errors import UpstreamError
 from ..gtin import Gtin
 from ..transport import RetryPolicy
-from .base import ProviderNotFound, ProviderProduct, RateLimit, is_book, text, text_list, web_url
+from .base import (
+    ProviderNotFound,
+    ProviderProduct,
+    RateLimit,
+    an_hour_later,
+    is_book,
+    text,
+    text_list,
+    web_url,
+)
 from .http import get_json
 
 NAME = "openlibrary"
@@ -49,6 +59,9 @@ class OpenLibraryProvider:
 
     def serves(self, gtin: Gtin) -> bool:
         return is_book(gtin)
+
+    def quota_reset(self, now: datetime) -> datetime:
+        return an_hour_later(now)  # no quota, only a rate limit
 
     def lookup(self, gtin: Gtin, deadline: float) -> ProviderProduct | ProviderNotFound:
         key = f"ISBN:{gtin.gtin14[1:]}"

@@ -1,0 +1,174 @@
+"""Fleet-wide provider limit: API traffic and an upload run at once stay within it.
+
+Baichuan limited to RATE calls per second (BAICHUAN_REQUESTS_PER_SECOND). At the
+same time, 8 API threads (each its own LookupService, as Lambda instances are) look
+up distinct codes as fast as they can, and 5 upload workers (build_lookup_service
+with the upload settings, paced by jobs.Pacer at WORKER_LOOKUPS_PER_SECOND = RATE/5
+each, as the worker is) do the same. The fake Baichuan records when each call
+arrives; a violation is a one-second window holding more than RATE calls. Run side
+by side with the limiter on (the product) and off (the old per-worker pacing only),
+against a moto server in its own process.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from .common import (
+    Figure,
+    apply_environment,
+    ean13_codes,
+    ensure_paths,
+    module_main,
+    moto_server,
+    stdout_to_devnull,
+)
+from .quota import environment, prepare_aws
+from .upstream import FakeLookupUpstream
+
+RATE = 10.0
+API_THREADS = 8
+UPLOAD_WORKERS = 5
+
+
+def window_violations(times: list[float], rate: float, window: float = 1.0) -> tuple[int, int]:
+    """(windows over the limit, most calls in one window), windows starting at each call."""
+    times = sorted(times)
+    worst, over, end = 0, 0, 0
+    for start, at in enumerate(times):
+        while end < len(times) and times[end] < at + window:
+            end += 1
+        count = end - start
+        worst = max(worst, count)
+        over += count > rate * window
+    return over, worst
+
+
+def drive(seconds: float, limiter_on: bool) -> Counter[str]:
+    """API threads and upload workers against Baichuan for `seconds`: answers by kind."""
+    ensure_paths()
+    from barcode_service.errors import NotFound, ServiceError
+    from barcode_service.jobs import Pacer
+    from barcode_service.lookup import LookupService, build_lookup_service
+    from barcode_service.router import Router
+    from barcode_service.settings import get_settings
+
+    class NoLimiter:
+        def acquire(self, provider: str, limit: Any, max_wait: float) -> float:
+            return 0.0
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    codes = iter(ean13_codes(200_000, "400"))
+    lock = threading.Lock()
+    outcomes: Counter[str] = Counter()
+    stop = time.monotonic() + seconds
+    start = threading.Barrier(API_THREADS + UPLOAD_WORKERS)
+
+    def service(uploads: bool) -> LookupService:
+        real = build_lookup_service(settings, uploads=uploads)
+        if limiter_on:
+            return real
+        router = Router(
+            real.router.names,
+            lambda: real.router.providers,
+            NoLimiter,
+            max_wait=0,
+            budget=settings.upstream_deadline,
+        )
+        return LookupService(settings, real.store, router)
+
+    def next_code() -> str:
+        with lock:
+            return next(codes)
+
+    def loop(uploads: bool) -> None:
+        lookups = service(uploads)
+        pacer = Pacer(settings.worker_lookups_per_second) if uploads else None
+        seen: Counter[str] = Counter()
+        start.wait()
+        while time.monotonic() < stop:
+            if pacer is not None:
+                pacer.wait()
+            try:
+                lookups.lookup(next_code())
+                seen["upload found" if uploads else "api found"] += 1
+            except NotFound:
+                seen["not_found"] += 1
+            except ServiceError as error:
+                seen[f"{'upload' if uploads else 'api'} {error.code}"] += 1
+            if pacer is not None:
+                pacer.spent()
+        with lock:
+            outcomes.update(seen)
+
+    threads = [threading.Thread(target=loop, args=(False,)) for _ in range(API_THREADS)]
+    threads += [threading.Thread(target=loop, args=(True,)) for _ in range(UPLOAD_WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def measure(seconds: float, limiter_on: bool) -> tuple[list[float], Counter[str]]:
+    saved = dict(os.environ)
+    try:
+        with moto_server() as endpoint, FakeLookupUpstream(latency=0.02) as upstream:
+            apply_environment(
+                {
+                    **environment(endpoint, upstream.url),
+                    "UPLOAD_LOOKUP_PROVIDERS": "baichuan",
+                    "BAICHUAN_REQUESTS_PER_SECOND": str(RATE),
+                    "WORKER_LOOKUPS_PER_SECOND": str(RATE / UPLOAD_WORKERS),
+                    "PROVIDER_WAIT_SECONDS": "2",
+                }
+            )
+            prepare_aws()
+            with stdout_to_devnull():
+                outcomes = drive(seconds, limiter_on)
+            return list(upstream.accepted_at), outcomes
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run(quick: bool = False) -> list[Figure]:
+    seconds = 4.0 if quick else 12.0
+    on_times, on_outcomes = measure(seconds, limiter_on=True)
+    off_times, off_outcomes = measure(seconds, limiter_on=False)
+    on_over, on_worst = window_violations(on_times, RATE)
+    off_over, off_worst = window_violations(off_times, RATE)
+    span = (max(on_times) - min(on_times)) if len(on_times) > 1 else 0.0
+    achieved = (len(on_times) - 1) / span if span else 0.0
+
+    def answers(outcomes: Counter[str]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
+
+    return [
+        Figure(
+            "limiter",
+            "Baichuan 1-s windows over the limit, API + upload at once",
+            f"{on_over} violations, at most {on_worst} calls in a second, limit {RATE:.0f}/s; "
+            f"{len(on_times)} calls in {seconds:.0f} s = {achieved:.2f}/s "
+            f"({achieved / RATE:.2f} of the limit); limiter off: {off_over} windows over, "
+            f"up to {off_worst} calls in a second ({off_worst / RATE:.1f}x the limit)",
+            "0 violations",
+            on_over == 0,
+            (
+                f"{API_THREADS} API threads + {UPLOAD_WORKERS} upload workers at "
+                f"{RATE / UPLOAD_WORKERS:.0f}/s each, {seconds:.0f} s, moto server",
+                "limiter on, answers: " + answers(on_outcomes),
+                "limiter off, answers: " + answers(off_outcomes),
+            ),
+        )
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(module_main(run))

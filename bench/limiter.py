@@ -3,7 +3,7 @@
 Baichuan limited to RATE calls per second (BAICHUAN_REQUESTS_PER_SECOND). At the
 same time, 8 API threads (each its own LookupService, as Lambda instances are) look
 up distinct codes as fast as they can, and 5 upload workers (build_lookup_service
-with the upload settings, paced by jobs.Pacer at WORKER_LOOKUPS_PER_SECOND = RATE/5
+with the upload settings, paced by uploads.pacing.Pacer at WORKER_LOOKUPS_PER_SECOND = RATE/5
 each, as the worker is) do the same. The fake Baichuan records when each call
 arrives; a violation is a one-second window holding more than RATE calls. Run side
 by side with the limiter on (the product) and off (the old per-worker pacing only),
@@ -53,10 +53,10 @@ def drive(seconds: float, limiter_on: bool) -> Counter[str]:
     """API threads and upload workers against Baichuan for `seconds`: answers by kind."""
     ensure_paths()
     from barcode_service.errors import NotFound, ServiceError
-    from barcode_service.jobs import Pacer
     from barcode_service.lookup import LookupService, build_lookup_service
     from barcode_service.router import Router
     from barcode_service.settings import get_settings
+    from barcode_service.uploads.pacing import Pacer
 
     class NoLimiter:
         def acquire(self, provider: str, limit: Any, max_wait: float) -> float:

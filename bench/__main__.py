@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from . import batch, cold_start, limiter, quota, render, scan, warm
+from . import batch, cold_start, layer, limiter, quota, render, scan, warm
 from .common import RESULTS, Figure, print_figures
 
 BENCHMARKS: tuple[tuple[str, Callable[..., list[Figure]]], ...] = (
@@ -24,6 +24,7 @@ BENCHMARKS: tuple[tuple[str, Callable[..., list[Figure]]], ...] = (
     ("batch", batch.run),
     ("render", render.run),
     ("scan", scan.run),
+    ("layer", layer.run),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -220,8 +221,12 @@ def test_usage_plan_with_throttle_quota_and_one_key(
 
 
 def test_shared_layer_builds_for_python313_arm64(sam_template: dict[str, Any]) -> None:
+    # Built by layers/shared/Makefile, without the runtime boto3/botocore (test_layer.py).
     layer = sam_template["Resources"]["SharedLayer"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    makefile = (Path(__file__).resolve().parents[2] / "layers/shared/Makefile").read_text()
+    assert "--python-version 3.13" in makefile
+    assert "--platform manylinux2014_aarch64" in makefile
 
 
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)

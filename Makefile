@@ -42,8 +42,9 @@ test: lint types unit template
 run: $(VENV)/.installed
 	$(PY) -m local.stack
 
-bench: $(VENV)/.installed
-	$(PY) -m bench
+# `make bench BENCH_ARGS=--hog`: the same with a CPU hog on one core beside it.
+bench: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(PY) -m bench $(BENCH_ARGS)
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .

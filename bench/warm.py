@@ -27,6 +27,7 @@ from .common import (
     median,
     module_main,
     moto_server,
+    seed_product,
     stdout_to_devnull,
 )
 
@@ -54,19 +55,12 @@ def measure(rounds: int) -> tuple[list[float], list[float]]:
         ensure_paths()
         import boto3
 
-        from barcode_service.cache import DynamoLookupStore
         from barcode_service.settings import get_settings
 
         get_settings.cache_clear()
         client = boto3.client("dynamodb")
         create_cache_table(client)
-        DynamoLookupStore(TABLE, client).put_result(
-            GTIN14,
-            "found",
-            {"name": "Bench Tea", "brand": "Bench", "country": "中国"},
-            fresh_for=86_400,
-            stale_grace=86_400,
-        )
+        seed_product(client, TABLE, GTIN14)
         app: Any = importlib.import_module("functions.lookup.app")
         app.service.cache_clear()
         event = load_event("lookup_get.json")

@@ -32,6 +32,12 @@ class Pacer:
         """The lookup since `wait` reached the upstream.
 
         Spacing counts from the call's start, not its end, so the achieved rate is the
-        configured one rather than 1 / (latency + interval).
+        configured one rather than 1 / (latency + interval). A call that started late by
+        up to one interval (the container was starved of CPU, a slow cache read) keeps
+        the schedule: the next one may follow sooner, so a busy host does not lose rate.
+        Later than that counts as a pause (cached rows, a new invocation): the schedule
+        starts again from this call, so no burst follows.
         """
-        self._next = max(self._next, self._started) + self.interval
+        late = self._started - self._next
+        on_schedule = late <= self.interval
+        self._next = (self._next if on_schedule else self._started) + self.interval

@@ -1,0 +1,143 @@
+"""One fresh Lambda environment, run as a script by bench.cold_start (not imported).
+
+`python bench/coldchild.py PLAN.json`: the plan names either the baseline (import
+boto3, create a DynamoDB client, one GetItem) or a handler (its code directory goes
+first on sys.path and `app` is imported, as Lambda imports `app.lambda_handler`),
+and the events to serve: the first is the cold request, the rest are warm ones.
+Times are taken inside this process from just before the first import (interpreter
+start-up is the same for both and not counted): wall (perf_counter) and CPU
+(process_time: user+sys of this process). During the warm requests every AWS API
+call is counted by service and operation. The result is the last stdout line,
+prefixed with RESULT_MARK (Powertools writes its logs and metrics to stdout too).
+"""
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+RESULT_MARK = "BENCH-RESULT "
+
+
+class Context:
+    """The Lambda context fields Powertools reads."""
+
+    function_name = "bench"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+    log_group_name = "/aws/lambda/bench"
+    log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 25_000
+
+
+def _status(response: Any) -> int:
+    if isinstance(response, dict) and "statusCode" in response:
+        return int(response["statusCode"])
+    if isinstance(response, dict) and "batchItemFailures" in response:
+        return 207 if response["batchItemFailures"] else 200
+    return 200
+
+
+def _peak_rss_kib() -> int:
+    """VmHWM of this process: unlike ru_maxrss it does not carry the parent's RSS from
+    before exec (a fork of a large parent would show the parent's peak)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def count_aws_calls(calls: dict[str, int]) -> None:
+    """From now on every AWS API call adds to `calls` (and the items DynamoDB bills by)."""
+    import botocore.client
+
+    original = botocore.client.BaseClient._make_api_call
+
+    def counted(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        name = f"{self.meta.service_model.service_name}:{operation}"
+        items = 1  # what DynamoDB bills by: items read or written
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            tables = params.get("RequestItems", {}).values()
+            items = sum(len(t["Keys"]) if "Keys" in t else len(t) for t in tables)
+            consistent = any(isinstance(t, dict) and t.get("ConsistentRead") for t in tables)
+        elif operation.startswith("Transact"):
+            items = len(params.get("TransactItems", []))
+            name += ":transactional"
+            consistent = False
+        else:
+            consistent = bool(params.get("ConsistentRead"))
+        if consistent:
+            name += ":consistent"
+        calls[name] = calls.get(name, 0) + 1
+        calls[name + "#items"] = calls.get(name + "#items", 0) + items
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = counted
+
+
+def main(plan_file: str) -> None:
+    with open(plan_file, encoding="utf-8") as handle:
+        plan: dict[str, Any] = json.load(handle)
+    serve: Callable[[Any], int]
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    if plan["kind"] == "baseline":
+        import boto3
+
+        wall1, cpu1 = time.perf_counter(), time.process_time()
+        client = boto3.client("dynamodb")
+        key = plan["key"]
+
+        def serve_baseline(_event: Any) -> int:
+            found = "Item" in client.get_item(TableName=plan["table"], Key=key)
+            return 200 if found else 404
+
+        serve = serve_baseline
+    else:
+        sys.path.insert(0, plan["code_dir"])
+        import importlib
+
+        app = importlib.import_module("app")
+        wall1, cpu1 = time.perf_counter(), time.process_time()
+        context = Context()
+        context.memory_limit_in_mb = int(plan.get("memory", 512))
+
+        def serve_handler(event: Any) -> int:
+            return _status(app.lambda_handler(event, context))
+
+        serve = serve_handler
+
+    events: list[Any] = plan["events"]
+    statuses = [serve(events[0])]
+    wall2, cpu2 = time.perf_counter(), time.process_time()
+
+    calls: dict[str, int] = {}
+    count_aws_calls(calls)
+    warm: list[tuple[float, float]] = []
+    for event in events[1:]:
+        w, c = time.perf_counter(), time.process_time()
+        statuses.append(serve(event))
+        warm.append((time.perf_counter() - w, time.process_time() - c))
+    result = {
+        "max_rss_kib": _peak_rss_kib(),
+        "import_wall": wall1 - wall0,
+        "import_cpu": cpu1 - cpu0,
+        "first_wall": wall2 - wall0,
+        "first_cpu": cpu2 - cpu0,
+        "warm": warm,
+        "statuses": statuses,
+        "calls": calls,
+    }
+    sys.stdout.flush()
+    print(RESULT_MARK + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

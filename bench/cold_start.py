@@ -279,7 +279,9 @@ def _upload_events(stack: Stack, count: int, ext: str, body: bytes) -> list[dict
 
     function = "UploadWorkerFunction"
     bucket = stack.env(function, "UPLOADS_BUCKET")
-    jobs = DynamoJobStore(stack.env(function, "CACHE_TABLE"), stack.client("dynamodb"), ttl_seconds=3600)
+    jobs = DynamoJobStore(
+        stack.env(function, "CACHE_TABLE"), stack.client("dynamodb"), ttl_seconds=3600
+    )
     content_type = "text/csv" if ext == "csv" else "image/jpeg"
     template = load_event("sqs_s3_upload.json")["Records"][1]
     events = []
@@ -530,7 +532,7 @@ def _calls_text(calls: dict[str, int], requests: int) -> str:
 
 
 def run(quick: bool = False) -> list[Figure]:
-    rounds, warm = (3, 2) if quick else (5, 5)
+    rounds, warm = (2, 2) if quick else (3, 4)
     measured = measure(rounds, warm)
     _LAST.append(measured)
     base = measured.baselines

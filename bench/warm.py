@@ -96,7 +96,7 @@ def measure(rounds: int) -> tuple[list[float], list[float]]:
 def run(quick: bool = False) -> list[Figure]:
     saved = dict(os.environ)
     try:
-        handler_times, bare_times = measure(150 if quick else 600)
+        handler_times, bare_times = measure(150 if quick else 300)
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -275,7 +275,8 @@ _PHOTO: list[bytes] = []
 
 def _upload_events(stack: Stack, count: int, ext: str, body: bytes) -> list[dict[str, Any]]:
     """S3 notifications (through SQS) of fresh uploads: a pending job and the object each."""
-    from barcode_service.uploads import DynamoJobStore, new_upload_id, upload_key
+    from barcode_service.uploads.jobs import DynamoJobStore
+    from barcode_service.uploads.policy import new_upload_id, upload_key
 
     function = "UploadWorkerFunction"
     bucket = stack.env(function, "UPLOADS_BUCKET")

@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from barcode_service.api import make_resolver
 from barcode_service.errors import InvalidParameter, PayloadTooLarge
-from barcode_service.generate import GenerateService, build_service, parse_request
+from barcode_service.generate import GenerateService, build_generate_service, parse_request
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.settings import get_settings
 from barcode_service.symbologies import types_document
@@ -34,7 +34,7 @@ app = make_resolver()
 @lru_cache(maxsize=1)
 def service() -> GenerateService:
     """Built on first use (not at import: cold start) and reused while the container lives."""
-    return build_service(get_settings())
+    return build_generate_service(get_settings())
 
 
 def _raw_body() -> bytes:

@@ -255,6 +255,8 @@ class UploadWorker:
         row["format"] = code.format
         if code.gtin != code.text:
             row["text"] = code.text
+        if code.position is not None:
+            row["position"] = code.position.to_dict()
         if code.gtin is None:
             problem = InvalidGtin(f"this {code.format} symbol holds no GTIN")
             return {**row, **LookupOutcome(problem).answer()}

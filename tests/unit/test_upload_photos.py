@@ -33,6 +33,32 @@ def test_photo_is_decoded_and_looked_up(env: Env, mock: responses.RequestsMock) 
     assert env.read_json(f"results/{UID}.json")["results"] == job.results
 
 
+def test_photo_rows_list_every_code_with_its_position(
+    env: Env, mock: responses.RequestsMock
+) -> None:
+    Upstream(mock, {FOUND})
+    qr = zint.Symbol()
+    qr.symbology = zint.Symbology.QRCODE
+    qr.outfile = "x.png"
+    qr.scale = 3
+    qr.output_options |= zint.OutputOptions.BARCODE_MEMORY_FILE
+    qr.encode("https://id.gs1.org/01/04006381333931")
+    qr.print()
+    scene = Image.open(io.BytesIO(zint_png(FOUND[:12])))
+    scene.paste(Image.open(io.BytesIO(bytes(qr.memfile))).convert("RGB"), (20, 20))
+    out = io.BytesIO()
+    scene.save(out, format="PNG")
+    make_worker(env).handle(upload(env, "photo.png", out.getvalue()))
+    job = env.job()
+    assert job.results is not None
+    assert sorted((r["code"], r["format"]) for r in job.results) == [
+        ("04006381333931", "QR Code"),
+        (FOUND, "EAN-13"),
+    ]
+    ean = next(r for r in job.results if r["format"] == "EAN-13")
+    assert 250 < ean["position"]["x"] < 400
+
+
 def test_photo_without_barcode_is_done_with_a_message(env: Env) -> None:
     out = io.BytesIO()
     Image.new("RGB", (640, 480), (90, 120, 60)).save(out, format="PNG")

@@ -28,7 +28,7 @@ class ResultRow:
     """One input row or decoded code and what its lookup found.
 
     `row` and `line` place a list row; `format` (and `text`, when the symbol held more
-    than its GTIN) describe a decoded code. `product` or `error` is the lookup's answer.
+    than its GTIN, and `position` in the photo) describe a decoded code. `product` or `error` is the lookup's answer.
     """
 
     code: str
@@ -39,6 +39,7 @@ class ResultRow:
     line: int | None = None
     format: str | None = None
     text: str | None = None
+    position: dict[str, int] | None = None
 
     @classmethod
     def of(
@@ -50,6 +51,7 @@ class ResultRow:
         line: int | None = None,
         format: str | None = None,
         text: str | None = None,
+        position: dict[str, int] | None = None,
     ) -> ResultRow:
         """The row of one lookup outcome."""
         answer = outcome.answer()
@@ -62,6 +64,7 @@ class ResultRow:
             line=line,
             format=format,
             text=text,
+            position=position,
         )
 
     @classmethod
@@ -76,6 +79,7 @@ class ResultRow:
             line=raw.get("line"),
             format=raw.get("format"),
             text=raw.get("text"),
+            position=raw.get("position"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,6 +94,8 @@ class ResultRow:
             body["format"] = self.format
         if self.text is not None:
             body["text"] = self.text
+        if self.position is not None:
+            body["position"] = self.position
         body["status"] = self.status
         if self.product is not None:
             body["product"] = self.product

@@ -240,8 +240,14 @@ class UploadWorker:
             if outcome.called_provider:
                 self.pacer.spent()
         text = code.text if code.gtin != code.text else None
+        position = code.position.to_dict() if code.position is not None else None
         return ResultRow.of(
-            outcome, code.gtin or code.text, row=number, format=code.format, text=text
+            outcome,
+            code.gtin or code.text,
+            row=number,
+            format=code.format,
+            text=text,
+            position=position,
         )
 
 

@@ -28,10 +28,10 @@ def run(args: argparse.Namespace, client: Any) -> str:
     caller = Caller("user", args.user_sub) if args.user_sub else Caller("api_key", args.api_key_id)
     budgets = Budgets(args.table, client, default_limit=args.default)
     if args.clear:
-        client.delete_item(TableName=args.table, Key={"pk": {"S": override_key(caller)}})
+        client.delete_item(TableName=args.table, Key={"pk": {"S": override_key(caller.key)}})
     elif args.set is not None:
-        budgets.set_override(caller, args.set, note=args.note or "")
-    state = budgets.state(caller)
+        budgets.set_override(caller.key, args.set, note=args.note or "")
+    state = budgets.state(caller.key)
     limit = "unlimited" if not state.limit else str(state.limit)
     return f"{caller.kind}: limit {limit}, used today {state.used}, remaining {state.remaining}"
 

@@ -26,7 +26,6 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .callers import Caller
 from .errors import ClientBudgetExceeded, UpstreamUnavailable
 
 DEFAULT_DAILY_BUDGET = 5000
@@ -34,12 +33,12 @@ OVERRIDE_MAX_AGE = 60.0  # seconds an operator's override is cached per process
 _KEEP_DAYS = 2
 
 
-def budget_key(caller: Caller, day: str) -> str:
-    return f"BUDGET#{caller.key}#{day}"
+def budget_key(client: str, day: str) -> str:
+    return f"BUDGET#{client}#{day}"
 
 
-def override_key(caller: Caller) -> str:
-    return f"CLIENT#{caller.key}"
+def override_key(client: str) -> str:
+    return f"CLIENT#{client}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,7 @@ class BudgetState:
 class Reservation:
     """Provider calls set aside for one lookup; settle it with what was really spent."""
 
-    caller: Caller
+    client: str
     day: str
     amount: int
     state: BudgetState
@@ -97,30 +96,30 @@ class Budgets:
 
     # -- limits --------------------------------------------------------------------
 
-    def limit_for(self, caller: Caller) -> int:
-        """Today's limit of `caller`: the operator's override, else the default."""
+    def limit_for(self, client: str) -> int:
+        """Today's limit of `client` (a Caller.key): the operator's override, else the default."""
         now = self.clock()
-        cached = self._overrides.get(caller.key)
+        cached = self._overrides.get(client)
         if cached is not None and now - cached[0] < OVERRIDE_MAX_AGE:
             return cached[1]
-        item = self._call("get_item", Key={"pk": {"S": override_key(caller)}}).get("Item")
+        item = self._call("get_item", Key={"pk": {"S": override_key(client)}}).get("Item")
         limit = self.default_limit
         if item and "daily_lookup_budget" in item:
             limit = max(0, int(item["daily_lookup_budget"]["N"]))
-        self._overrides[caller.key] = (now, limit)
+        self._overrides[client] = (now, limit)
         return limit
 
-    def set_override(self, caller: Caller, limit: int, note: str = "") -> None:
-        """Give `caller` its own daily budget (0 = unlimited); operators only."""
+    def set_override(self, client: str, limit: int, note: str = "") -> None:
+        """Give `client` its own daily budget (0 = unlimited); operators only."""
         item: dict[str, Any] = {
-            "pk": {"S": override_key(caller)},
+            "pk": {"S": override_key(client)},
             "daily_lookup_budget": {"N": str(max(0, limit))},
             "updated_at": {"N": str(int(self.clock()))},
         }
         if note:
             item["note"] = {"S": note}
         self._call("put_item", Item=item)
-        self._overrides.pop(caller.key, None)
+        self._overrides.pop(client, None)
 
     # -- counting ------------------------------------------------------------------
 
@@ -129,30 +128,30 @@ class Budgets:
         midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
         return now.strftime("%Y-%m-%d"), int(midnight.timestamp())
 
-    def state(self, caller: Caller) -> BudgetState:
-        """Today's limit and use of `caller` (no reservation)."""
-        limit = self.limit_for(caller)
+    def state(self, client: str) -> BudgetState:
+        """Today's limit and use of `client` (no reservation)."""
+        limit = self.limit_for(client)
         day, resets_at = self._today()
         if not limit:
             return BudgetState(0, 0, resets_at)
         item = self._call(
-            "get_item", Key={"pk": {"S": budget_key(caller, day)}}, ConsistentRead=True
+            "get_item", Key={"pk": {"S": budget_key(client, day)}}, ConsistentRead=True
         ).get("Item")
         used = int(item["used"]["N"]) if item and "used" in item else 0
         return BudgetState(limit, used, resets_at)
 
-    def reserve(self, caller: Caller, amount: int) -> Reservation:
+    def reserve(self, client: str, amount: int) -> Reservation:
         """Set `amount` provider calls aside, or raise ClientBudgetExceeded if they do not fit."""
-        limit = self.limit_for(caller)
+        limit = self.limit_for(client)
         day, resets_at = self._today()
         if not limit or amount <= 0:
-            return Reservation(caller, day, 0, BudgetState(limit, 0, resets_at))
+            return Reservation(client, day, 0, BudgetState(limit, 0, resets_at))
         if amount > limit:
             raise self._exceeded(BudgetState(limit, limit, resets_at))
         try:
             answer = self.client.update_item(
                 TableName=self.table_name,
-                Key={"pk": {"S": budget_key(caller, day)}},
+                Key={"pk": {"S": budget_key(client, day)}},
                 UpdateExpression="ADD used :n SET expires_at = if_not_exists(expires_at, :exp)",
                 ConditionExpression="attribute_not_exists(used) OR used <= :most",
                 ExpressionAttributeValues={
@@ -170,7 +169,7 @@ class Budgets:
         except BotoCoreError as error:
             raise _table_down(error) from None
         used = int(answer["Attributes"]["used"]["N"])
-        return Reservation(caller, day, amount, BudgetState(limit, used, resets_at))
+        return Reservation(client, day, amount, BudgetState(limit, used, resets_at))
 
     def settle(self, reservation: Reservation, spent: int) -> BudgetState:
         """Give back what a reservation did not spend; returns the state after."""
@@ -181,7 +180,7 @@ class Budgets:
         try:
             answer = self.client.update_item(
                 TableName=self.table_name,
-                Key={"pk": {"S": budget_key(reservation.caller, reservation.day)}},
+                Key={"pk": {"S": budget_key(reservation.client, reservation.day)}},
                 UpdateExpression="ADD used :n",
                 ExpressionAttributeValues={":n": {"N": str(-unused)}},
                 ReturnValues="UPDATED_NEW",

@@ -15,6 +15,9 @@ from moto import mock_aws
 from barcode_service.settings import get_settings
 from local.context import LambdaContext
 
+# Every AWS call a function handler makes must be granted by its role in template.yaml.
+pytest_plugins = ("tests.support.iam_audit",)
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 

@@ -23,8 +23,10 @@ def test_opt_in_by_a_parameter_and_only_with_cloudfront(sam_template: dict[str, 
     assert conditions["ServeImagePath"] == {
         "Fn::And": [{"Condition": "UseCloudFront"}, {"Condition": "WantImagePath"}]
     }
-    rule = sam_template["Rules"]["ImagePathNeedsCloudFront"]
+    rule = sam_template["Rules"]["ImagePathNeedsCloudFrontAndQuota"]
     assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "EnableCloudFront"}, "true"]}
+    # its reserved cap needs an account quota that leaves Lambda's unreserved minimum
+    assert {"Ref": "AccountConcurrencyLimit"} in rule["Assertions"][1]["Assert"]["Fn::Contains"]
 
 
 def test_the_function_url_is_iam_only_and_only_this_distribution_may_call_it(
@@ -51,12 +53,20 @@ def test_renders_are_capped_and_the_function_holds_no_permissions(
     function = resources["ImageFunction"]
     assert function["Condition"] == "WantImagePath"
     props = function["Properties"]
-    assert props["ReservedConcurrentExecutions"] == {"Ref": "ImagePathReservedConcurrency"}
-    assert sam_template["Parameters"]["ImagePathReservedConcurrency"]["MinValue"] >= 1
+    assert props["ReservedConcurrentExecutions"] == {"Ref": "ImagePathConcurrency"}
+    assert sam_template["Parameters"]["ImagePathConcurrency"]["MinValue"] >= 1
     assert props["Timeout"] <= 10
     role = resources["ImageFunctionRole"]["Properties"]
-    assert role.get("Policies", []) == []  # no secret, no bucket, no table: it cannot spend
-    assert "AWSLambdaBasicExecutionRole" in str(role["ManagedPolicyArns"])
+    assert "ManagedPolicyArns" not in role
+    (policy,) = role["Policies"]
+    # no secret, no bucket, no table: it cannot spend; its own log group and traces only
+    actions = {a for st in policy["PolicyDocument"]["Statement"] for a in st["Action"]}
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
 
 
 def test_cloudfront_serves_the_path_from_the_function_with_a_tight_cache_key(

@@ -9,6 +9,7 @@ import pytest
 
 from barcode_service import errors
 from barcode_service.errors import (
+    ClientBudgetExceeded,
     CredentialsMissing,
     CredentialsNotConfigured,
     EmptyUpload,
@@ -71,6 +72,7 @@ def _instance(cls: type[ServiceError]) -> ServiceError:
         (NotFound, 404, "not_found"),
         (PayloadTooLarge, 413, "payload_too_large"),
         (RateLimited, 429, "rate_limited"),
+        (ClientBudgetExceeded, 429, "client_budget_exceeded"),
         (EmptyUpload, 422, "empty_upload"),
         (UnreadableUpload, 422, "unreadable_upload"),
         (StorageError, 503, "storage_error"),
@@ -119,6 +121,7 @@ def test_every_error_class_is_covered_by_the_table() -> None:
         "UnreadableUpload",
         "StorageError",
         "RateLimited",
+        "ClientBudgetExceeded",
         "UpstreamError",
         "UpstreamRejected",
         "UpstreamUnavailable",

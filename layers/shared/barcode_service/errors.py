@@ -140,6 +140,13 @@ class RateLimited(ServiceError):
         super().__init__(detail, retry_after=retry_after, **kw)
 
 
+class ClientBudgetExceeded(RateLimited):
+    """This API key's (or user's) daily budget of provider lookups is spent (budgets.py)."""
+
+    code = "client_budget_exceeded"
+    title = "Daily lookup budget used up"
+
+
 # --- our own storage ---------------------------------------------------------
 
 

@@ -1,0 +1,214 @@
+"""Daily budgets of provider lookups per caller (API key or signed-in user), per UTC day.
+
+A budget counts provider calls, not requests: a cached or catalog answer is free, a
+batch of 100 uncached codes may cost 100 (or more, one per provider asked). The count
+is kept exact across the fleet with DynamoDB's atomic counters, and never exceeds the
+limit: before a code is looked up, the most it can cost (one call per provider that
+could be asked) is *reserved* with a conditional update, and what was not spent is
+given back afterwards. A reservation that does not fit is refused with
+`ClientBudgetExceeded` (429, `client_budget_exceeded`, Retry-After = seconds to 00:00
+UTC).
+
+Items (cache table, `pk`):
+- `BUDGET#<caller key>#<YYYY-MM-DD>`: `used` (number), expires two days after its day.
+- `CLIENT#<caller key>`: an operator's override, `daily_lookup_budget` (number; 0 means
+  unlimited). Set with `scripts/client_budget.py`; read at most once a minute.
+The caller key is a hash (callers.Caller.key): no item names a key id or a user.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .errors import ClientBudgetExceeded, UpstreamUnavailable
+
+DEFAULT_DAILY_BUDGET = 5000
+OVERRIDE_MAX_AGE = 60.0  # seconds an operator's override is cached per process
+_KEEP_DAYS = 2
+
+
+def budget_key(client: str, day: str) -> str:
+    return f"BUDGET#{client}#{day}"
+
+
+def override_key(client: str) -> str:
+    return f"CLIENT#{client}"
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    """A caller's budget of today after an operation: what the RateLimit headers show."""
+
+    limit: int  # 0 = no budget applies
+    used: int
+    resets_at: int  # epoch seconds of the next 00:00 UTC
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+    def reset_in(self, now: float) -> int:
+        return max(1, self.resets_at - int(now))
+
+    def headers(self, now: float) -> dict[str, str]:
+        """`RateLimit` / `RateLimit-Policy` fields (IETF httpapi-ratelimit-headers draft)."""
+        if not self.limit:
+            return {}
+        window = 86_400
+        return {
+            "RateLimit-Policy": f'"daily-lookups";q={self.limit};w={window}',
+            "RateLimit": f'"daily-lookups";r={self.remaining};t={self.reset_in(now)}',
+        }
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Provider calls set aside for one lookup; settle it with what was really spent."""
+
+    client: str
+    day: str
+    amount: int
+    state: BudgetState
+
+
+class Budgets:
+    """Reserve-then-settle budgets in the cache table (see module docstring)."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: Any,
+        *,
+        default_limit: int = DEFAULT_DAILY_BUDGET,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.table_name = table_name
+        self.client = client
+        self.default_limit = default_limit
+        self.clock = clock
+        self._overrides: dict[str, tuple[float, int]] = {}
+
+    # -- limits --------------------------------------------------------------------
+
+    def limit_for(self, client: str) -> int:
+        """Today's limit of `client` (a Caller.key): the operator's override, else the default."""
+        now = self.clock()
+        cached = self._overrides.get(client)
+        if cached is not None and now - cached[0] < OVERRIDE_MAX_AGE:
+            return cached[1]
+        item = self._call("get_item", Key={"pk": {"S": override_key(client)}}).get("Item")
+        limit = self.default_limit
+        if item and "daily_lookup_budget" in item:
+            limit = max(0, int(item["daily_lookup_budget"]["N"]))
+        self._overrides[client] = (now, limit)
+        return limit
+
+    def set_override(self, client: str, limit: int, note: str = "") -> None:
+        """Give `client` its own daily budget (0 = unlimited); operators only."""
+        item: dict[str, Any] = {
+            "pk": {"S": override_key(client)},
+            "daily_lookup_budget": {"N": str(max(0, limit))},
+            "updated_at": {"N": str(int(self.clock()))},
+        }
+        if note:
+            item["note"] = {"S": note}
+        self._call("put_item", Item=item)
+        self._overrides.pop(client, None)
+
+    # -- counting ------------------------------------------------------------------
+
+    def _today(self) -> tuple[str, int]:
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+        return now.strftime("%Y-%m-%d"), int(midnight.timestamp())
+
+    def state(self, client: str) -> BudgetState:
+        """Today's limit and use of `client` (no reservation)."""
+        limit = self.limit_for(client)
+        day, resets_at = self._today()
+        if not limit:
+            return BudgetState(0, 0, resets_at)
+        item = self._call(
+            "get_item", Key={"pk": {"S": budget_key(client, day)}}, ConsistentRead=True
+        ).get("Item")
+        used = int(item["used"]["N"]) if item and "used" in item else 0
+        return BudgetState(limit, used, resets_at)
+
+    def reserve(self, client: str, amount: int) -> Reservation:
+        """Set `amount` provider calls aside, or raise ClientBudgetExceeded if they do not fit."""
+        limit = self.limit_for(client)
+        day, resets_at = self._today()
+        if not limit or amount <= 0:
+            return Reservation(client, day, 0, BudgetState(limit, 0, resets_at))
+        if amount > limit:
+            raise self._exceeded(BudgetState(limit, limit, resets_at))
+        try:
+            answer = self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": budget_key(client, day)}},
+                UpdateExpression="ADD used :n SET expires_at = if_not_exists(expires_at, :exp)",
+                ConditionExpression="attribute_not_exists(used) OR used <= :most",
+                ExpressionAttributeValues={
+                    ":n": {"N": str(amount)},
+                    ":most": {"N": str(limit - amount)},
+                    ":exp": {"N": str(resets_at + _KEEP_DAYS * 86_400)},
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise _table_down(error) from None
+            state = BudgetState(limit, limit, resets_at)
+            raise self._exceeded(state) from None
+        except BotoCoreError as error:
+            raise _table_down(error) from None
+        used = int(answer["Attributes"]["used"]["N"])
+        return Reservation(client, day, amount, BudgetState(limit, used, resets_at))
+
+    def settle(self, reservation: Reservation, spent: int) -> BudgetState:
+        """Give back what a reservation did not spend; returns the state after."""
+        unused = reservation.amount - max(0, min(spent, reservation.amount))
+        state = reservation.state
+        if reservation.amount == 0 or unused == 0:
+            return state
+        try:
+            answer = self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": budget_key(reservation.client, reservation.day)}},
+                UpdateExpression="ADD used :n",
+                ExpressionAttributeValues={":n": {"N": str(-unused)}},
+                ReturnValues="UPDATED_NEW",
+            )
+        except (ClientError, BotoCoreError):
+            # The caller loses a little budget for today; the answer is not at risk.
+            return BudgetState(state.limit, state.used, state.resets_at)
+        used = int(answer["Attributes"]["used"]["N"])
+        return BudgetState(state.limit, used, state.resets_at)
+
+    def _exceeded(self, state: BudgetState) -> ClientBudgetExceeded:
+        return ClientBudgetExceeded(
+            f"the daily budget of {state.limit} provider lookups is used up; "
+            "it resets at 00:00 UTC (cached answers stay free once it does)",
+            retry_after=state.reset_in(self.clock()),
+        )
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, operation)(TableName=self.table_name, **kwargs)
+        except (ClientError, BotoCoreError) as error:
+            raise _table_down(error) from None
+
+
+def _table_down(error: Exception) -> UpstreamUnavailable:
+    code = (
+        error.response.get("Error", {}).get("Code", "ClientError")
+        if isinstance(error, ClientError)
+        else type(error).__name__
+    )
+    return UpstreamUnavailable(f"the budget table is unavailable ({code})", retry_after=2)

@@ -1,0 +1,202 @@
+"""Each function's role grants what its code calls and nothing more (issue: least privilege).
+
+The roles are written out in template.yaml (no SAM policy templates, no managed policies:
+those grant whole tables, `*` queues and `logs:CreateLogGroup`). These tests pin every
+grant, action by action, with the item kinds (`pk` prefixes, docs/architecture.md) and
+object prefixes it covers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+Resources = dict[str, dict[str, Any]]
+FUNCTIONS = ("LookupFunction", "GenerateFunction", "UploadsFunction", "UploadWorkerFunction")
+
+LOOKUP_ITEMS = {
+    "dynamodb:GetItem": {"PRODUCT#*", "CATALOG#*", "QUOTA#*", "LEASE#*"},
+    "dynamodb:BatchGetItem": {"PRODUCT#*", "CATALOG#*", "QUOTA#*", "LEASE#*"},
+    "dynamodb:PutItem": {"PRODUCT#*", "QUOTA#*", "LEASE#*"},
+    "dynamodb:DeleteItem": {"LEASE#*"},
+}
+# Per function: DynamoDB action -> the item kinds (LeadingKeys patterns) it may touch.
+DYNAMODB = {
+    "LookupFunction": LOOKUP_ITEMS,
+    "GenerateFunction": {"dynamodb:GetItem": {"BARCODE#*"}, "dynamodb:PutItem": {"BARCODE#*"}},
+    "UploadsFunction": {"dynamodb:GetItem": {"UPLOAD#*"}, "dynamodb:PutItem": {"UPLOAD#*"}},
+    "UploadWorkerFunction": {
+        "dynamodb:GetItem": LOOKUP_ITEMS["dynamodb:GetItem"] | {"UPLOAD#*", "IDEMPOTENCY#*"},
+        "dynamodb:BatchGetItem": LOOKUP_ITEMS["dynamodb:BatchGetItem"],
+        "dynamodb:PutItem": LOOKUP_ITEMS["dynamodb:PutItem"] | {"IDEMPOTENCY#*"},
+        "dynamodb:UpdateItem": {"UPLOAD#*", "IDEMPOTENCY#*"},
+        "dynamodb:DeleteItem": {"LEASE#*", "IDEMPOTENCY#*"},
+    },
+}
+# Per function: S3 object action -> "<bucket logical id>/<key pattern>".
+S3_OBJECTS = {
+    "LookupFunction": {},
+    "GenerateFunction": {
+        "s3:GetObject": {"ImagesBucket/barcodes/*"},
+        "s3:PutObject": {"ImagesBucket/barcodes/*"},
+    },
+    "UploadsFunction": {
+        "s3:PutObject": {"UploadsBucket/uploads/*"},  # signs the presigned POST
+        "s3:GetObject": {"UploadsBucket/results/*"},  # signs the result URLs
+    },
+    "UploadWorkerFunction": {
+        "s3:GetObject": {"UploadsBucket/uploads/*", "UploadsBucket/results/*"},
+        "s3:PutObject": {"UploadsBucket/results/*"},
+    },
+}
+# s3:ListBucket only turns "missing object" into 404 instead of 403; listings stay under.
+S3_LIST = {
+    "GenerateFunction": ("ImagesBucket", ["barcodes/*"]),
+    "UploadWorkerFunction": ("UploadsBucket", ["uploads/*"]),
+}
+SQS = {
+    "UploadWorkerFunction": {
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",
+    }
+}
+SECRET_READERS = {"LookupFunction", "GenerateFunction", "UploadWorkerFunction"}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def statements(resources: Resources, function: str) -> list[dict[str, Any]]:
+    role = resources[f"{function}Role"]["Properties"]
+    return [
+        statement
+        for policy in role["Policies"]
+        for statement in as_list(policy["PolicyDocument"]["Statement"])
+    ]
+
+
+def by_service(resources: Resources, function: str, service: str) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in statements(resources, function)
+        if any(a.startswith(f"{service}:") for a in as_list(s["Action"]))
+    ]
+
+
+def object_pattern(resource: Any) -> str:
+    """`{"Fn::Sub": "${UploadsBucket.Arn}/results/*"}` -> `UploadsBucket/results/*`."""
+    template = resource["Fn::Sub"]
+    assert template.startswith("${"), resource
+    assert ".Arn}/" in template, resource
+    bucket, _, key = template[2:].partition(".Arn}/")
+    return f"{bucket}/{key}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_has_its_own_role_and_no_managed_policy(
+    function: str, resources: Resources
+) -> None:
+    assert resources[function]["Properties"]["Role"] == {"Fn::GetAtt": [f"{function}Role", "Arn"]}
+    role = resources[f"{function}Role"]
+    assert role["Type"] == "AWS::IAM::Role"
+    assert "ManagedPolicyArns" not in role["Properties"]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    for statement in statements(resources, function):
+        assert statement["Effect"] == "Allow"
+        assert statement.get("Sid"), "every grant says what it is for"
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, (function, action)
+        assert "NotAction" not in statement
+        assert "NotResource" not in statement
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_logs_go_only_to_the_functions_own_log_group(function: str, resources: Resources) -> None:
+    (grant,) = by_service(resources, function, "logs")
+    assert sorted(as_list(grant["Action"])) == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    log_group = resources[function]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    assert grant["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
+    # No CreateLogGroup: a group the stack did not make can never appear.
+    assert "logs:CreateLogGroup" not in json.dumps(statements(resources, function))
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_dynamodb_actions_and_item_kinds_are_explicit(function: str, resources: Resources) -> None:
+    granted: dict[str, set[str]] = defaultdict(set)
+    for statement in by_service(resources, function, "dynamodb"):
+        assert statement["Resource"] == {"Fn::GetAtt": ["CacheTable", "Arn"]}, "table only"
+        condition = statement["Condition"]
+        assert list(condition) == ["ForAllValues:StringLike"], condition
+        keys = condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert keys, "an empty pattern list would allow nothing and mean a mistake"
+        for action in as_list(statement["Action"]):
+            granted[action] |= set(keys)
+    assert dict(granted) == DYNAMODB[function]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_s3_grants_name_their_prefixes(function: str, resources: Resources) -> None:
+    objects: dict[str, set[str]] = defaultdict(set)
+    listing = []
+    for statement in by_service(resources, function, "s3"):
+        actions = as_list(statement["Action"])
+        if actions == ["s3:ListBucket"]:
+            listing.append(statement)
+            continue
+        assert "s3:ListBucket" not in actions
+        for action in actions:
+            objects[action] |= {object_pattern(r) for r in as_list(statement["Resource"])}
+    assert dict(objects) == S3_OBJECTS[function]
+    if function not in S3_LIST:
+        assert not listing, f"{function} never lists a bucket"
+        return
+    (statement,) = listing
+    bucket, prefixes = S3_LIST[function]
+    assert statement["Resource"] == {"Fn::GetAtt": [bucket, "Arn"]}
+    assert statement["Condition"] == {"StringLikeIfExists": {"s3:prefix": prefixes}}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_sqs_only_on_the_named_queue(function: str, resources: Resources) -> None:
+    actions: set[str] = set()
+    for statement in by_service(resources, function, "sqs"):
+        assert statement["Resource"] == {"Fn::GetAtt": ["UploadsQueue", "Arn"]}
+        actions |= set(as_list(statement["Action"]))
+    assert actions == SQS.get(function, set())
+    # SendMessageBatch is authorised as sqs:SendMessage; as an IAM action it does not exist.
+    assert "sqs:SendMessageBatch" not in json.dumps(resources)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_the_secret_only_where_upstreams_are_called(function: str, resources: Resources) -> None:
+    grants = by_service(resources, function, "secretsmanager")
+    if function not in SECRET_READERS:
+        assert not grants
+        return
+    (grant,) = grants
+    assert grant["Action"] == "secretsmanager:GetSecretValue"
+    assert grant["Resource"] == {"Ref": "UpstreamSecret"}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_nothing_else_is_granted(function: str, resources: Resources) -> None:
+    services = {
+        action.split(":")[0]
+        for statement in statements(resources, function)
+        for action in as_list(statement["Action"])
+    }
+    assert services <= {"logs", "xray", "dynamodb", "s3", "sqs", "secretsmanager"}
+    (tracing,) = by_service(resources, function, "xray")
+    assert sorted(as_list(tracing["Action"])) == [
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    ]
+    assert tracing["Resource"] == "*"  # X-Ray has no resource-level permissions

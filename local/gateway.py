@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .function_urls import UrlRoute, find_route, url_event, url_response
 from .lambdas import FunctionSpec, LocalFunction
 from .resources import API_TYPES, IMPLICIT_API
 from .template import Resolver
@@ -441,13 +442,16 @@ class Gateway:
         apis: Mapping[str, ApiConfig],
         functions: Mapping[str, LocalFunction],
         api_keys: Mapping[str, str],
+        *,
         account_id: str = "123456789012",
+        url_routes: list[UrlRoute] | None = None,
     ) -> None:
         self.routes = routes
         self.apis = apis
         self.functions = functions
         self.api_keys = dict(api_keys)  # key value -> key id
         self.account_id = account_id
+        self.url_routes = url_routes or []  # CloudFront paths to function URLs
 
     @property
     def stages(self) -> list[str]:
@@ -466,6 +470,9 @@ class Gateway:
 
     def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
         path = urlsplit(request.target).path
+        url_route = find_route(self.url_routes, path)
+        if url_route is not None:
+            return self._function_url(url_route, request)
         parts = _segments(path)
         stage = parts[0] if parts else ""
         found = match(self.routes, stage, "/".join(parts[1:])) if stage else None
@@ -520,6 +527,27 @@ class Gateway:
         except MalformedProxyResponse as error:
             log.error("%s returned a malformed proxy response: %s", route.function, error)
             return self._gateway_response(api, "DEFAULT_5XX", request_id)
+
+    def _function_url(self, route: UrlRoute, request: HttpRequest) -> HttpResponse:
+        """What CloudFront in front of a function URL answers (no key, no stage)."""
+        function = self.functions.get(route.function)
+        failed = HttpResponse(502, [("Content-Type", "text/plain")], b"502 Bad Gateway")
+        if function is None:
+            return failed
+        event = url_event(
+            request.method,
+            request.target,
+            request.headers,
+            request.body,
+            source_ip=request.source_ip,
+            account_id=self.account_id,
+        )
+        try:
+            status, headers, body = url_response(function.invoke(event))
+        except Exception:
+            log.exception("%s failed on %s %s", route.function, request.method, request.target)
+            return failed
+        return HttpResponse(status=status, headers=headers, body=body)
 
     def _preflight(
         self, api: ApiConfig, found: Match, request: HttpRequest, request_id: str

@@ -24,6 +24,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from .function_urls import url_routes
 from .gateway import Gateway, GatewayServer, api_configs, api_routes, serve
 from .lambdas import FunctionSpec, LocalFunction, function_specs, layer_paths
 from .poller import QueuePoller, sqs_sources
@@ -40,6 +41,9 @@ API_KEY_ID = "local-api-key"
 # so that values depending on them take their "off" branch (IMAGES_BASE_URL).
 LOCALLY_OFF_TYPES = ("AWS::CloudFront::",)
 SAMPLE_CODE = "6901234567892"
+# Template parameters a local run sets unless told otherwise: locally the keyless image
+# path (CloudFront in AWS) costs nothing and is served by the gateway itself.
+LOCAL_PARAMETER_DEFAULTS = {"EnableImagePath": "true"}
 
 
 @dataclass
@@ -166,7 +170,7 @@ class LocalStack:
             template,
             stack_name=self.options.stack_name,
             region=self.options.region,
-            parameter_overrides=self.options.parameter_overrides,
+            parameter_overrides=self._parameters(template),
             forced_conditions=locally_off_conditions(template),
         )
         self.resolver = resolver
@@ -183,6 +187,7 @@ class LocalStack:
             self.functions,
             {self.api_key: API_KEY_ID},
             account_id=resolver.account_id,
+            url_routes=url_routes(template, specs),
         )
         self.server = serve(self.gateway, self.options.host, self.options.port)
 
@@ -226,6 +231,11 @@ class LocalStack:
             target=self.server.serve_forever, name="gateway", daemon=True
         )
         self.server_thread.start()
+
+    def _parameters(self, template: Template) -> dict[str, str]:
+        declared = template.section("Parameters")
+        defaults = {k: v for k, v in LOCAL_PARAMETER_DEFAULTS.items() if k in declared}
+        return {**defaults, **self.options.parameter_overrides}
 
     def _start_moto(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call
@@ -290,6 +300,17 @@ class LocalStack:
 
     # -- banner --------------------------------------------------------------------
 
+    def _image_path_lines(self) -> list[str]:
+        assert self.gateway is not None
+        lines = []
+        for route in self.gateway.url_routes[:1]:
+            lines += [
+                "  # the keyless image URL for <img src> (CloudFront in AWS; no key)",
+                f"  curl -o ean13.png '{self.base_url}{route.prefix}ean13.png"
+                f"?content={SAMPLE_CODE}&width=300&height=150'",
+            ]
+        return lines
+
     def banner(self) -> str:
         """What to print once serving: URLs, the key and copy-paste commands."""
         assert self.gateway is not None
@@ -305,8 +326,11 @@ class LocalStack:
         if self.providers_note:
             lines.append(self.providers_note)
         for logical_id, function in self.functions.items():
-            routes = [r for r in self.gateway.routes if r.function == logical_id]
-            what = ", ".join(f"{r.method} {r.resource}" for r in routes) or "queue events"
+            gateway = self.gateway
+            mine = logical_id
+            routes = [f"{r.method} {r.resource}" for r in gateway.routes if r.function == mine]
+            routes += [f"GET {u.prefix}*" for u in gateway.url_routes if u.function == mine]
+            what = ", ".join(routes) or "queue events"
             state = f"NOT LOADED: {function.load_error}" if function.load_error else what
             lines.append(f"  {logical_id:<22} {state}")
         for logical_id, name in self.resource_names.items():
@@ -319,6 +343,7 @@ class LocalStack:
             "  # generate a barcode image",
             f"  curl -H {key} '{base}/barcodes?type=ean13&content={SAMPLE_CODE}"
             "&width=300&height=150'",
+            *self._image_path_lines(),
             "  # look a product up",
             f"  curl -H {key} '{base}/products/{SAMPLE_CODE}'",
             "  # upload a code list: ask for a presigned POST, send the file, read the job",

@@ -1,7 +1,9 @@
-"""Generate function: barcode images (GET/POST /barcodes) and the type list (/barcodes/types).
+"""Generate function: barcode images (GET/POST /barcodes, POST /barcodes/batch) and the
+type list (/barcodes/types).
 
 Thin: reads parameters from the query string or the body (JSON, form-urlencoded,
-multipart), hands them to `barcode_service.generate`, returns its result.
+multipart), hands them to `barcode_service.generate`, and answers in the form asked
+(`response=json|image|redirect`, or an image type first in Accept).
 """
 
 from __future__ import annotations
@@ -19,14 +21,18 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.api import make_resolver
+from barcode_service.api import json_body, make_resolver
+from barcode_service.barcode_request import accepted_format, parse_request, response_mode
 from barcode_service.errors import InvalidParameter, PayloadTooLarge
-from barcode_service.generate import GenerateService, build_service, parse_request
+from barcode_service.generate import BATCH_MAX, GenerateService, build_service
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.settings import get_settings
+from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
 
 MAX_BODY_BYTES = 16 * 1024  # parameters only; content is capped far below this
+MAX_BATCH_BODY_BYTES = 1024 * 1024  # 100 requests of up to ~10 KB each
+REDIRECT_CACHE_CONTROL = "public, max-age=86400"  # the target URL is content-addressed
 
 app = make_resolver()
 
@@ -91,9 +97,65 @@ def _body_params() -> dict[str, Any]:
     )
 
 
-def _generate(params: dict[str, Any]) -> dict[str, Any]:
-    request = parse_request(params)
-    return service().generate(request).to_dict()
+def _generate(params: dict[str, Any]) -> Response[Any]:
+    """The answer in the form asked: JSON, the image bytes, or a redirect to the image."""
+    headers = app.current_event.headers
+    accept = headers.get("accept")
+    mode = response_mode(params, accept)
+    if mode == "json":
+        request = parse_request(params)
+        return _json(service().generate(request).to_dict())
+    request = parse_request(accepted_format(params, accept))
+    if mode == "image":
+        if request.etag in _etags(headers.get("if-none-match")):
+            # The ETag is the request's digest: no render, no storage read.
+            return Response(status_code=304, headers=_image_headers(request.etag), body="")
+        # API Gateway turns base64 back into bytes only when the first Accept type is
+        # one of the API's BinaryMediaTypes (image/*): anyone else gets the redirect.
+        if request.format == "svg" or _first_type(accept).startswith("image/"):
+            image = service().image(request)
+            if image.body is not None:
+                body: str | bytes = image.body
+                if request.format == "svg":
+                    body = image.body.decode("utf-8")  # text: no base64 round trip
+                return Response(
+                    status_code=200,
+                    content_type=image.content_type,
+                    body=body,
+                    headers=_image_headers(image.etag),
+                )
+            return _redirect(image.barcode.url)
+    return _redirect(service().redirect(request).url)
+
+
+def _json(body: dict[str, Any]) -> Response[Any]:
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=json.dumps(body, ensure_ascii=False),
+    )
+
+
+def _redirect(url: str) -> Response[Any]:
+    return Response(
+        status_code=302,
+        body="",
+        headers={"Location": url, "Cache-Control": REDIRECT_CACHE_CONTROL, "Vary": "Accept"},
+    )
+
+
+def _image_headers(etag: str) -> dict[str, str]:
+    return {"Cache-Control": CACHE_CONTROL, "ETag": etag, "Vary": "Accept"}
+
+
+def _first_type(accept: str | None) -> str:
+    return (accept or "").split(",", 1)[0].split(";", 1)[0].strip().lower()
+
+
+def _etags(header: str | None) -> set[str]:
+    """The entity tags of an If-None-Match header (weak ones compared by their value)."""
+    tags = {tag.strip().removeprefix("W/") for tag in (header or "").split(",")}
+    return {tag for tag in tags if tag}
 
 
 @app.get("/barcodes/types")
@@ -108,13 +170,29 @@ def list_types() -> Response[str]:
 
 
 @app.get("/barcodes")
-def generate_from_query() -> dict[str, Any]:
+def generate_from_query() -> Response[Any]:
     return _generate(dict(app.current_event.query_string_parameters or {}))
 
 
 @app.post("/barcodes")
-def generate_from_body() -> dict[str, Any]:
+def generate_from_body() -> Response[Any]:
     return _generate(_body_params())
+
+
+@app.post("/barcodes/batch")
+def generate_batch() -> Response[Any]:
+    """Up to 100 requests -> one result each, in order (a URL or a problem)."""
+    raw = app.current_event.body or ""
+    if len(raw) > MAX_BATCH_BODY_BYTES * 4 // 3 + 4:
+        raise PayloadTooLarge(f"request body is over {MAX_BATCH_BODY_BYTES} bytes")
+    requests = json_body(app).get("requests")
+    if not isinstance(requests, list) or not 1 <= len(requests) <= BATCH_MAX:
+        raise InvalidParameter(
+            f'body must be {{"requests": [...]}} with 1 to {BATCH_MAX} generate requests',
+            field="requests",
+        )
+    outcomes = service().generate_batch(requests)
+    return _json({"results": [outcome.to_dict(i) for i, outcome in enumerate(outcomes)]})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -177,6 +177,112 @@ def test_generate_bad_input_is_problem(stack: RunningStack) -> None:
     assert response.json()["code"] == "invalid_parameter"
 
 
+def _image_get(
+    stack: RunningStack, params: dict[str, str], headers: dict[str, str]
+) -> requests.Response:
+    return requests.get(
+        f"{stack.api}/barcodes",
+        params=params,
+        headers={"x-api-key": API_KEY, **headers},
+        timeout=TIMEOUT,
+        allow_redirects=False,
+    )
+
+
+def test_image_bytes_through_the_gateway_like_api_gateway(stack: RunningStack) -> None:
+    needs_function("generate")
+    params = {
+        "type": "code128",
+        "content": "LABEL-0042",
+        "unit": "mm",
+        "width": "40",
+        "height": "20",
+        "show_text": "true",
+        "response": "image",
+    }
+    # An image type first in Accept: API Gateway sends the bytes (BinaryMediaTypes image/*).
+    response = _image_get(stack, params, {"Accept": "image/png"})
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    png = response.content
+    assert png.startswith(b"\x89PNG")
+    assert (int.from_bytes(png[16:20]), int.from_bytes(png[20:24])) == (472, 236)
+    assert b"pHYs" in png  # 300 dpi recorded: 11811 px per metre
+    assert (11811).to_bytes(4, "big") * 2 in png
+    not_modified = _image_get(
+        stack, params, {"Accept": "image/png", "If-None-Match": response.headers["ETag"]}
+    )
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    # Accept */* would get base64 text from API Gateway: the function redirects instead.
+    redirected = _image_get(stack, params, {"Accept": "*/*"})
+    assert redirected.status_code == 302
+    followed = requests.get(redirected.headers["Location"], timeout=TIMEOUT)
+    assert followed.content == png
+
+
+def test_redirect_and_batch(stack: RunningStack) -> None:
+    needs_function("generate")
+    params = {
+        "type": "gs1_digital_link",
+        "content": "(01)09501101530003(10)AB1(17)271231",
+        "width": "300",
+        "height": "300",
+        "response": "redirect",
+    }
+    response = _image_get(stack, params, {})
+    assert response.status_code == 302
+    assert requests.get(response.headers["Location"], timeout=TIMEOUT).content[:4] == b"\x89PNG"
+    batch = stack.post(
+        "/barcodes/batch",
+        {
+            "requests": [
+                {"type": "qrcode", "content": "one", "width": 200, "height": 200},
+                {"type": "qrcode", "content": "one", "width": 200, "height": 200},
+                {"type": "ean13", "content": "1", "width": 200, "height": 200},
+            ]
+        },
+    )
+    assert batch.status_code == 200, batch.text
+    results = batch.json()["results"]
+    assert [r["status"] for r in results] == [200, 200, 400]
+    assert results[0]["url"] == results[1]["url"]
+    assert results[0]["verified"] is True
+
+
+def test_keyless_image_path_for_img_src(stack: RunningStack) -> None:
+    needs_function("image")
+    url = f"{stack.base}/img/ean13.png"
+    params = {
+        "content": FOUND_CODE,
+        "width": "300",
+        "height": "150",
+        "fg": "1A237E",
+        "bg": "transparent",
+    }
+    calls_before = stack.upstreams.calls["generate"]
+    response = requests.get(url, params=params, timeout=TIMEOUT)  # no key, like <img src>
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "image/png"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.headers["X-Barcode-Verified"] == "true"
+    assert response.content.startswith(b"\x89PNG")
+    assert b"tRNS" in response.content  # transparent background
+    assert stack.upstreams.calls["generate"] == calls_before  # never the upstream
+    svg = requests.get(
+        f"{stack.base}/img/qrcode.svg",
+        params={"content": "hi", "width": "128", "height": "128"},
+        timeout=TIMEOUT,
+    )
+    assert svg.headers["Content-Type"] == "image/svg+xml"
+    assert svg.text.startswith("<?xml")
+    refused = requests.get(url, params={**params, "width": "3000"}, timeout=TIMEOUT)
+    assert refused.status_code == 400
+    assert refused.json()["invalid_params"][0]["name"] == "width"
+    assert refused.headers["Cache-Control"].startswith("public, max-age=")
+
+
 def test_lookup_not_found_and_invalid(stack: RunningStack) -> None:
     needs_function("lookup")
     missing = stack.get(f"/products/{NOT_FOUND_CODE}")

@@ -22,7 +22,12 @@ ROUTES = {
         ("GET", "/health"),
         ("GET", "/openapi.json"),
     },
-    "GenerateFunction": {("GET", "/barcodes"), ("POST", "/barcodes"), ("GET", "/barcodes/types")},
+    "GenerateFunction": {
+        ("GET", "/barcodes"),
+        ("POST", "/barcodes"),
+        ("POST", "/barcodes/batch"),
+        ("GET", "/barcodes/types"),
+    },
     "UploadsFunction": {("POST", "/uploads"), ("GET", "/uploads/{id}")},
 }
 GENERATE_ROUTES = ROUTES["GenerateFunction"]
@@ -433,7 +438,10 @@ def test_images_behind_cloudfront_with_origin_access_control(resources: Resource
     assert distribution["Condition"] == "UseCloudFront"
     assert resources["ImagesOriginAccessControl"]["Condition"] == "UseCloudFront"
     config = distribution["Properties"]["DistributionConfig"]
-    (origin,) = config["Origins"]
+    # The second origin is the keyless image path's, only with EnableImagePath=true
+    # (tests/infrastructure/test_image_path.py).
+    origin, image_origin = config["Origins"]
+    assert image_origin["Fn::If"][0] == "ServeImagePath"
     assert origin["DomainName"] == {"Fn::GetAtt": ["ImagesBucket", "RegionalDomainName"]}
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["ImagesOriginAccessControl", "Id"]}
     assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"

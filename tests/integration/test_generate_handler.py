@@ -191,6 +191,10 @@ def test_upstream_url_is_cached(
         "format": "png",
         "backend": "upstream",
         "cached": False,
+        # v2: an upstream render is not decoded here and its geometry is unknown.
+        "verified": None,
+        "module_px": None,
+        "warnings": [],
     }
     assert len(upstream.calls) == 1
     sent = parse_qs(urlsplit(upstream.calls[0].request.url).query)

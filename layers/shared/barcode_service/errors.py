@@ -7,8 +7,18 @@ Raised anywhere in the layer; turned into RFC 9457 problem+json in one place
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class InvalidParam:
+    """One input field a problem is about (RFC 9457 `invalid_params` member)."""
+
+    name: str
+    reason: str
 
 
 class ServiceError(Exception):
@@ -24,11 +34,16 @@ class ServiceError(Exception):
         *,
         retry_after: int | None = None,
         extra: dict[str, Any] | None = None,
+        field: str | None = None,
+        invalid_params: Iterable[InvalidParam] = (),
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.retry_after = retry_after
         self.extra = extra or {}
+        self.invalid_params = tuple(invalid_params)
+        if field is not None and not self.invalid_params:
+            self.invalid_params = (InvalidParam(field, detail),)
 
     def to_problem(self) -> dict[str, Any]:
         """The problem+json body for this error."""
@@ -39,6 +54,10 @@ class ServiceError(Exception):
             "detail": self.detail,
             "code": self.code,
         }
+        if self.invalid_params:
+            body["invalid_params"] = [
+                {"name": param.name, "reason": param.reason} for param in self.invalid_params
+            ]
         # Extension members may add to the problem, never change its core members.
         body.update((key, value) for key, value in self.extra.items() if key not in body)
         return body
@@ -51,6 +70,19 @@ class InvalidParameter(ServiceError):
     status = 400
     code = "invalid_parameter"
     title = "Invalid parameter"
+
+
+class InvalidGs1(InvalidParameter):
+    """A GS1 element string or Digital Link URI that breaks the GS1 rules (AI, check
+    digit, date, length); `reason` says which, without the rest of the input."""
+
+
+class Unscannable(ServiceError):
+    """A render that does not decode back to its content: never returned to a client."""
+
+    status = 422
+    code = "unscannable"
+    title = "The image would not scan"
 
 
 class InvalidGtin(ServiceError):

@@ -1,153 +1,58 @@
-"""The generate service: validate a request, pick a backend, cache the resulting URL.
+"""The generate service: pick a backend for a validated request, cache the resulting URL.
 
 Backends (GENERATE_BACKEND): `upstream` (GuGuData only), `local` (zint only) and
 `auto`: the upstream for the types it has, local for the rest, and local when the
-upstream is down, rate limited, out of credit or has no usable appkey. SVG is
-always local (the upstream only returns raster images).
+upstream is down, rate limited, out of credit or has no usable appkey. SVG, styled
+requests (colours, rotation, no quiet zone, a DPI) and image bytes (`response=image`
+or `redirect`, unless GENERATE_IMAGE_BACKEND=configured) are always local: the
+upstream cannot draw them, and a local render is exact and verified.
 
-Every request is normalised and hashed; the hash names both the DynamoDB item that
-remembers its URL (`BARCODE#<sha256>`) and the S3 object of a local render, so a
-repeated request costs neither an upstream call nor a render.
+Every local render is decoded back with zxing-cpp (`verify`) before it is stored; one
+that does not read back is never returned (422 `unscannable`, naming a size that
+works). Every request is normalised and hashed (`barcode_request`); the hash names
+the DynamoDB item that remembers its URL (`BARCODE#<sha256>`), the S3 object of a
+local render and its ETag, so a repeated request costs neither an upstream call nor
+a render.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import render
-from .errors import InvalidParameter, UnsupportedType, UpstreamError
+from .barcode_request import (
+    MAX_DIMENSION,
+    MIN_DIMENSION,
+    BarcodeRequest,
+    ImageFormat,
+    parse_request,
+)
+from .errors import (
+    InvalidParameter,
+    ServiceError,
+    UnsupportedType,
+    UpstreamError,
+)
 from .observability import logger, metrics, tracer
 from .settings import Settings
-from .storage import ImageStore, S3ImageStore, image_key
-from .symbologies import Symbology, find_symbology, validate_content
+from .storage import CONTENT_TYPES, ImageStore, S3ImageStore, image_key
+from .verify import RenderFacts, render_verified
 
 if TYPE_CHECKING:
     # The upstream client stack (requests, Secrets Manager, pydantic models) is
     # imported only when a request is not in the URL cache: see build_service.
     from .gugudata import GuGuDataClient
 
-MIN_DIMENSION = 32
-MAX_DIMENSION = 4000
-FORMATS = ("png", "svg")
-ImageFormat = Literal["png", "svg"]
 Backend = Literal["upstream", "local"]
 
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off", "")
-
-
-# --- the request -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BarcodeRequest:
-    """A validated request: content already normalised for its type."""
-
-    symbology: Symbology
-    content: str
-    width: int
-    height: int
-    format: ImageFormat = "png"
-    show_text: bool = False
-
-    @property
-    def digest(self) -> str:
-        """sha256 of the normalised request: the cache key and the S3 object name."""
-        canonical = json.dumps(
-            {
-                "v": 1,
-                "type": self.symbology.name,
-                "content": self.content,
-                "width": self.width,
-                "height": self.height,
-                "format": self.format,
-                "show_text": self.show_text,
-            },
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _text_param(params: Mapping[str, Any], name: str) -> str:
-    value = params.get(name)
-    if value is None or value == "":
-        raise InvalidParameter(f"parameter {name!r} is required")
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise InvalidParameter(f"parameter {name!r} must be a string")
-    return str(value)
-
-
-def _dimension(params: Mapping[str, Any], name: str) -> int:
-    value = params.get(name)
-    if value is None or value == "":
-        raise InvalidParameter(
-            f"parameter {name!r} is required: an integer from {MIN_DIMENSION} to {MAX_DIMENSION}"
-        )
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = value
-    elif (
-        isinstance(value, str)
-        and len(value.strip()) <= 9  # int() refuses > 4300 digits; no size needs 10
-        and value.strip().isascii()
-        and value.strip().isdigit()
-    ):
-        number = int(value.strip())
-    else:
-        number = None
-    if number is None or not MIN_DIMENSION <= number <= MAX_DIMENSION:
-        raise InvalidParameter(
-            f"{name} must be an integer from {MIN_DIMENSION} to {MAX_DIMENSION} (pixels); "
-            f"got {value!r}"
-        )
-    return number
-
-
-def _format(params: Mapping[str, Any]) -> ImageFormat:
-    value = params.get("format")
-    if value is None or value == "":
-        return "png"
-    text = str(value).strip().lower()
-    if text == "png":
-        return "png"
-    if text == "svg":
-        return "svg"
-    raise InvalidParameter(f"format must be 'png' or 'svg'; got {value!r}")
-
-
-def _flag(params: Mapping[str, Any], name: str) -> bool:
-    value = params.get(name)
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise InvalidParameter(f"{name} must be true or false; got {value!r}")
-
-
-def parse_request(params: Mapping[str, Any]) -> BarcodeRequest:
-    """Validate raw parameters (query, JSON or form) into a request, or raise a 400."""
-    symbology = find_symbology(_text_param(params, "type"))
-    content = validate_content(symbology, _text_param(params, "content"))
-    width = _dimension(params, "width")
-    height = _dimension(params, "height")
-    image_format = _format(params)
-    show_text = _flag(params, "show_text")
-    # zint measures the real symbol: too-small sizes are refused before any backend runs.
-    render.check_size(symbology, content, show_text, width, height)
-    return BarcodeRequest(symbology, content, width, height, image_format, show_text)
+BATCH_MAX = 100
+BATCH_UPSTREAM_BUDGET_SECONDS = 15.0
+"""A batch stops calling the upstream after this long and renders the rest locally."""
 
 
 # --- the URL cache -----------------------------------------------------------------------
@@ -158,6 +63,7 @@ class CachedUrl:
     backend: Backend
     url: str | None = None  # upstream CDN URL
     key: str | None = None  # S3 key of a local render (its URL is made per response)
+    facts: RenderFacts | None = None  # what the local render was checked to be
 
 
 class UrlCache(Protocol):
@@ -197,7 +103,8 @@ class DynamoUrlCache:
         if backend == "upstream" and item.get("url"):
             return CachedUrl("upstream", url=str(item["url"]))
         if backend == "local" and item.get("key"):
-            return CachedUrl("local", key=str(item["key"]))
+            facts = RenderFacts.from_metadata(item["facts"]) if item.get("facts") else None
+            return CachedUrl("local", key=str(item["key"]), facts=facts)
         return None
 
     def put(self, digest: str, entry: CachedUrl) -> None:
@@ -214,6 +121,8 @@ class DynamoUrlCache:
             item["url"] = entry.url
         if entry.key:
             item["key"] = entry.key
+        if entry.facts:
+            item["facts"] = entry.facts.to_metadata()
         try:
             self.table.put_item(Item=item)
         except (ClientError, BotoCoreError) as error:
@@ -232,6 +141,9 @@ class GeneratedBarcode:
     format: ImageFormat
     backend: Backend
     cached: bool
+    verified: bool | None = None  # None: upstream render, or no decoder reads the type
+    module_px: float | None = None  # None: upstream render (its geometry is unknown)
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The public response body."""
@@ -243,7 +155,37 @@ class GeneratedBarcode:
             "format": self.format,
             "backend": self.backend,
             "cached": self.cached,
+            "verified": self.verified,
+            "module_px": self.module_px,
+            "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True)
+class BarcodeImage:
+    """The image itself (response=image), or where it is when only a URL is known."""
+
+    barcode: GeneratedBarcode
+    body: bytes | None  # None: an upstream render, answer with a redirect to its url
+    etag: str
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.barcode.format]
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One row of a batch: the barcode, or the problem that request has."""
+
+    barcode: GeneratedBarcode | None = None
+    problem: ServiceError | None = None
+
+    def to_dict(self, index: int) -> dict[str, Any]:
+        if self.barcode is not None:
+            return {"index": index, "status": 200, **self.barcode.to_dict()}
+        assert self.problem is not None
+        return {"index": index, "status": self.problem.status, "problem": self.problem.to_problem()}
 
 
 def _count(name: str) -> None:
@@ -256,6 +198,8 @@ class GenerateService:
 
     `upstream` is the generation client, or None for none; `upstream_factory` builds
     it on first use instead (so cache hits never load the upstream's HTTP stack).
+    `image_backend`: "local" renders image bytes and redirects locally whatever the
+    mode; "configured" follows the mode (an upstream render is then a redirect).
     """
 
     def __init__(
@@ -266,12 +210,16 @@ class GenerateService:
         cache: UrlCache,
         upstream: GuGuDataClient | None,
         upstream_factory: Callable[[], GuGuDataClient] | None = None,
+        image_backend: Literal["local", "configured"] = "local",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.mode = mode
         self.images = images
         self.cache = cache
         self._upstream = upstream
         self._upstream_factory = upstream_factory
+        self.image_backend = image_backend
+        self.clock = clock
 
     @property
     def has_upstream(self) -> bool:
@@ -289,24 +237,39 @@ class GenerateService:
         """The backend to try first; UnsupportedType when upstream-only mode cannot serve it."""
         if self.mode == "local" or request.format == "svg":
             return "local"
-        if request.symbology.upstream is None or not self.has_upstream:
+        if request.symbology.upstream is None or not self.has_upstream or not request.plain:
             if self.mode == "upstream":
+                why = (
+                    "is only rendered locally"
+                    if request.symbology.upstream is None or not self.has_upstream
+                    else "with colours, rotation, quiet_zone=false or a dpi is only rendered "
+                    "locally"
+                )
                 raise UnsupportedType(
-                    f"type {request.symbology.name} is only rendered locally, and this "
+                    f"type {request.symbology.name} {why}, and this "
                     "deployment uses the upstream backend only (GENERATE_BACKEND=upstream)"
                 )
             return "local"
         return "upstream"
 
-    def generate(self, request: BarcodeRequest) -> GeneratedBarcode:
-        """The image URL for `request`, from the cache when it was made before."""
-        planned = self.plan(request)
+    def generate(self, request: BarcodeRequest, *, local: bool = False) -> GeneratedBarcode:
+        """The image URL for `request`, from the cache when it was made before.
+
+        `local`: render here whatever the mode would choose (image bytes, budgets).
+        """
+        planned: Backend = "local" if local else self.plan(request)
         digest = request.digest
         cached = self.cache.get(digest)
-        if cached is not None and (self.mode == "auto" or cached.backend == planned):
+        usable = cached is not None and (
+            cached.backend == planned or (self.mode == "auto" and not local)
+        )
+        if cached is not None and usable:
             _count("GenerateCacheHit")
-            url = cached.url if cached.url else self.images.url(str(cached.key))
-            return self._result(request, url, cached.backend, cached=True)
+            if cached.url:
+                return self._result(request, cached.url, "upstream", cached=True)
+            if cached.key and cached.facts:
+                url = self.images.url(cached.key)
+                return self._result(request, url, "local", cached=True, facts=cached.facts)
 
         if planned == "upstream":
             try:
@@ -323,7 +286,41 @@ class GenerateService:
             else:
                 self.cache.put(digest, CachedUrl("upstream", url=url))
                 return self._result(request, url, "upstream", cached=False)
-        return self._local(request, digest)
+        return self._local(request, digest)[0]
+
+    def image(self, request: BarcodeRequest) -> BarcodeImage:
+        """The image bytes for response=image (rendered here unless the operator chose)."""
+        if self.image_backend == "configured" and self.plan(request) == "upstream":
+            barcode = self.generate(request)
+            if barcode.backend == "upstream":
+                return BarcodeImage(barcode, None, request.etag)
+        barcode, body = self._local(request, request.digest, want_body=True)
+        return BarcodeImage(barcode, body, request.etag)
+
+    def redirect(self, request: BarcodeRequest) -> GeneratedBarcode:
+        """Where response=redirect sends the client."""
+        return self.generate(request, local=self.image_backend == "local")
+
+    def generate_batch(
+        self, items: Sequence[Any], *, budget_seconds: float = BATCH_UPSTREAM_BUDGET_SECONDS
+    ) -> list[BatchOutcome]:
+        """One outcome per item, in order; a request repeated in the batch is made once."""
+        started = self.clock()
+        done: dict[str, BatchOutcome] = {}
+        outcomes: list[BatchOutcome] = []
+        for item in items:
+            try:
+                if not isinstance(item, Mapping):
+                    raise InvalidParameter("each request must be a JSON object")
+                request = parse_request(item)
+                if request.digest not in done:
+                    # Past the budget no more upstream calls: the answer must fit the timeout.
+                    local = self.clock() - started > budget_seconds
+                    done[request.digest] = BatchOutcome(self.generate(request, local=local))
+                outcomes.append(done[request.digest])
+            except ServiceError as error:
+                outcomes.append(BatchOutcome(problem=error))
+        return outcomes
 
     @tracer.capture_method
     def _from_upstream(self, request: BarcodeRequest) -> str:
@@ -341,23 +338,32 @@ class GenerateService:
         return image.url
 
     @tracer.capture_method
-    def _local(self, request: BarcodeRequest, digest: str) -> GeneratedBarcode:
+    def _local(
+        self, request: BarcodeRequest, digest: str, *, want_body: bool = False
+    ) -> tuple[GeneratedBarcode, bytes | None]:
         key = image_key(digest, request.format)
         # The key is the request's hash: an existing object is this very image.
-        rendered = not self.images.exists(key)
-        if rendered:
-            draw = render.render_svg if request.format == "svg" else render.render_png
-            body = draw(
-                request.symbology, request.content, request.width, request.height, request.show_text
-            )
-            self.images.put(key, body, request.format)
+        body = self.images.get(key) if want_body else None
+        facts = None if want_body and body is None else self.images.facts(key)
+        rendered = facts is None
+        if facts is None:
+            made = render_verified(request)
+            self.images.put(key, made.body, request.format, made.facts)
+            body, facts = made.body, made.facts
             _count("BarcodeRendered")
-        self.cache.put(digest, CachedUrl("local", key=key))
-        return self._result(request, self.images.url(key), "local", cached=not rendered)
+        self.cache.put(digest, CachedUrl("local", key=key, facts=facts))
+        url = self.images.url(key)
+        result = self._result(request, url, "local", cached=not rendered, facts=facts)
+        return result, body
 
     @staticmethod
     def _result(
-        request: BarcodeRequest, url: str, backend: Backend, *, cached: bool
+        request: BarcodeRequest,
+        url: str,
+        backend: Backend,
+        *,
+        cached: bool,
+        facts: RenderFacts | None = None,
     ) -> GeneratedBarcode:
         return GeneratedBarcode(
             url=url,
@@ -367,6 +373,9 @@ class GenerateService:
             format=request.format,
             backend=backend,
             cached=cached,
+            verified=facts.verified if facts else None,
+            module_px=facts.module_px if facts else None,
+            warnings=facts.warnings if facts else (),
         )
 
 
@@ -409,4 +418,15 @@ def build_service(settings: Settings) -> GenerateService:
         cache=cache,
         upstream=None,
         upstream_factory=upstream if settings.generate_backend != "local" else None,
+        image_backend=settings.generate_image_backend,
     )
+
+
+__all__ = [
+    "MAX_DIMENSION",
+    "MIN_DIMENSION",
+    "BarcodeRequest",
+    "GenerateService",
+    "parse_request",
+    "render_verified",
+]

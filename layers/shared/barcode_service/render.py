@@ -1,9 +1,11 @@
-"""Local rendering with zint: exact-size 1-bit PNG and SVG with a viewBox.
+"""Local rendering with zint: exact-size PNG and SVG, in colour, rotated, at a DPI.
 
 A PNG is never resampled: zint draws every module as k x k whole pixels (the
-largest k that fits) and the symbol is centred on a white canvas of exactly the
-requested size. Resizing bars after the fact makes Code 128 / Code 39 unscannable.
-1D bars (`Symbology.stretch`) grow to fill the requested height instead.
+largest k that fits) and the symbol is centred on a canvas of exactly the requested
+size. Resizing bars after the fact makes Code 128 / Code 39 unscannable. 1D bars
+(`Symbology.stretch`) grow to fill the requested height instead. Colours are applied
+to the finished bitmap (a two-colour palette PNG, the background optionally
+transparent); rotation is a lossless quarter turn of it; the DPI goes into `pHYs`.
 
 zint and Pillow are imported inside the functions: the handler imports this module
 at cold start, and only renders need them.
@@ -13,6 +15,9 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidParameter
@@ -25,11 +30,50 @@ MIN_BAR_MODULES = 10.0
 """Shortest bars (in module widths) we draw; shorter ones are hard to aim a scanner at."""
 
 MAX_PIXELS_PER_MODULE = 400  # zint's largest scale (200) is 400 px per module
+TEXT_MIN_PIXELS_PER_MODULE = 2  # zint drops the human-readable text below this
 
 UTF8_ECI = 26
 
 _ZINT_ERROR = re.compile(r"^(?:Error|Warning) \d+: ")
 _SVG_SIZE = re.compile(r'<svg width="([\d.]+)" height="([\d.]+)"')
+
+
+@dataclass(frozen=True)
+class Style:
+    """How the symbol looks, apart from its size: colours, turn and quiet zones."""
+
+    fg: str = "000000"  # RRGGBB, upper case
+    bg: str | None = "FFFFFF"  # RRGGBB, or None for a transparent background
+    rotate: int = 0  # clockwise quarter turns in degrees: 0, 90, 180, 270
+    quiet_zone: bool = True
+
+    @property
+    def sideways(self) -> bool:
+        return self.rotate in (90, 270)
+
+    @property
+    def plain(self) -> bool:
+        """Black on white: stored as a 1-bit PNG."""
+        return self.fg == "000000" and self.bg == "FFFFFF"
+
+
+PLAIN = Style()
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A raster render: the final image, how many pixels one module is, and the image
+    before its quarter turn (what is decoded back: turning is lossless)."""
+
+    image: Image
+    module_px: int
+    upright: Image
+
+
+@dataclass(frozen=True)
+class SvgDrawing:
+    body: bytes
+    module_px: float  # pixels per module at the requested size (not whole: SVG scales)
 
 
 def _encode(
@@ -40,6 +84,7 @@ def _encode(
     scale: float,
     bar_height: float | None = None,
     svg: bool = False,
+    style: Style = PLAIN,
 ) -> Any:
     """An encoded zint symbol; zint's complaints become a 400 naming the type."""
     import zint  # noqa: PLC0415 - lazy: only renders pay for the native import
@@ -48,13 +93,18 @@ def _encode(
     symbol.symbology = getattr(zint.Symbology, symbology.zint)
     # Warnings (e.g. content silently changed) are treated as errors, never shipped.
     symbol.warn_level = zint.WarningLevel.FAIL_ALL
-    symbol.output_options |= zint.OutputOptions.BARCODE_QUIET_ZONES
+    symbol.output_options |= (
+        zint.OutputOptions.BARCODE_QUIET_ZONES
+        if style.quiet_zone
+        else zint.OutputOptions.BARCODE_NO_QUIET_ZONES
+    )
     symbol.show_hrt = show_text
     symbol.scale = scale
     if symbology.option_2 is not None:
         symbol.option_2 = symbology.option_2
     if symbology.input_mode is not None:
-        symbol.input_mode = getattr(zint.InputMode, symbology.input_mode)
+        modes = (getattr(zint.InputMode, name) for name in symbology.input_mode.split("|"))
+        symbol.input_mode = reduce(or_, modes)
     if symbology.input_mode == "UNICODE" and not _latin1(content):
         # Without an ECI zint falls back to a national charset (and warns); UTF-8 is
         # what every phone reader expects.
@@ -64,11 +114,15 @@ def _encode(
     if svg:
         symbol.outfile = "symbol.svg"
         symbol.output_options |= zint.OutputOptions.BARCODE_MEMORY_FILE
+        symbol.fgcolour = style.fg
+        symbol.bgcolour = style.bg if style.bg is not None else "FFFFFF00"
     try:
         symbol.encode(symbology.zint_data(content))
     except RuntimeError as error:
         reason = _ZINT_ERROR.sub("", str(error))
-        raise InvalidParameter(f"{symbology.title} cannot encode this content: {reason}") from None
+        raise InvalidParameter(
+            f"{symbology.title} cannot encode this content: {reason}", field="content"
+        ) from None
     return symbol
 
 
@@ -81,92 +135,201 @@ def _latin1(text: str) -> bool:
 
 
 def _raster(
-    symbology: Symbology, content: str, show_text: bool, k: int, bar_height: float | None = None
+    symbology: Symbology,
+    content: str,
+    show_text: bool,
+    k: int,
+    bar_height: float | None = None,
+    *,
+    style: Style = PLAIN,
 ) -> tuple[Any, int, int]:
     """The symbol drawn at k px/module: (symbol, width, height) of its bitmap."""
-    symbol = _encode(symbology, content, show_text, scale=k / 2, bar_height=bar_height)
+    symbol = _encode(symbology, content, show_text, scale=k / 2, bar_height=bar_height, style=style)
     symbol.buffer()
     height, width = symbol.bitmap.shape[:2]
     return symbol, int(width), int(height)
 
 
-def minimum_size(symbology: Symbology, content: str, show_text: bool) -> tuple[int, int]:
-    """Smallest (width, height) in px that holds the symbol at 1 px per module."""
+def size_at(
+    symbology: Symbology, content: str, show_text: bool, k: int, *, style: Style = PLAIN
+) -> tuple[int, int]:
+    """Smallest (width, height) in px of the final image at k px per module."""
     bar_height = MIN_BAR_MODULES if symbology.stretch else None
-    _, width, height = _raster(symbology, content, show_text, 1, bar_height)
-    return width, height
+    _, width, height = _raster(symbology, content, show_text, k, bar_height, style=style)
+    return (height, width) if style.sideways else (width, height)
+
+
+def minimum_size(
+    symbology: Symbology, content: str, show_text: bool, *, style: Style = PLAIN
+) -> tuple[int, int]:
+    """Smallest (width, height) in px that holds the symbol: 1 px per module, or the
+    2 px per module below which zint would silently leave the text out."""
+    k = TEXT_MIN_PIXELS_PER_MODULE if show_text else 1
+    return size_at(symbology, content, show_text, k, style=style)
 
 
 def check_size(
-    symbology: Symbology, content: str, show_text: bool, width: int, height: int
+    symbology: Symbology,
+    content: str,
+    show_text: bool,
+    width: int,
+    height: int,
+    *,
+    style: Style = PLAIN,
 ) -> tuple[int, int]:
     """The minimum size, or a 400 saying how big width/height must be for this symbol."""
-    w1, h1 = minimum_size(symbology, content, show_text)
+    w1, h1 = minimum_size(symbology, content, show_text, style=style)
     if w1 > width or h1 > height:
-        raise InvalidParameter(
-            f"{symbology.title} with this content needs at least {w1} x {h1} px "
-            f"(1 px per module, quiet zones included); got {width} x {height}: "
-            "increase width/height or shorten the content"
-        )
+        field = "width" if w1 > width else "height"
+        if show_text:
+            bare_w, bare_h = minimum_size(symbology, content, False, style=style)
+            fits_bare = bare_w <= width and bare_h <= height
+            detail = (
+                f"{symbology.title} with show_text needs at least {w1} x {h1} px "
+                f"(2 px per module, the least that draws the text); got {width} x {height}: "
+                "increase width/height"
+                + (" or leave show_text off" if fits_bare else " or shorten the content")
+            )
+        else:
+            detail = (
+                f"{symbology.title} with this content needs at least {w1} x {h1} px "
+                f"(1 px per module, quiet zones included); got {width} x {height}: "
+                "increase width/height or shorten the content"
+            )
+        raise InvalidParameter(detail, field=field)
     return w1, h1
 
 
 def _fit(
-    symbology: Symbology, content: str, show_text: bool, width: int, height: int
-) -> tuple[Any, int, int]:
-    """The largest whole-pixel rendering that fits width x height: (symbol, w, h)."""
-    w1, h1 = check_size(symbology, content, show_text, width, height)
+    symbology: Symbology,
+    content: str,
+    show_text: bool,
+    size: tuple[int, int],
+    style: Style,
+) -> tuple[Any, int, int, int]:
+    """The largest whole-pixel rendering that fits width x height: (symbol, w, h, k),
+    in the symbol's own orientation (the caller turns it)."""
+    width, height = size
+    check_size(symbology, content, show_text, width, height, style=style)
+    if style.sideways:
+        width, height = height, width
+    w1, h1 = size_at(symbology, content, False, 1, style=_unturned(style))
+    smallest = TEXT_MIN_PIXELS_PER_MODULE if show_text else 1
     largest = min(width // w1, MAX_PIXELS_PER_MODULE)
     if not symbology.stretch:
         largest = min(largest, height // h1)
     # Text and dot sizes do not scale exactly with k: measure, step down if needed.
-    for k in range(max(largest, 1), 0, -1):
+    for k in range(max(largest, smallest), smallest - 1, -1):
         if not symbology.stretch:
-            symbol, w, h = _raster(symbology, content, show_text, k)
+            symbol, w, h = _raster(symbology, content, show_text, k, style=style)
             if w <= width and h <= height:
-                return symbol, w, h
+                return symbol, w, h, k
             continue
-        symbol, w, h = _raster(symbology, content, show_text, k, MIN_BAR_MODULES)
+        symbol, w, h = _raster(symbology, content, show_text, k, MIN_BAR_MODULES, style=style)
         if w > width or h > height:
             continue
         bars = MIN_BAR_MODULES + (height - h) / k
         for _ in range(4):  # zint rounds bar heights: trim until it fits
-            symbol, w, h = _raster(symbology, content, show_text, k, bars)
+            symbol, w, h = _raster(symbology, content, show_text, k, bars, style=style)
             if h <= height:
-                return symbol, w, h
+                return symbol, w, h, k
             bars = max(MIN_BAR_MODULES, bars - (h - height) / k)
-        return _raster(symbology, content, show_text, k, MIN_BAR_MODULES)
-    raise AssertionError("unreachable: the 1 px/module size was checked")  # pragma: no cover
+        symbol, w, h = _raster(symbology, content, show_text, k, MIN_BAR_MODULES, style=style)
+        return symbol, w, h, k
+    raise AssertionError("unreachable: the minimum size was checked")  # pragma: no cover
+
+
+def _unturned(style: Style) -> Style:
+    """What zint's geometry depends on (quiet zones), without colour or rotation."""
+    return PLAIN if style.quiet_zone else Style(quiet_zone=False)
+
+
+_TURNS = {90: "ROTATE_270", 180: "ROTATE_180", 270: "ROTATE_90"}  # Pillow turns anticlockwise
+
+
+def draw(
+    symbology: Symbology,
+    content: str,
+    width: int,
+    height: int,
+    show_text: bool = False,
+    *,
+    style: Style = PLAIN,
+) -> Drawing:
+    """The barcode as an image of exactly width x height: 1-bit when black on white,
+    else a two-colour palette image (index 0 = bars, 1 = background)."""
+    from PIL import Image  # noqa: PLC0415 - lazy, see module docstring
+
+    symbol, w, h, k = _fit(symbology, content, show_text, (width, height), style)
+    drawn = Image.frombytes("RGB", (w, h), bytes(symbol.bitmap))
+    drawn = drawn.convert("1", dither=Image.Dither.NONE)
+    canvas_size = (height, width) if style.sideways else (width, height)
+    canvas = Image.new("1", canvas_size, 1)
+    canvas.paste(drawn, ((canvas_size[0] - w) // 2, (canvas_size[1] - h) // 2))
+    upright = canvas if style.plain else _coloured(canvas, style)
+    turned = upright
+    if style.rotate:
+        turned = upright.transpose(getattr(Image.Transpose, _TURNS[style.rotate]))
+    return Drawing(turned, k, upright)
+
+
+def _coloured(canvas: Image, style: Style) -> Image:
+    """A two-colour palette image: index 0 = bars (fg), 1 = background (bg or transparent)."""
+    indexed = canvas.convert("L").point(lambda v: 1 if v else 0)
+    # A transparent background keeps white in the palette: what a reader sees on paper.
+    indexed.putpalette([*_rgb(style.fg), *_rgb(style.bg or "FFFFFF")])
+    if style.bg is None:
+        indexed.info["transparency"] = 1
+    return indexed
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+
+
+def png_bytes(drawing: Drawing, dpi: int | None = None) -> bytes:
+    """The drawing as a PNG; `dpi` is written into its pHYs chunk."""
+    image = drawing.image
+    options: dict[str, Any] = {"format": "PNG", "optimize": False}
+    if dpi is not None:
+        options["dpi"] = (dpi, dpi)
+    if image.mode == "P":
+        options["bits"] = 1
+        if "transparency" in image.info:
+            options["transparency"] = image.info["transparency"]
+    out = io.BytesIO()
+    image.save(out, **options)
+    return out.getvalue()
 
 
 def render_image(
     symbology: Symbology, content: str, width: int, height: int, show_text: bool = False
 ) -> Image:
-    """The barcode as a 1-bit Pillow image of exactly width x height."""
-    from PIL import Image  # noqa: PLC0415 - lazy, see module docstring
-
-    symbol, w, h = _fit(symbology, content, show_text, width, height)
-    drawn = Image.frombytes("RGB", (w, h), bytes(symbol.bitmap))
-    drawn = drawn.convert("1", dither=Image.Dither.NONE)
-    canvas = Image.new("1", (width, height), 1)
-    canvas.paste(drawn, ((width - w) // 2, (height - h) // 2))
-    return canvas
+    """The barcode as a 1-bit Pillow image of exactly width x height (black on white)."""
+    return draw(symbology, content, width, height, show_text).image
 
 
 def render_png(
-    symbology: Symbology, content: str, width: int, height: int, show_text: bool = False
+    symbology: Symbology,
+    content: str,
+    width: int,
+    height: int,
+    show_text: bool = False,
+    *,
+    style: Style = PLAIN,
+    dpi: int | None = None,
 ) -> bytes:
-    """A 1-bit PNG of exactly width x height."""
-    out = io.BytesIO()
-    render_image(symbology, content, width, height, show_text).save(out, format="PNG")
-    return out.getvalue()
+    """A PNG of exactly width x height."""
+    return png_bytes(draw(symbology, content, width, height, show_text, style=style), dpi)
 
 
 def _svg(
-    symbology: Symbology, content: str, show_text: bool, bar_height: float | None
+    symbology: Symbology, content: str, show_text: bool, bar_height: float | None, style: Style
 ) -> tuple[str, float, float]:
-    symbol = _encode(symbology, content, show_text, scale=0.5, bar_height=bar_height, svg=True)
-    symbol.print()
+    symbol = _encode(
+        symbology, content, show_text, scale=0.5, bar_height=bar_height, svg=True, style=style
+    )
+    symbol.print(style.rotate)
     text = bytes(symbol.memfile).decode("utf-8")
     match = _SVG_SIZE.search(text)
     if match is None:  # pragma: no cover - zint always writes width and height
@@ -174,19 +337,40 @@ def _svg(
     return text, float(match.group(1)), float(match.group(2))
 
 
-def render_svg(
-    symbology: Symbology, content: str, width: int, height: int, show_text: bool = False
-) -> bytes:
-    """An SVG of width x height whose viewBox is the symbol (1 unit per module)."""
-    check_size(symbology, content, show_text, width, height)
+def render_svg_drawing(
+    symbology: Symbology,
+    content: str,
+    width: int,
+    height: int,
+    show_text: bool = False,
+    *,
+    style: Style = PLAIN,
+    physical: tuple[str, str] | None = None,
+) -> SvgDrawing:
+    """An SVG of width x height whose viewBox is the symbol (1 unit per module).
+
+    `physical` replaces the root's width/height (e.g. ("40mm", "20mm")) so that the
+    SVG prints at its size; the viewBox keeps the proportions.
+    """
+    check_size(symbology, content, show_text, width, height, style=style)
     bar_height = None
     if symbology.stretch:
         # Choose the bar height that gives the symbol the requested aspect ratio.
-        _, w, h = _svg(symbology, content, show_text, MIN_BAR_MODULES)
-        bar_height = max(MIN_BAR_MODULES, MIN_BAR_MODULES + height * w / width - h)
-    text, w, h = _svg(symbology, content, show_text, bar_height)
+        along, across = (height, width) if style.sideways else (width, height)
+        _, w, h = _svg(symbology, content, show_text, MIN_BAR_MODULES, _unturned(style))
+        bar_height = max(MIN_BAR_MODULES, MIN_BAR_MODULES + across * w / along - h)
+    text, w, h = _svg(symbology, content, show_text, bar_height, style)
+    shown_w, shown_h = physical or (str(width), str(height))
     root = (
-        f'<svg width="{width}" height="{height}" viewBox="0 0 {w:g} {h:g}" '
+        f'<svg width="{shown_w}" height="{shown_h}" viewBox="0 0 {w:g} {h:g}" '
         'preserveAspectRatio="xMidYMid meet"'
     )
-    return _SVG_SIZE.sub(root, text, count=1).encode("utf-8")
+    body = _SVG_SIZE.sub(root, text, count=1).encode("utf-8")
+    return SvgDrawing(body, round(min(width / w, height / h), 2))
+
+
+def render_svg(
+    symbology: Symbology, content: str, width: int, height: int, show_text: bool = False
+) -> bytes:
+    """The SVG bytes of `render_svg_drawing`, black on white."""
+    return render_svg_drawing(symbology, content, width, height, show_text).body

@@ -57,6 +57,9 @@ class Settings:
     # alone by the whole fleet before it is asked again.
     provider_outage_seconds: int = field(default=30, metadata={"ge": 0})
     generate_backend: Literal["upstream", "local", "auto"] = "auto"
+    # Image bytes and redirects (response=image|redirect, the keyless /img/ path) are
+    # rendered here ("local") unless the operator has them follow GENERATE_BACKEND.
+    generate_image_backend: Literal["local", "configured"] = "local"
 
     secret_max_age: int = field(default=300, metadata={"ge": 0})
     upstream_connect_timeout: float = field(default=3.05, metadata={"gt": 0})

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from .errors import StorageError
+from .verify import RenderFacts
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
@@ -30,8 +31,18 @@ class ImageStore(Protocol):
         """Whether `key` is already stored."""
         ...
 
-    def put(self, key: str, body: bytes, image_format: str) -> None:
-        """Store an image under `key`."""
+    def facts(self, key: str) -> RenderFacts | None:
+        """The render facts of a stored image; None when it is not stored."""
+        ...
+
+    def get(self, key: str) -> bytes | None:
+        """The stored bytes of `key`, or None when it is not stored."""
+        ...
+
+    def put(
+        self, key: str, body: bytes, image_format: str, facts: RenderFacts | None = None
+    ) -> None:
+        """Store an image under `key` (with what its render was checked to be)."""
         ...
 
     def url(self, key: str) -> str:
@@ -56,18 +67,38 @@ class S3ImageStore:
 
     def exists(self, key: str) -> bool:
         """Whether `key` is already stored."""
+        return self._head(key) is not None
+
+    def facts(self, key: str) -> RenderFacts | None:
+        """The render facts of a stored image; None when it is not stored (or predates them)."""
+        head = self._head(key)
+        return None if head is None else RenderFacts.from_metadata(head.get("Metadata") or {})
+
+    def _head(self, key: str) -> dict[str, Any] | None:
         self._require_bucket()
         try:
-            self.s3.head_object(Bucket=self.bucket, Key=key)
+            head: dict[str, Any] = self.s3.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if status == 404 or error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
-                return False
+            if _missing(error):
+                return None
             raise StorageError(f"could not check the images bucket ({_code(error)})") from None
-        return True
+        return head
 
-    def put(self, key: str, body: bytes, image_format: str) -> None:
-        """Store an image with a forever-cacheable Cache-Control."""
+    def get(self, key: str) -> bytes | None:
+        """The stored bytes of `key`, or None when it is not stored."""
+        self._require_bucket()
+        try:
+            body: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise StorageError(f"could not read the images bucket ({_code(error)})") from None
+        return body
+
+    def put(
+        self, key: str, body: bytes, image_format: str, facts: RenderFacts | None = None
+    ) -> None:
+        """Store an image with a forever-cacheable Cache-Control (and its render facts)."""
         self._require_bucket()
         try:
             self.s3.put_object(
@@ -76,6 +107,7 @@ class S3ImageStore:
                 Body=body,
                 ContentType=CONTENT_TYPES[image_format],
                 CacheControl=CACHE_CONTROL,
+                Metadata=facts.to_metadata() if facts else {},
             )
         except ClientError as error:
             raise StorageError(f"could not store the image ({_code(error)})") from None
@@ -91,6 +123,11 @@ class S3ImageStore:
             ExpiresIn=self.presign_expires,
         )
         return url
+
+
+def _missing(error: ClientError) -> bool:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status == 404 or error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey")
 
 
 def _code(error: ClientError) -> str:

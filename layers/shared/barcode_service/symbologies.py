@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import InvalidParameter, UnsupportedType
+from .errors import InvalidGs1, InvalidParameter, UnsupportedType
 from .gtin import check_digit
 
 MAX_CONTENT_LENGTH = 1000
@@ -36,6 +36,21 @@ class ContentRule:
 
 
 @dataclass(frozen=True)
+class ReadBack:
+    """How zxing-cpp reads a type back: its format and the text it returns for content."""
+
+    format: str  # member name of zxingcpp.BarcodeFormat
+    prefix: str = ""  # what the reader puts before the content, e.g. "(01)"
+    exact: bool = True  # False: the reader also returns a check character zint appended
+    transform: Callable[[str], str] | None = None  # content -> text, when not prefix + content
+
+    def matches(self, content: str, text: str) -> bool:
+        """Whether `text`, read from a render of `content`, is that content."""
+        expected = self.prefix + (self.transform(content) if self.transform else content)
+        return text == expected if self.exact else text.startswith(expected)
+
+
+@dataclass(frozen=True)
 class Symbology:
     """One barcode type: how it is named, what it accepts and how zint draws it."""
 
@@ -51,6 +66,7 @@ class Symbology:
     input_mode: str | None = None  # member name of zint.InputMode
     prefix: str = ""  # zint escape that forces a Code 128 subset
     drop_check: bool = False  # zint wants the data without its (verified) check digit
+    read: ReadBack | None = None  # None: no decoder here reads this type
 
     @property
     def rule(self) -> str:
@@ -301,6 +317,55 @@ def _gs1_string(max_len: int) -> ContentRule:
     return ContentRule(f"GS1 element string, AIs in parentheses, up to {max_len} characters", check)
 
 
+def _gs1_ais(max_len: int, *, link: bool = False) -> ContentRule:
+    """GS1 AIs (biip and zint check them): an element string, or a Digital Link URI.
+
+    Normalised to the element string with AIs in parentheses, or with `link` to the
+    Digital Link URI (an element string becomes a URI on GS1's resolver).
+    """
+
+    def check(title: str, content: str) -> str:
+        from . import gs1  # noqa: PLC0415 - biip is imported only for GS1 types
+
+        try:
+            message = gs1.parse_gs1(content)
+            if link:
+                normal = content.strip() if gs1.is_digital_link(content) else message.digital_link()
+            else:
+                normal = message.element_string
+        except InvalidGs1 as error:
+            raise InvalidGs1(f"{title}: {error.detail}") from None
+        if len(normal) > max_len:
+            raise InvalidParameter(f"{title} content is over {max_len} characters")
+        return normal
+
+    if link:
+        words = (
+            "a GS1 Digital Link URI (https://<host>/01/<GTIN>[/10/<lot>][?17=<YYMMDD>]), or "
+            "a GS1 element string converted to one on https://id.gs1.org; AIs, check digits "
+            "and dates checked"
+        )
+    else:
+        words = (
+            "GS1 element string, AIs in parentheses (a GS1 Digital Link URI is converted); "
+            f"AIs, check digits, dates and lengths checked; up to {max_len} characters"
+        )
+    return ContentRule(words, check)
+
+
+def _reads(fmt: str, *, prefix: str = "", exact: bool = True) -> ReadBack:
+    return ReadBack(fmt, prefix=prefix, exact=exact)
+
+
+def _upce_as_read(content: str) -> str:
+    """zxing-cpp returns a UPC-E as its 13-digit UPC-A expansion."""
+    return "0" + upce_to_upca(content[:7]) + content[7]
+
+
+def _zero_pad_3(content: str) -> str:
+    return content.zfill(3)
+
+
 # --- the catalog -----------------------------------------------------------------------
 
 _CODE39_SET = r"[0-9A-Z \-.$/+%]"
@@ -324,6 +389,7 @@ def _entry(
     input_mode: str | None = None,
     prefix: str = "",
     drop_check: bool = False,
+    read: ReadBack | None = None,
 ) -> Symbology:
     """One row: the upstream's type name is always also an alias."""
     if upstream is not None and upstream not in aliases:
@@ -341,6 +407,7 @@ def _entry(
         input_mode=input_mode,
         prefix=prefix,
         drop_check=drop_check,
+        read=read,
     )
 
 
@@ -351,85 +418,89 @@ def _build() -> tuple[Symbology, ...]:
     return (
         # --- retail / GS1 ---------------------------------------------------------
         e("ean13", "EAN-13", "EANX", _gs1(13), "6901234567892",
-          upstream="EAN13", aliases=("JAN13", "UCC13"), drop_check=True),
+          upstream="EAN13", aliases=("JAN13", "UCC13"), drop_check=True, read=_reads("EAN13")),
         e("ean8", "EAN-8", "EANX", _gs1(8), "96385074",
-          upstream="EAN8", drop_check=True),
+          upstream="EAN8", drop_check=True, read=_reads("EAN8")),
         e("upca", "UPC-A", "UPCA", _gs1(12), "012345678905",
-          upstream="UPCA", aliases=("UCC12",), drop_check=True),
+          upstream="UPCA", aliases=("UCC12",), drop_check=True, read=_reads("EAN13", prefix="0")),
         e("upce", "UPC-E", "UPCE", _UPCE, "01234565",
-          upstream="UPCE", drop_check=True),
+          upstream="UPCE", drop_check=True, read=ReadBack("UPCE", transform=_upce_as_read)),
         e("ean2", "EAN-2 add-on", "EANX", _digits((2,)), "12",
           upstream="UPC_SUPPLEMENTAL_2DIGIT"),
         e("ean5", "EAN-5 add-on", "EANX", _digits((5,)), "52495",
           upstream="UPC_SUPPLEMENTAL_5DIGIT"),
         e("isbn", "ISBN (Bookland EAN-13)", "ISBNX", _ISBN, "9780306406157",
-          upstream="ISBN", aliases=("BOOKLAND",)),
+          upstream="ISBN", aliases=("BOOKLAND",), read=_reads("EAN13")),
         e("itf14", "ITF-14", "ITF14", _gs1(14), "15400141288763",
-          upstream="ITF14", drop_check=True),
+          upstream="ITF14", drop_check=True, read=_reads("ITF")),
         e("ean14", "EAN-14 (GS1-128)", "EAN14", _gs1(14),
-          "15400141288763", aliases=("gtin14",), drop_check=True),
+          "15400141288763", aliases=("gtin14",), drop_check=True,
+          read=_reads("Code128", prefix="(01)")),
         e("sscc18", "SSCC-18 (GS1-128)", "NVE18", _gs1(18),
-          "106141411234567897", aliases=("sscc", "nve18"), drop_check=True),
+          "106141411234567897", aliases=("sscc", "nve18"), drop_check=True,
+          read=_reads("Code128", prefix="(00)")),
         e("gs1_128", "GS1-128", "GS1_128", _gs1_string(100),
-          "(01)09501101530003(10)ABC1", aliases=("ucc_ean_128",), input_mode="GS1PARENS"),
+          "(01)09501101530003(10)ABC1", aliases=("ucc_ean_128",), input_mode="GS1PARENS",
+          read=_reads("Code128")),
         e("databar", "GS1 DataBar Omnidirectional", "DBAR_OMN",
           _gs1(14), "09501101530003",
-          aliases=("databar_omni", "rss14"), drop_check=True),
+          aliases=("databar_omni", "rss14"), drop_check=True,
+          read=_reads("DataBarOmni", prefix="(01)")),
         e("databar_limited", "GS1 DataBar Limited", "DBAR_LTD",
           _gs1(14), "09501101530003",
-          drop_check=True),
+          drop_check=True, read=_reads("DataBarLtd", prefix="(01)")),
         e("databar_expanded", "GS1 DataBar Expanded", "DBAR_EXP",
           _gs1_string(70), "(01)09501101530003(10)ABC1",
-          input_mode="GS1PARENS"),
+          input_mode="GS1PARENS", read=_reads("DataBarExp")),
         e("databar_stacked", "GS1 DataBar Stacked", "DBAR_STK",
           _gs1(14), "09501101530003",
-          stretch=False, drop_check=True),
+          stretch=False, drop_check=True, read=_reads("DataBarStk", prefix="(01)")),
         e("databar_stacked_omni", "GS1 DataBar Stacked Omnidirectional", "DBAR_OMNSTK",
           _gs1(14), "09501101530003",
-          stretch=False, drop_check=True),
+          stretch=False, drop_check=True, read=_reads("DataBarStk", prefix="(01)")),
         e("databar_expanded_stacked", "GS1 DataBar Expanded Stacked", "DBAR_EXPSTK",
           _gs1_string(70), "(01)09501101530003(10)ABC1",
-          stretch=False, input_mode="GS1PARENS"),
+          stretch=False, input_mode="GS1PARENS", read=_reads("DataBarExpStk")),
         # --- general 1D -----------------------------------------------------------
         e("code128", "Code 128", "CODE128",
           _pattern(_ASCII, _ASCII_WORDS, (1, 80)), "Hello-128",
-          upstream="CODE128"),
+          upstream="CODE128", read=_reads("Code128")),
         e("code128a", "Code 128 (subset A)", "CODE128",
           _pattern(r"[ -_]", "printable ASCII without lower case", (1, 80)), "CODE-128A",
-          upstream="CODE128A", input_mode="EXTRA_ESCAPE", prefix="\\^A"),
+          upstream="CODE128A", input_mode="EXTRA_ESCAPE", prefix="\\^A", read=_reads("Code128")),
         e("code128b", "Code 128 (subset B)", "CODE128",
           _pattern(_ASCII, _ASCII_WORDS, (1, 80)), "Code-128b",
-          upstream="CODE128B", input_mode="EXTRA_ESCAPE", prefix="\\^B"),
+          upstream="CODE128B", input_mode="EXTRA_ESCAPE", prefix="\\^B", read=_reads("Code128")),
         e("code128c", "Code 128 (subset C)", "CODE128",
           _digits(range(2, 81), parity="even"), "12345678",
-          upstream="CODE128C", input_mode="EXTRA_ESCAPE", prefix="\\^C"),
+          upstream="CODE128C", input_mode="EXTRA_ESCAPE", prefix="\\^C", read=_reads("Code128")),
         e("code39", "Code 39", "CODE39",
           _pattern(_CODE39_SET, _CODE39_WORDS, (1, 80)), "CODE-39",
-          upstream="CODE39", aliases=("code3of9",)),
+          upstream="CODE39", aliases=("code3of9",), read=_reads("Code39")),
         e("code39_extended", "Code 39 Extended (full ASCII)", "EXCODE39",
           _pattern(_ASCII, _ASCII_WORDS, (1, 80)), "Code-39e",
-          upstream="CODE39Extended"),
+          upstream="CODE39Extended", read=_reads("Code39Ext")),
         e("code39_mod43", "Code 39 with mod-43 check", "CODE39",
           _pattern(_CODE39_SET, _CODE39_WORDS, (1, 80)), "CODE-39",
-          upstream="CODE39_Mod43", option_2=1),
+          upstream="CODE39_Mod43", option_2=1, read=_reads("Code39", exact=False)),
         e("logmars", "LOGMARS", "LOGMARS",
           _pattern(_CODE39_SET, _CODE39_WORDS, (1, 30)), "LOGMARS-1",
-          upstream="LOGMARS"),
+          upstream="LOGMARS", read=_reads("Code39")),
         e("code93", "Code 93", "CODE93",
           _pattern(_ASCII, _ASCII_WORDS, (1, 80)), "Code-93",
-          upstream="CODE93"),
+          upstream="CODE93", read=_reads("Code93")),
         e("code11", "Code 11 (USD-8)", "CODE11",
           _pattern(r"[0-9-]", "digits and -", (1, 80)), "123-45",
           upstream="CODE11", aliases=("USD8",)),
         e("codabar", "Codabar", "CODABAR", _CODABAR, "A40156B",
-          upstream="Codabar", aliases=("nw7",)),
+          upstream="Codabar", aliases=("nw7",), read=_reads("Codabar")),
         e("interleaved2of5", "Interleaved 2 of 5", "C25INTER",
           _digits(range(2, 81), parity="even"), "12345670",
-          upstream="Interleaved2of5", aliases=("itf",)),
+          upstream="Interleaved2of5", aliases=("itf",), read=_reads("ITF")),
         e("interleaved2of5_mod10", "Interleaved 2 of 5 with mod-10 check", "C25INTER",
           _digits(range(1, 80), parity="odd"),
           "1234567", upstream="Interleaved2of5_Mod10",
-          option_2=1),
+          option_2=1, read=_reads("ITF", exact=False)),
         e("standard2of5", "Standard (Matrix) 2 of 5", "C25STANDARD",
           _digits(range(1, 81)), "12345",
           upstream="Standard2of5", aliases=("matrix2of5",)),
@@ -465,34 +536,35 @@ def _build() -> tuple[Symbology, ...]:
           _pattern(r"[0-9A-F]", "digits and A-F", (1, 60)), "12AB"),
         e("telepen", "Telepen (ASCII)", "TELEPEN",
           _pattern(_ASCII, _ASCII_WORDS, (1, 60)), "Telepen-1",
-          upstream="TELEPEN"),
+          upstream="TELEPEN", read=_reads("TelepenAlpha")),
         e("telepen_numeric", "Telepen Numeric", "TELEPEN_NUM",
-          _digits(range(2, 121), parity="even"), "123456"),
+          _digits(range(2, 121), parity="even"), "123456", read=_reads("TelepenNumeric")),
         e("pharmacode", "Pharmacode", "PHARMA",
           _integer(3, 131070), "1234",
           upstream="PHARMACODE", aliases=("pharma",)),
         e("pharmacode_two_track", "Pharmacode two-track", "PHARMA_TWO",
           _integer(4, 64570080), "1234", stretch=False),
         e("code32", "Code 32 (Italian pharmacode)", "CODE32",
-          _digits((8,)), "12345678"),
+          _digits((8,)), "12345678", read=_reads("Code32", prefix="A", exact=False)),
         e("pzn", "PZN (Pharmazentralnummer)", "PZN",
-          _digits((7, 8)), "12345678"),
+          _digits((7, 8)), "12345678", read=_reads("PZN", prefix="-")),
         e("vin", "Vehicle Identification Number", "VIN",
           _pattern(r"[0-9A-HJ-NPR-Z]", "digits and A-Z except I, O, Q", (17, 17)),
-          "1M8GDM9AXKP042788"),
+          "1M8GDM9AXKP042788", read=_reads("Code39")),
         e("bc412", "BC412 (IBM)", "BC412",
           _pattern(r"[0-9A-NP-Z]", "digits and A-Z except O", (7, 18)),
           "AQ45670"),
         e("channel", "Channel Code", "CHANNEL", _integer(0, 7742862),
           "1234"),
         e("hibc_128", "HIBC Code 128", "HIBC_128",
-          _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)), "A123BJC5D6E71"),
+          _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)), "A123BJC5D6E71",
+          read=_reads("Code128", prefix="+", exact=False)),
         e("hibc_39", "HIBC Code 39", "HIBC_39",
           _pattern(_HIBC_SET, _CODE39_WORDS, (1, 60)), "A123BJC5D6E71"),
         e("dpleit", "Deutsche Post Leitcode", "DPLEIT",
-          _digits((13,)), "2104512345678"),
+          _digits((13,)), "2104512345678", read=_reads("ITF", exact=False)),
         e("dpident", "Deutsche Post Identcode", "DPIDENT",
-          _digits((11,)), "56310243031"),
+          _digits((11,)), "56310243031", read=_reads("ITF", exact=False)),
         # --- postal -------------------------------------------------------------------
         e("postnet", "USPS POSTNET", "POSTNET", _digits((5, 9, 11)),
           "12345", upstream="PostNet", stretch=False),
@@ -530,27 +602,28 @@ def _build() -> tuple[Symbology, ...]:
           _pattern(_ASCII, _ASCII_WORDS, (1, 200)), "Codablock F",
           stretch=False),
         e("qrcode", "QR Code", "QRCODE", _text(1000),
-          "https://example.com/p?id=42", aliases=("qr",), stretch=False, input_mode="UNICODE"),
+          "https://example.com/p?id=42", aliases=("qr",), stretch=False, input_mode="UNICODE",
+          read=_reads("QRCode")),
         e("microqr", "Micro QR Code", "MICROQR", _text(35), "HELLO 123",
-          stretch=False, input_mode="UNICODE"),
+          stretch=False, input_mode="UNICODE", read=_reads("MicroQRCode")),
         e("rmqr", "Rectangular Micro QR (rMQR)", "RMQR", _text(150),
-          "Hello rMQR", stretch=False, input_mode="UNICODE"),
+          "Hello rMQR", stretch=False, input_mode="UNICODE", read=_reads("RMQRCode")),
         e("datamatrix", "Data Matrix (ECC 200)", "DATAMATRIX",
           _text(1000), "Data Matrix 200", aliases=("dm",),
-          stretch=False, input_mode="UNICODE"),
+          stretch=False, input_mode="UNICODE", read=_reads("DataMatrix")),
         e("pdf417", "PDF417", "PDF417", _text(1000), "PDF417 text",
-          stretch=False, input_mode="UNICODE"),
+          stretch=False, input_mode="UNICODE", read=_reads("PDF417")),
         e("pdf417_compact", "Compact PDF417", "PDF417COMP",
           _text(1000), "Compact PDF417", aliases=("truncated_pdf417",),
-          stretch=False, input_mode="UNICODE"),
+          stretch=False, input_mode="UNICODE", read=_reads("PDF417")),
         e("micropdf417", "MicroPDF417", "MICROPDF417", _text(150),
-          "MicroPDF417", stretch=False, input_mode="UNICODE"),
+          "MicroPDF417", stretch=False, input_mode="UNICODE", read=_reads("MicroPDF417")),
         e("aztec", "Aztec Code", "AZTEC", _text(1000), "Aztec Code",
-          stretch=False, input_mode="UNICODE"),
+          stretch=False, input_mode="UNICODE", read=_reads("Aztec")),
         e("aztec_rune", "Aztec Rune", "AZRUNE", _integer(0, 255), "25",
-          stretch=False),
+          stretch=False, read=ReadBack("Aztec", transform=_zero_pad_3)),
         e("maxicode", "MaxiCode (mode 4)", "MAXICODE", _text(93),
-          "MaxiCode 4", stretch=False, input_mode="UNICODE"),
+          "MaxiCode 4", stretch=False, input_mode="UNICODE", read=_reads("MaxiCode")),
         e("dotcode", "DotCode", "DOTCODE", _text(450), "DotCode",
           stretch=False, input_mode="UNICODE"),
         e("hanxin", "Han Xin Code", "HANXIN", _text(1000), "Han Xin 汉信",
@@ -561,18 +634,27 @@ def _build() -> tuple[Symbology, ...]:
           stretch=False, input_mode="UNICODE"),
         e("ultracode", "Ultracode", "ULTRA", _text(250), "Ultracode",
           stretch=False, input_mode="UNICODE"),
+        e("gs1_datamatrix", "GS1 Data Matrix", "DATAMATRIX", _gs1_ais(200),
+          "(01)09501101530003(17)271231(10)AB1", aliases=("gs1_dm",), stretch=False,
+          input_mode="GS1|GS1PARENS", read=_reads("DataMatrix")),
+        e("gs1_qrcode", "GS1 QR Code", "QRCODE", _gs1_ais(200),
+          "(01)09501101530003(17)271231(10)AB1", aliases=("gs1_qr",), stretch=False,
+          input_mode="GS1|GS1PARENS", read=_reads("QRCode")),
+        e("gs1_digital_link", "GS1 Digital Link QR Code", "QRCODE", _gs1_ais(500, link=True),
+          "https://id.gs1.org/01/09501101530003/10/AB1?17=271231",
+          aliases=("digital_link", "gs1_dl"), stretch=False, read=_reads("QRCode")),
         e("hibc_datamatrix", "HIBC Data Matrix", "HIBC_DM",
           _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)),
-          "A123BJC5D6E71", stretch=False),
+          "A123BJC5D6E71", stretch=False, read=_reads("DataMatrix", prefix="+", exact=False)),
         e("hibc_qr", "HIBC QR Code", "HIBC_QR",
           _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)),
-          "A123BJC5D6E71", stretch=False),
+          "A123BJC5D6E71", stretch=False, read=_reads("QRCode", prefix="+", exact=False)),
         e("hibc_pdf417", "HIBC PDF417", "HIBC_PDF",
           _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)),
-          "A123BJC5D6E71", stretch=False),
+          "A123BJC5D6E71", stretch=False, read=_reads("PDF417", prefix="+", exact=False)),
         e("hibc_aztec", "HIBC Aztec Code", "HIBC_AZTEC",
           _pattern(_HIBC_SET, _CODE39_WORDS, (1, 100)),
-          "A123BJC5D6E71", stretch=False),
+          "A123BJC5D6E71", stretch=False, read=_reads("Aztec", prefix="+", exact=False)),
     )
     # fmt: on
 

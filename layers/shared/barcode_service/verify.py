@@ -1,0 +1,168 @@
+"""Local renders decoded back with zxing-cpp before anyone gets them.
+
+`render_verified` draws a request and reads it back: a render that does not decode is
+never returned (422 `unscannable`, naming a size that does); one below 2 px per module
+carries a warning. `decodes` answers True (the image reads back as its content), False
+(it does not) or None (no decoder here reads this type). The image is read as a
+scanner sees it: a transparent background over white paper, nothing inverted, only
+the type's own format, at the resolution it was drawn at.
+
+No AWS imports here: the keyless image function renders with this module alone.
+zxing-cpp is imported inside the function: only renders need it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from . import render
+from .barcode_request import MAX_DIMENSION, BarcodeRequest
+from .errors import InvalidParam, Unscannable
+from .observability import metrics, tracer
+from .symbologies import Symbology
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+
+@dataclass(frozen=True)
+class RenderFacts:
+    """What a local render was checked to be: kept with the object and in the URL cache."""
+
+    verified: bool | None  # decoded back (None: no decoder here reads the type)
+    module_px: float
+    warnings: tuple[str, ...] = ()
+
+    def to_metadata(self) -> dict[str, str]:
+        """S3 user metadata (ASCII strings only)."""
+        return {
+            "verified": json.dumps(self.verified),
+            "module-px": f"{self.module_px:g}",
+            "warnings": json.dumps(list(self.warnings), ensure_ascii=True),
+        }
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, str]) -> RenderFacts | None:
+        """The facts of an object written by `to_metadata`; None for older objects."""
+        try:
+            verified = json.loads(metadata["verified"])
+            warnings = json.loads(metadata.get("warnings", "[]"))
+            module_px = float(metadata["module-px"])
+        except (KeyError, ValueError):
+            return None
+        if verified not in (True, False, None) or not isinstance(warnings, list):
+            return None
+        return cls(verified, module_px, tuple(str(w) for w in warnings))
+
+
+def decodes(symbology: Symbology, content: str, image: Image) -> bool | None:
+    """Whether `image` reads back as `content` (None: this type is not readable here).
+
+    Pass the upright image (`render.Drawing.upright`): a quarter turn is lossless and
+    scanners read every direction, but zxing-cpp reads some 2D types upright only.
+    """
+    read = symbology.read
+    if read is None:
+        return None
+    import zxingcpp  # noqa: PLC0415 - lazy, see module docstring
+
+    grey = image.convert("L")  # a palette's transparent index carries the bg colour
+    found = zxingcpp.read_barcodes(
+        grey,
+        formats=getattr(zxingcpp.BarcodeFormat, read.format),
+        try_rotate=False,
+        try_downscale=False,
+        try_invert=False,
+    )
+    return any(read.matches(content, barcode.text) for barcode in found)
+
+
+VERIFY_SEARCH_MAX_PX = 12
+"""On a failed read-back, module sizes up to this are tried to name a size that works."""
+
+
+@dataclass(frozen=True)
+class LocalRender:
+    """Image bytes that were decoded back (or of a type no decoder here reads)."""
+
+    body: bytes
+    facts: RenderFacts
+
+
+def _draw_and_read(request: BarcodeRequest, width: int, height: int) -> tuple[Any, bool | None]:
+    drawing = render.draw(
+        request.symbology, request.content, width, height, request.show_text, style=request.style
+    )
+    return drawing, decodes(request.symbology, request.content, drawing.upright)
+
+
+@tracer.capture_method
+def render_verified(request: BarcodeRequest) -> LocalRender:
+    """Render `request` locally and decode it back; Unscannable when it does not read."""
+    symbology, content, style = request.symbology, request.content, request.style
+    drawing, verified = _draw_and_read(request, request.width, request.height)
+    if verified is False:
+        metrics.add_metric(name="RenderNotVerified", unit=MetricUnit.Count, value=1)
+        raise _unscannable(request, drawing.module_px)
+    if request.format == "svg":
+        # The SVG is the same symbol as vectors; its raster twin at this size was read.
+        svg = render.render_svg_drawing(
+            symbology,
+            content,
+            request.width,
+            request.height,
+            request.show_text,
+            style=style,
+            physical=request.physical,
+        )
+        body, module_px = svg.body, svg.module_px
+    else:
+        body, module_px = render.png_bytes(drawing, request.dpi), float(drawing.module_px)
+    return LocalRender(body, RenderFacts(verified, module_px, _warnings(request, module_px)))
+
+
+def _size_at(request: BarcodeRequest, k: int) -> tuple[int, int]:
+    return render.size_at(
+        request.symbology, request.content, request.show_text, k, style=request.style
+    )
+
+
+def _warnings(request: BarcodeRequest, module_px: float) -> tuple[str, ...]:
+    if module_px >= 2:
+        return ()
+    w2, h2 = _size_at(request, 2)
+    if request.symbology.stretch:
+        size = f"{h2} px high" if request.style.sideways else f"{w2} px wide"
+    else:
+        size = f"{w2} x {h2} px"
+    return (f"{module_px:g} px per module may not scan once scaled; {size} gives 2 px per module",)
+
+
+def _unscannable(request: BarcodeRequest, k: int) -> Unscannable:
+    """The 422 for a render that did not read back, naming the least size that does."""
+    title, asked = request.symbology.title, f"{request.width} x {request.height} px"
+    for bigger in range(k + 1, VERIFY_SEARCH_MAX_PX + 1):
+        w, h = _size_at(request, bigger)
+        w, h = max(w, request.width), max(h, request.height)
+        if w > MAX_DIMENSION or h > MAX_DIMENSION:
+            break
+        if _draw_and_read(request, w, h)[1]:
+            detail = (
+                f"{title} at {asked} ({k} px per module) does not decode back; "
+                f"{w} x {h} px ({bigger} px per module) does"
+            )
+            reason = f"at least {w} x {h} px scans"
+            return Unscannable(
+                detail,
+                invalid_params=[InvalidParam("width", reason), InvalidParam("height", reason)],
+            )
+    hint = "turn quiet_zone on" if not request.style.quiet_zone else "use more contrast (fg/bg)"
+    return Unscannable(
+        f"{title} at {asked} does not decode back, nor at any larger size up to "
+        f"{VERIFY_SEARCH_MAX_PX} px per module: {hint}",
+        field="quiet_zone" if not request.style.quiet_zone else "fg",
+    )

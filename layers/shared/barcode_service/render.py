@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
@@ -62,12 +62,14 @@ PLAIN = Style()
 
 @dataclass(frozen=True)
 class Drawing:
-    """A raster render: the final image, how many pixels one module is, and the image
-    before its quarter turn (what is decoded back: turning is lossless)."""
+    """A raster render: the final image, how many pixels one module is, the image before
+    its quarter turn, and the symbol alone in its colours (what is decoded back: the
+    turn is lossless and the rest of the canvas is background)."""
 
     image: Image
     module_px: int
     upright: Image
+    symbol: Image
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,19 @@ def size_at(
     symbology: Symbology, content: str, show_text: bool, k: int, *, style: Style = PLAIN
 ) -> tuple[int, int]:
     """Smallest (width, height) in px of the final image at k px per module."""
-    bar_height = MIN_BAR_MODULES if symbology.stretch else None
-    _, width, height = _raster(symbology, content, show_text, k, bar_height, style=style)
+    width, height = _upright_size(symbology, content, show_text, k, style.quiet_zone)
     return (height, width) if style.sideways else (width, height)
+
+
+@lru_cache(maxsize=256)
+def _upright_size(
+    symbology: Symbology, content: str, show_text: bool, k: int, quiet_zone: bool
+) -> tuple[int, int]:
+    # Measured once per request: validation, fitting and warnings all ask.
+    bar_height = MIN_BAR_MODULES if symbology.stretch else None
+    style = PLAIN if quiet_zone else Style(quiet_zone=False)
+    _, width, height = _raster(symbology, content, show_text, k, bar_height, style=style)
+    return width, height
 
 
 def minimum_size(
@@ -221,11 +233,12 @@ def _fit(
     # Text and dot sizes do not scale exactly with k: measure, step down if needed.
     for k in range(max(largest, smallest), smallest - 1, -1):
         if not symbology.stretch:
-            symbol, w, h = _raster(symbology, content, show_text, k, style=style)
+            w, h = _upright_size(symbology, content, show_text, k, style.quiet_zone)
             if w <= width and h <= height:
+                symbol, w, h = _raster(symbology, content, show_text, k, style=style)
                 return symbol, w, h, k
             continue
-        symbol, w, h = _raster(symbology, content, show_text, k, MIN_BAR_MODULES, style=style)
+        w, h = _upright_size(symbology, content, show_text, k, style.quiet_zone)
         if w > width or h > height:
             continue
         bars = MIN_BAR_MODULES + (height - h) / k
@@ -261,21 +274,28 @@ def draw(
     from PIL import Image  # noqa: PLC0415 - lazy, see module docstring
 
     symbol, w, h, k = _fit(symbology, content, show_text, (width, height), style)
-    drawn = Image.frombytes("RGB", (w, h), bytes(symbol.bitmap))
-    drawn = drawn.convert("1", dither=Image.Dither.NONE)
+    # zint draws black on white: one channel of its RGB bitmap is the grey image.
+    drawn = Image.frombytes("L", (w, h), bytes(symbol.bitmap)[0::3])
     canvas_size = (height, width) if style.sideways else (width, height)
-    canvas = Image.new("1", canvas_size, 1)
+    canvas = Image.new("L", canvas_size, 255)
     canvas.paste(drawn, ((canvas_size[0] - w) // 2, (canvas_size[1] - h) // 2))
-    upright = canvas if style.plain else _coloured(canvas, style)
-    turned = upright
+    if style.plain:
+        canvas = canvas.convert("1", dither=Image.Dither.NONE)
+        symbol_only = drawn
+    else:
+        canvas, symbol_only = _coloured(canvas, style), _coloured(drawn, style)
+    turned = canvas
     if style.rotate:
-        turned = upright.transpose(getattr(Image.Transpose, _TURNS[style.rotate]))
-    return Drawing(turned, k, upright)
+        turned = canvas.transpose(getattr(Image.Transpose, _TURNS[style.rotate]))
+    return Drawing(turned, k, canvas, symbol_only)
+
+
+_INDEX = [0] * 128 + [1] * 128  # grey 0 (bars) -> palette 0, 255 (space) -> palette 1
 
 
 def _coloured(canvas: Image, style: Style) -> Image:
     """A two-colour palette image: index 0 = bars (fg), 1 = background (bg or transparent)."""
-    indexed = canvas.convert("L").point(lambda v: 1 if v else 0)
+    indexed = canvas.point(_INDEX)
     # A transparent background keeps white in the palette: what a reader sees on paper.
     indexed.putpalette([*_rgb(style.fg), *_rgb(style.bg or "FFFFFF")])
     if style.bg is None:

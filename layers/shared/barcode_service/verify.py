@@ -22,7 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from . import render
 from .barcode_request import MAX_DIMENSION, BarcodeRequest
 from .errors import InvalidParam, Unscannable
-from .observability import metrics, tracer
+from .observability import metrics
 from .symbologies import Symbology
 
 if TYPE_CHECKING:
@@ -62,23 +62,31 @@ class RenderFacts:
 def decodes(symbology: Symbology, content: str, image: Image) -> bool | None:
     """Whether `image` reads back as `content` (None: this type is not readable here).
 
-    Pass the upright image (`render.Drawing.upright`): a quarter turn is lossless and
-    scanners read every direction, but zxing-cpp reads some 2D types upright only.
+    Pass the upright symbol (`render.Drawing.symbol`): a quarter turn is lossless and
+    scanners read every direction, but zxing-cpp reads some 2D types upright only; the
+    rest of the canvas is background (more quiet zone).
     """
     read = symbology.read
     if read is None:
         return None
     import zxingcpp  # noqa: PLC0415 - lazy, see module docstring
 
-    grey = image.convert("L")  # a palette's transparent index carries the bg colour
-    found = zxingcpp.read_barcodes(
-        grey,
-        formats=getattr(zxingcpp.BarcodeFormat, read.format),
-        try_rotate=False,
-        try_downscale=False,
-        try_invert=False,
-    )
-    return any(read.matches(content, barcode.text) for barcode in found)
+    grey = image if image.mode == "L" else image.convert("L")  # palette: bg colour, not alpha
+    formats = getattr(zxingcpp.BarcodeFormat, read.format)
+    # A generated image is "pure" (nothing but the symbol, aligned): zxing-cpp reads it
+    # ~20x faster so. Only if that fails does the general reader get its chance.
+    for pure in (True, False):
+        found = zxingcpp.read_barcodes(
+            grey,
+            formats=formats,
+            try_rotate=False,
+            try_downscale=False,
+            try_invert=False,
+            is_pure=pure,
+        )
+        if any(read.matches(content, barcode.text) for barcode in found):
+            return True
+    return False
 
 
 VERIFY_SEARCH_MAX_PX = 12
@@ -97,10 +105,9 @@ def _draw_and_read(request: BarcodeRequest, width: int, height: int) -> tuple[An
     drawing = render.draw(
         request.symbology, request.content, width, height, request.show_text, style=request.style
     )
-    return drawing, decodes(request.symbology, request.content, drawing.upright)
+    return drawing, decodes(request.symbology, request.content, drawing.symbol)
 
 
-@tracer.capture_method
 def render_verified(request: BarcodeRequest) -> LocalRender:
     """Render `request` locally and decode it back; Unscannable when it does not read."""
     symbology, content, style = request.symbology, request.content, request.style

@@ -29,6 +29,6 @@ def router_over(providers: Sequence[Provider], limiter: FreeLimiter | None = Non
     )
 
 
-def baichuan_router(client: BaichuanClient) -> Router:
+def baichuan_router(client: BaichuanClient, limiter: FreeLimiter | None = None) -> Router:
     """A router whose only provider is Baichuan through `client`."""
-    return router_over([BaichuanProvider(lambda: client, RateLimit(1_000_000, 1))])
+    return router_over([BaichuanProvider(lambda: client, RateLimit(1_000_000, 1))], limiter)

@@ -148,6 +148,9 @@ class CountingClient:
         self.queries: list[str] = []
         self.policy = RetryPolicy()
 
+    def ready(self) -> None:
+        """No keys to fetch."""
+
     def query(self, code: str, policy: RetryPolicy | None = None) -> Any:
         from barcode_service.baichuan import UpstreamNotFound, UpstreamProduct
 

@@ -292,3 +292,20 @@ def test_uploads_use_their_own_provider_list(table: str, secret: dict) -> None:
     )
     defaults = load_settings({})
     assert "openfoodfacts" not in defaults.provider_names(uploads=True)
+
+
+def test_a_provider_without_keys_takes_no_limiter_slot() -> None:
+    from barcode_service.baichuan import BaichuanClient
+    from barcode_service.errors import CredentialsNotConfigured
+    from barcode_service.gtin import parse_gtin
+    from barcode_service.router import ProviderState
+    from tests.support.providers import FreeLimiter, baichuan_router
+
+    def keys(refresh: bool) -> tuple[str, str]:
+        raise CredentialsNotConfigured("no lookup keys")
+
+    limiter = FreeLimiter()
+    router = baichuan_router(BaichuanClient(BAICHUAN_URL, keys), limiter)
+    route = router.route(parse_gtin(CHINA), ProviderState())
+    assert route.summary() == [{"name": "baichuan", "outcome": "not_configured"}]
+    assert limiter.acquired == []

@@ -116,6 +116,10 @@ class BaichuanClient:
         parts = urlsplit(url)
         self._origin = f"{parts.scheme}://{parts.netloc}/"
 
+    def ready(self) -> None:
+        """Fetch the keys now (their source caches them), so a query's time is the network's."""
+        self._keys(False)
+
     def query(
         self, code: str, policy: RetryPolicy | None = None
     ) -> UpstreamProduct | UpstreamNotFound:

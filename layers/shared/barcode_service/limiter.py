@@ -32,7 +32,7 @@ _ATTEMPTS = 4
 SPACING_MARGIN = 1.05
 """Slots are 5% wider than the limit, so that calls that leave late (a busy CPU, a
 slow connect) cannot bunch up into more than the limit in any window."""
-LATE_FRACTION = 0.025
+LATE_FRACTION = 0.04
 """A caller that wakes later than this fraction of the limit's window after its slot
 gives the slot up and queues again: a late call could bunch with on-time ones."""
 _EXPIRE_AFTER_SECONDS = 3600
@@ -66,29 +66,33 @@ class FleetLimiter:
         than `max_wait` seconds away, UpstreamUnavailable when the table is down.
         """
         interval = max(1, math.ceil(limit.interval * SPACING_MARGIN * 1000))
-        for _ in range(_ATTEMPTS):
+        tolerance = LATE_FRACTION * limit.per_seconds * 1000
+        started = self._clock()
+        latest = int((started + max_wait) * 1000)  # the whole wait, late wake-ups included
+        races = 0
+        while races < _ATTEMPTS:
             now = int(self._clock() * 1000)
-            latest = now + int(max_wait * 1000)
             if self._busy_until.get(provider, 0) <= now:
                 seen = self._take_idle(provider, now, interval)
                 if seen is None:
-                    return 0.0
+                    return max(0.0, now / 1000 - started)
             else:
                 seen = self._busy_until[provider]
             if seen > latest:
                 self._busy_until[provider] = seen
                 raise self._busy(provider, seen - now)
             slot, seen = self._take_queued(provider, now, latest, interval)
-            if slot is not None:
-                if slot > now:
-                    self._sleep((slot - now) / 1000)
-                late = self._clock() * 1000 - slot
-                if late <= LATE_FRACTION * limit.per_seconds * 1000:
-                    return max(0, slot - now) / 1000
-                continue  # woke too late for this slot: take a later one
-            self._busy_until[provider] = seen
-            if seen > latest:
-                raise self._busy(provider, seen - now)
+            if slot is None:
+                races += 1  # another caller moved `next_at` between our read and write
+                self._busy_until[provider] = seen
+                if seen > latest:
+                    raise self._busy(provider, seen - now)
+                continue
+            if slot > now:
+                self._sleep((slot - now) / 1000)
+            if self._clock() * 1000 - slot <= tolerance:
+                return max(0.0, slot / 1000 - started)
+            # Woke too late for this slot (a busy CPU): using it could bunch calls.
         raise self._busy(provider, interval)
 
     def _take_idle(self, provider: str, now: int, interval: int) -> int | None:

@@ -14,7 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .errors import NotFound, ServiceError, UpstreamError, UpstreamRateLimited
+from .errors import (
+    CredentialsNotConfigured,
+    NotFound,
+    ServiceError,
+    UpstreamError,
+    UpstreamRateLimited,
+)
 from .gtin import Gtin
 from .providers.base import Provider, ProviderResult, RateLimit, ask
 
@@ -148,6 +154,12 @@ class Router:
             from .providers.base import outcome_of  # noqa: PLC0415 - loaded with providers
 
             return ProviderResult(name, outcome_of(blocked), error=blocked)
+        try:
+            provider.prepare()
+        except CredentialsNotConfigured as missing:  # no slot spent on a provider without keys
+            return ProviderResult(name, "not_configured", error=missing)
+        except UpstreamError:
+            pass  # e.g. a malformed secret: the call below meets it and reports it as a call
         wait = max(0.0, min(self.max_wait, deadline - self._clock() - 1))
         try:
             self.limiter.acquire(name, provider.limit, wait)

@@ -42,6 +42,9 @@ class BaichuanProvider:
     def serves(self, gtin: Gtin) -> bool:
         return True
 
+    def prepare(self) -> None:
+        self.client.ready()
+
     def quota_reset(self, now: datetime) -> datetime:
         from ..baichuan import next_china_midnight  # noqa: PLC0415 - loaded with the client
 

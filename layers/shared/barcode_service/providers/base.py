@@ -118,6 +118,11 @@ class Provider(Protocol):
         """When a used-up quota of this provider comes back, seen from `now`."""
         ...
 
+    def prepare(self) -> None:
+        """Do the local work a call needs (client, credentials) before a limiter slot is
+        taken, so that the call leaves in its slot; CredentialsNotConfigured if it has none."""
+        ...
+
 
 @dataclass(frozen=True)
 class ProviderResult:

@@ -92,6 +92,9 @@ class OpenFactsProvider:
         """Goods: every GTIN except periodicals and books (977-979), which it does not hold."""
         return not is_periodical_or_book(gtin)
 
+    def prepare(self) -> None:
+        """Nothing to get ready: keyless, and the session is shared."""
+
     def quota_reset(self, now: datetime) -> datetime:
         return an_hour_later(now)  # no quota, only a rate limit
 

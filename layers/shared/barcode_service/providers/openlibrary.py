@@ -60,6 +60,9 @@ class OpenLibraryProvider:
     def serves(self, gtin: Gtin) -> bool:
         return is_book(gtin)
 
+    def prepare(self) -> None:
+        """Nothing to get ready: keyless, and the session is shared."""
+
     def quota_reset(self, now: datetime) -> datetime:
         return an_hour_later(now)  # no quota, only a rate limit
 

@@ -29,7 +29,7 @@ from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.settings import Settings, load_settings
 from barcode_service.uploads.jobs import DynamoJobStore, Job
 from barcode_service.uploads.pacing import Pacer
-from barcode_service.uploads.results import results_csv, tally
+from barcode_service.uploads.results import ResultRow, results_csv, tally
 from barcode_service.uploads.status import status_view
 from barcode_service.uploads.worker import NO_BARCODE, UploadWorker
 from tests.conftest import TABLE, FakeContext, load_event
@@ -583,8 +583,11 @@ def test_pacer_keeps_its_schedule_after_a_slightly_late_call_only() -> None:
 
 def test_results_csv_and_tally() -> None:
     rows = [
-        {"row": 1, "code": "+1", "status": "invalid_gtin", "error": {"code": "invalid_gtin"}},
-        {"row": 2, "code": "x", "status": "found", "product": {"gtin": "1", "name": "@n"}},
+        ResultRow.from_dict(row)
+        for row in [
+            {"row": 1, "code": "+1", "status": "invalid_gtin", "error": {"code": "invalid_gtin"}},
+            {"row": 2, "code": "x", "status": "found", "product": {"gtin": "1", "name": "@n"}},
+        ]
     ]
     text = results_csv(rows).decode("utf-8-sig")
     assert "'+1" in text

@@ -11,21 +11,22 @@ gives up waiting (error rows, as for photos) after UPLOAD_MAX_WAIT_SECONDS.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidGtin
-from ..lookup import LookupOutcome, LookupService, ProviderBlock
+from ..lookup import LookupOutcome, LookupService
 from ..observability import count, logger
 from ..settings import Settings
 from .bucket import UploadBucket
 from .jobs import Job, JobStore
+from .messages import ChunkMessage
 from .pacing import Pacer
 from .policy import work_key
-from .results import ResultWriter
+from .results import ResultRow, ResultWriter
 
 if TYPE_CHECKING:
     from ..codelist import CodeRow
@@ -63,6 +64,7 @@ class ChunkProcessor:
         self.deadline = float("inf")
 
     def split(self, upload_id: str, run: str, rows: list[CodeRow]) -> dict[str, Any]:
+        """Store a list's rows by chunk and process them: here if one, else by message."""
         size = self.settings.upload_chunk_size
         chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
         for number, chunk in enumerate(chunks):
@@ -72,20 +74,16 @@ class ChunkProcessor:
             return {"upload_id": upload_id, "skipped": "superseded"}
         count("UploadRows", len(rows))
         if len(chunks) == 1:
-            return self.process({"upload_id": upload_id, "run": run, "chunk": 0, "start": 0})
-        messages = [
-            {"kind": "chunk", "upload_id": upload_id, "run": run, "chunk": n, "start": 0}
-            for n in range(len(chunks))
-        ]
-        self._send(messages)
+            return self.process(ChunkMessage(upload_id, run, 0).identity())
+        self._send([ChunkMessage(upload_id, run, n) for n in range(len(chunks))])
         logger.info("list split into chunks", extra={"rows": len(rows), "chunks": len(chunks)})
         return {"upload_id": upload_id, "rows": len(rows), "chunks": len(chunks)}
 
-    def _send(self, messages: list[dict[str, Any]], delay: int = 0) -> None:
+    def _send(self, messages: list[ChunkMessage], delay: int = 0) -> None:
         for first in range(0, len(messages), 10):
             entries: list[dict[str, Any]] = [
-                {"Id": str(n), "MessageBody": json.dumps(body)}
-                for n, body in enumerate(messages[first : first + 10])
+                {"Id": str(n), "MessageBody": message.to_body()}
+                for n, message in enumerate(messages[first : first + 10])
             ]
             if delay:
                 for entry in entries:
@@ -98,66 +96,61 @@ class ChunkProcessor:
                 raise RuntimeError(f"{len(answer['Failed'])} chunk messages were not sent")
 
     def process(self, identity: dict[str, Any]) -> dict[str, Any]:
-        upload_id, run = identity["upload_id"], identity["run"]
-        chunk, start = identity["chunk"], identity["start"]
-        wait = int(identity.get("wait", 0))
+        """Look the rows of one chunk message up (`identity` is ChunkMessage.identity())."""
+        message = ChunkMessage(**identity)
+        upload_id, run, chunk, start = message.upload_id, message.run, message.chunk, message.start
         logger.append_keys(upload_id=upload_id)
         job = self.jobs.get(upload_id)
         if job is None or job.run != run or job.status != "processing":
             logger.info("chunk of a run that is over", extra={"chunk": chunk})
             return {"upload_id": upload_id, "chunk": chunk, "skipped": "run is over"}
         rows = self.bucket.get_json(work_key(upload_id, run, f"in-{chunk}.json"))
-        done: list[dict[str, Any]] = []
+        done: list[ResultRow] = []
         if start:
-            done = self.bucket.get_json(work_key(upload_id, run, f"part-{chunk}-{start}.json"))
-        memo: dict[str, tuple[dict[str, Any], ProviderBlock | None]] = {}
+            part = self.bucket.get_json(work_key(upload_id, run, f"part-{chunk}-{start}.json"))
+            done = [ResultRow.from_dict(row) for row in part]
+        memo: dict[str, LookupOutcome] = {}
         patient = True
         for index in range(start, len(rows)):
             if index > start and self._clock() >= self.deadline:
-                return self._continue_later(upload_id, run, chunk, index, done)
+                return self._continue_later(message, index, done)
             number, line, code = rows[index]
-            answer, upstream, blocked = self._list_row(code, memo)
+            outcome, called = self._list_row(code, memo)
+            blocked = outcome.blocked
             if blocked is not None and patient:
                 if self._may_wait(job):
-                    return self._defer(
-                        identity, index, done, code=blocked.code, until=blocked.until
-                    )
+                    return self._defer(message, index, done, code=blocked.code, until=blocked.until)
                 patient = False
                 count("UploadWaitGaveUp")
                 logger.warning("upstream still blocked: no more waiting", extra={"chunk": chunk})
-            elif blocked is None and job.waiting and (upstream or (wait and index == start)):
+            elif blocked is None and job.waiting and (called or (message.wait and index == start)):
                 # The block is over (a lookup reached the upstream, or the row it stopped
                 # at went through): the job is no longer waiting.
                 self.jobs.resume(upload_id, run)
                 job.waiting = None
-            done.append({"row": number, "line": line, "code": code, **answer})
-        self.bucket.put_json(work_key(upload_id, run, f"out-{chunk}.json"), done)
+            done.append(ResultRow.of(outcome, code, row=number, line=line))
+        self.bucket.put_json(work_key(upload_id, run, f"out-{chunk}.json"), _plain(done))
         after = self.jobs.chunk_done(upload_id, run, chunk)
         if after is not None and after.complete:
             self._assemble(after)
         return {"upload_id": upload_id, "chunk": chunk, "rows": len(done)}
 
-    def _list_row(
-        self, code: str, memo: dict[str, tuple[dict[str, Any], ProviderBlock | None]]
-    ) -> tuple[dict[str, Any], bool, ProviderBlock | None]:
-        """(a code's answer, whether it called a provider, the provider block it met).
+    def _list_row(self, code: str, memo: dict[str, LookupOutcome]) -> tuple[LookupOutcome, bool]:
+        """(a code's lookup outcome, whether a provider was called for it just now).
 
-        Repeats of a GTIN in the same chunk reuse the first answer.
+        Repeats of a GTIN in the same chunk reuse the first outcome.
         """
         try:
             gtin = self.lookups.canonical_gtin(code)
         except InvalidGtin as error:
-            return LookupOutcome(error).answer(), False, None
+            return LookupOutcome(error), False
         if gtin.gtin14 in memo:
-            answer, blocked = memo[gtin.gtin14]
-            return answer, False, blocked
+            return memo[gtin.gtin14], False
         self.pacer.wait()
-        outcome = self.lookups.resolve_gtin(gtin)
+        outcome = memo[gtin.gtin14] = self.lookups.resolve_gtin(gtin)
         if outcome.called_provider:
             self.pacer.spent()
-        answer = outcome.answer()
-        memo[gtin.gtin14] = (answer, outcome.blocked)
-        return answer, outcome.called_provider, outcome.blocked
+        return outcome, outcome.called_provider
 
     def _may_wait(self, job: Job) -> bool:
         """Whether the job may still wait for an upstream block (counted from its first)."""
@@ -166,19 +159,21 @@ class ChunkProcessor:
         return now - started < self.settings.upload_max_wait_seconds
 
     def _continue_later(
-        self, upload_id: str, run: str, chunk: int, index: int, done: list[dict[str, Any]]
+        self, message: ChunkMessage, index: int, done: list[ResultRow]
     ) -> dict[str, Any]:
         """Out of time: save what is done and hand the rest of the chunk to a new message."""
-        self._hand_on(upload_id, run, chunk, index, done)
+        self._hand_on(dataclasses.replace(message, start=index, wait=0), done)
         count("UploadChunkContinued")
-        logger.info("chunk continues in a new message", extra={"chunk": chunk, "next": index})
-        return {"upload_id": upload_id, "chunk": chunk, "continued_at": index}
+        logger.info(
+            "chunk continues in a new message", extra={"chunk": message.chunk, "next": index}
+        )
+        return {"upload_id": message.upload_id, "chunk": message.chunk, "continued_at": index}
 
     def _defer(
         self,
-        identity: dict[str, Any],
+        message: ChunkMessage,
         index: int,
-        done: list[dict[str, Any]],
+        done: list[ResultRow],
         *,
         code: str,
         until: float,
@@ -190,14 +185,14 @@ class ChunkProcessor:
         delivery before the block ends meets the block again (without an upstream call)
         and re-sends itself once more.
         """
-        upload_id, run, chunk = identity["upload_id"], identity["run"], identity["chunk"]
-        wait = int(identity.get("wait", 0))
+        upload_id, run, chunk = message.upload_id, message.run, message.chunk
         now = self._wall_clock()
         delay = min(MAX_WAIT_DELAY, max(MIN_WAIT_DELAY, math.ceil(until - now)))
         if self.jobs.wait(upload_id, run, code=code, until=until, now=now) is None:
             logger.info("chunk of a run that is over", extra={"chunk": chunk})
             return {"upload_id": upload_id, "chunk": chunk, "skipped": "run is over"}
-        self._hand_on(upload_id, run, chunk, index, done, wait=wait + 1, delay=delay)
+        later = dataclasses.replace(message, start=index, wait=message.wait + 1)
+        self._hand_on(later, done, delay=delay)
         count("UploadChunkDeferred")
         logger.info(
             "chunk waits for an upstream block to end",
@@ -205,31 +200,23 @@ class ChunkProcessor:
         )
         return {"upload_id": upload_id, "chunk": chunk, "deferred_at": index, "delay": delay}
 
-    def _hand_on(
-        self,
-        upload_id: str,
-        run: str,
-        chunk: int,
-        index: int,
-        done: list[dict[str, Any]],
-        *,
-        wait: int = 0,
-        delay: int = 0,
-    ) -> None:
-        """Save the rows before `index` and send a message for the rest of the chunk."""
-        message: dict[str, Any] = {"kind": "chunk", "upload_id": upload_id, "run": run}
-        message.update(chunk=chunk, start=index)
-        if wait:
-            message["wait"] = wait
-        if index:
+    def _hand_on(self, message: ChunkMessage, done: list[ResultRow], *, delay: int = 0) -> None:
+        """Save the rows before `message.start` and send `message` for the rest."""
+        if message.start:
             # Rewritten with the same rows when a chunk waits again at the same place.
-            self.bucket.put_json(work_key(upload_id, run, f"part-{chunk}-{index}.json"), done)
+            name = f"part-{message.chunk}-{message.start}.json"
+            self.bucket.put_json(work_key(message.upload_id, message.run, name), _plain(done))
         self._send([message], delay=delay)
 
     def _assemble(self, job: Job) -> None:
         """Results of every chunk, in input order, into the result files and the job."""
         run, total = job.run or "", job.chunks_total or 0
-        rows: list[dict[str, Any]] = []
+        rows: list[ResultRow] = []
         for chunk in range(total):
-            rows.extend(self.bucket.get_json(work_key(job.upload_id, run, f"out-{chunk}.json")))
+            out = self.bucket.get_json(work_key(job.upload_id, run, f"out-{chunk}.json"))
+            rows.extend(ResultRow.from_dict(row) for row in out)
         self.results.finish(job.upload_id, run, rows, kind="list", message=None)
+
+
+def _plain(rows: list[ResultRow]) -> list[dict[str, Any]]:
+    return [row.to_dict() for row in rows]

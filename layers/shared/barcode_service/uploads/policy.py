@@ -12,6 +12,7 @@ import uuid
 from typing import Any, Literal
 
 from ..errors import InvalidParameter, UnsupportedFileType
+from ..settings import Settings
 
 Kind = Literal["list", "image"]
 UPLOADS_PREFIX = "uploads/"
@@ -111,3 +112,8 @@ def choose_type(filename: Any, content_type: Any) -> tuple[str, Kind, str]:
 def work_key(upload_id: str, run: str, name: str) -> str:
     """Intermediate files of a run (chunk inputs, outputs, partial progress)."""
     return f"{RESULTS_PREFIX}{upload_id}/runs/{run}/{name}"
+
+
+def max_bytes(settings: Settings, kind: Kind) -> int:
+    """The largest file of `kind` accepted (S3 enforces it on the POST, the worker again)."""
+    return settings.upload_max_image_bytes if kind == "image" else settings.upload_max_list_bytes

@@ -7,7 +7,14 @@ from typing import Any
 from ..errors import NotFound, ServiceError
 from ..settings import Settings
 from .jobs import DynamoJobStore, JobStore
-from .policy import check_upload_id, choose_type, display_filename, new_upload_id, upload_key
+from .policy import (
+    check_upload_id,
+    choose_type,
+    display_filename,
+    max_bytes,
+    new_upload_id,
+    upload_key,
+)
 from .status import status_view
 
 
@@ -30,11 +37,7 @@ class UploadService:
         bucket = self._require_bucket()
         upload_id = new_upload_id()
         key = upload_key(upload_id, ext)
-        limit = (
-            self.settings.upload_max_image_bytes
-            if kind == "image"
-            else self.settings.upload_max_list_bytes
-        )
+        limit = max_bytes(self.settings, kind)
         expires = self.settings.upload_url_expires_seconds
         # S3 enforces these conditions on the POST itself: size and type checks do not
         # depend on the client being honest.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .jobs import Job
+from .results import empty_counts
 
 
 def waiting_message(waiting: dict[str, str]) -> str:
@@ -22,7 +23,7 @@ def waiting_message(waiting: dict[str, str]) -> str:
 
 def status_view(job: Job, presign: Any) -> dict[str, Any]:
     """The `GET /uploads/{id}` body of a job; `presign(key)` makes a GET URL."""
-    counts = {"total": 0, "found": 0, "not_found": 0, "invalid_gtin": 0, "error": 0}
+    counts = empty_counts()
     counts.update(job.counts)
     if job.status != "done" and job.rows_total is not None:
         counts["total"] = job.rows_total

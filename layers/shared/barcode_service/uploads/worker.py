@@ -17,7 +17,6 @@ import json
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -44,10 +43,10 @@ from ..settings import Settings
 from .bucket import UploadBucket
 from .chunks import ChunkProcessor
 from .jobs import DynamoJobStore, JobStore
-from .messages import jobs_named_in, run_id
+from .messages import ChunkMessage, ObjectVersion, jobs_named_in
 from .pacing import Pacer
-from .policy import Kind, kind_of, parse_upload_key
-from .results import ResultWriter
+from .policy import Kind, kind_of, max_bytes, parse_upload_key
+from .results import ResultRow, ResultWriter
 
 if TYPE_CHECKING:
     # Imported where used: Pillow and zxing-cpp only for images, the list parser only
@@ -153,16 +152,8 @@ class UploadWorker:
             logger.info("ignoring the S3 test event")
             return {"ignored": "s3:TestEvent"}
         if message.get("kind") == "chunk":
-            identity = {
-                "upload_id": str(message["upload_id"]),
-                "run": str(message["run"]),
-                "chunk": int(message["chunk"]),
-                "start": int(message.get("start", 0)),
-            }
-            if message.get("wait"):
-                # The n-th re-send after an upstream block: a distinct message.
-                identity["wait"] = int(message["wait"])
-            result: dict[str, Any] = self._chunk_once(identity=identity)
+            chunk = ChunkMessage.parse(message)
+            result: dict[str, Any] = self._chunk_once(identity=chunk.identity())
             return result
         records = message.get("Records")
         if not isinstance(records, list):
@@ -171,22 +162,16 @@ class UploadWorker:
         for record in records:
             if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
                 continue
-            s3 = record["s3"]
-            obj = s3["object"]
-            identity = {
-                "bucket": s3["bucket"]["name"],
-                "key": unquote_plus(obj["key"]),
-                "size": int(obj.get("size", 0)),
-                "version": str(obj.get("versionId") or obj.get("eTag") or ""),
-                "sequencer": str(obj.get("sequencer", "")),
-            }
-            outcomes.append(self._object_once(identity=identity))
+            version = ObjectVersion.from_record(record)
+            outcomes.append(self._object_once(identity=version.identity()))
         return {"objects": outcomes}
 
     # ------------------------------------------------------------------ objects
 
     def _process_object(self, identity: dict[str, Any]) -> dict[str, Any]:
-        key = identity["key"]
+        """One uploaded object version (`identity` is ObjectVersion.identity())."""
+        version = ObjectVersion(**identity)
+        key = version.key
         parsed = parse_upload_key(key)
         if parsed is None:
             # Not a key the API hands out, so there is no job to report to.
@@ -194,7 +179,7 @@ class UploadWorker:
             count("UploadIgnored")
             return {"ignored": key}
         upload_id, ext = parsed
-        run = run_id(identity["bucket"], key, identity["version"], identity["sequencer"])
+        run = version.run
         kind = kind_of(ext)
         job = self.jobs.begin(upload_id, run, kind)
         if job is None:
@@ -204,7 +189,7 @@ class UploadWorker:
         try:
             if kind is None:
                 raise UnsupportedType(f"files ending in .{ext} are not processed")
-            data = self._fetch(identity, kind)
+            data = self._fetch(version, kind)
             if kind == "image":
                 return self._process_image(upload_id, run, data)
             from ..codelist import parse_code_list  # noqa: PLC0415 - lists only
@@ -216,17 +201,13 @@ class UploadWorker:
             self.jobs.fail(upload_id, problem.code, problem.detail, run)
             return {"upload_id": upload_id, "failed": problem.code}
 
-    def _fetch(self, identity: dict[str, Any], kind: Kind) -> bytes:
-        limit = (
-            self.settings.upload_max_image_bytes
-            if kind == "image"
-            else self.settings.upload_max_list_bytes
-        )
+    def _fetch(self, version: ObjectVersion, kind: Kind) -> bytes:
+        limit = max_bytes(self.settings, kind)
         too_large = PayloadTooLarge(f"the file is larger than the {limit:,} bytes allowed")
-        if identity["size"] > limit:
+        if version.size > limit:
             raise too_large
         try:
-            answer = self.s3.get_object(Bucket=identity["bucket"], Key=identity["key"])
+            answer = self.s3.get_object(Bucket=version.bucket, Key=version.key)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise UnreadableUpload("the uploaded file was deleted before it was read") from None
@@ -248,21 +229,20 @@ class UploadWorker:
         )
         return {"upload_id": upload_id, "rows": len(rows)}
 
-    def _decoded_row(self, number: int, code: DecodedCode) -> dict[str, Any]:
+    def _decoded_row(self, number: int, code: DecodedCode) -> ResultRow:
         # Photos hold a few codes: an upstream block gives them `error` rows at once
         # rather than keeping the merchant waiting for the block to end.
-        row: dict[str, Any] = {"row": number, "code": code.gtin or code.text}
-        row["format"] = code.format
-        if code.gtin != code.text:
-            row["text"] = code.text
         if code.gtin is None:
-            problem = InvalidGtin(f"this {code.format} symbol holds no GTIN")
-            return {**row, **LookupOutcome(problem).answer()}
-        self.pacer.wait()
-        outcome = self.lookups.resolve(code.gtin)
-        if outcome.called_provider:
-            self.pacer.spent()
-        return {**row, **outcome.answer()}
+            outcome = LookupOutcome(InvalidGtin(f"this {code.format} symbol holds no GTIN"))
+        else:
+            self.pacer.wait()
+            outcome = self.lookups.resolve(code.gtin)
+            if outcome.called_provider:
+                self.pacer.spent()
+        text = code.text if code.gtin != code.text else None
+        return ResultRow.of(
+            outcome, code.gtin or code.text, row=number, format=code.format, text=text
+        )
 
 
 def build_upload_worker(settings: Settings, lookups: LookupService) -> UploadWorker:

@@ -26,6 +26,7 @@ from barcode_service.errors import (
     UpstreamRateLimited,
     UpstreamUnavailable,
 )
+from barcode_service.redaction import redact
 from barcode_service.transport import (
     MAX_BODY_BYTES,
     USER_AGENT,
@@ -36,7 +37,6 @@ from barcode_service.transport import (
     looks_like_html,
     new_session,
     read_body,
-    redact,
     retry_after_seconds,
     with_retries,
 )

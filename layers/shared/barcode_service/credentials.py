@@ -6,7 +6,6 @@ Values are held as `SecretStr` so that no repr, log line or error shows them.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
@@ -16,24 +15,11 @@ from aws_lambda_powertools.utilities.parameters.exceptions import (
 )
 from pydantic import BaseModel, SecretStr
 
+from . import redaction
 from .errors import CredentialsMissing, CredentialsNotConfigured, UpstreamUnavailable
 
-
-class _SecretBodyFilter(logging.Filter):
-    """botocore logs whole response bodies at DEBUG; a GetSecretValue body is the secret."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            message = str(record.msg)
-        if "SecretString" in message or "SecretBinary" in message:
-            record.msg = "Response body: <redacted: holds a Secrets Manager secret value>"
-            record.args = ()
-        return True
-
-
-logging.getLogger("botocore.parsers").addFilter(_SecretBodyFilter())
+# botocore logs whole response bodies at DEBUG; a GetSecretValue body is the secret.
+redaction.install("botocore.parsers")
 
 
 class GenerateCredentials(BaseModel):

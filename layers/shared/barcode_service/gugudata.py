@@ -24,6 +24,7 @@ from .errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from .redaction import redact
 from .transport import (
     BodyTooLarge,
     Retryable,
@@ -32,7 +33,6 @@ from .transport import (
     looks_like_html,
     new_session,
     read_body,
-    redact,
     retry_after_seconds,
     with_key_rotation,
     with_retries,

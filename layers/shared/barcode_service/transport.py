@@ -9,12 +9,10 @@ recv(), not the whole body, so an upstream that drips bytes would never end.
 
 from __future__ import annotations
 
-import logging
 import math
 import random
-import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
@@ -22,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import DecodeError, ReadTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from . import PROJECT_NAME, __version__
+from . import PROJECT_NAME, __version__, redaction
 from .errors import ServiceError, UpstreamAuthFailed
 
 MAX_BODY_BYTES = 1_000_000
@@ -32,12 +30,6 @@ _CHUNK_BYTES = 8192
 
 DEFAULT_CONTACT = "+https://github.com/barcode-backend"
 USER_AGENT = f"{PROJECT_NAME}/{__version__} ({DEFAULT_CONTACT})"
-
-# `appkey=v` (query string, form body) and `"appkey": "v"` (JSON echoed back in an error).
-_SECRET_FIELD = re.compile(
-    r"""(\b(?:app_?key|api_?key|secret_?key)["']?\s*[=:]\s*["']?)[^&\s"',;}]+""",
-    re.IGNORECASE,
-)
 
 # Every urllib3 logger that can print a request URL (with its query string).
 _URLLIB3_LOGGERS = (
@@ -50,31 +42,7 @@ _URLLIB3_LOGGERS = (
 )
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Blank out credential values that may sit in a URL, form or JSON body, or `secrets`."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return _SECRET_FIELD.sub(r"\1***", text)
-
-
-class _RedactFilter(logging.Filter):
-    """urllib3 logs request lines (with query strings) at DEBUG: keep keys out of them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        # Format first: args may be a mapping, or objects whose str() shows a URL.
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            message = str(record.msg)
-        record.msg = redact(message)
-        record.args = ()
-        return True
-
-
-_REDACT_FILTER = _RedactFilter()
-for _name in _URLLIB3_LOGGERS:
-    logging.getLogger(_name).addFilter(_REDACT_FILTER)
+redaction.install(*_URLLIB3_LOGGERS)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Typed configuration read once from the environment (names in contract.md)."""
+"""Typed configuration read once from the environment (public names in docs/api.md)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from barcode_service.api import json_body, make_resolver
 from barcode_service.barcode_request import accepted_format, parse_request, response_mode
 from barcode_service.errors import InvalidParameter, PayloadTooLarge
-from barcode_service.generate import BATCH_MAX, GenerateService, build_service
+from barcode_service.generate import BATCH_MAX, GenerateService, build_generate_service
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
@@ -40,7 +40,7 @@ app = make_resolver()
 @lru_cache(maxsize=1)
 def service() -> GenerateService:
     """Built on first use (not at import: cold start) and reused while the container lives."""
-    return build_service(get_settings())
+    return build_generate_service(get_settings())
 
 
 def _raw_body() -> bytes:

@@ -17,7 +17,8 @@ import responses
 from PIL import Image
 
 from functions.generate import app
-from tests.conftest import SECRET, SECRET_VALUE, FakeContext, load_event, response_headers
+from local.context import LambdaContext
+from tests.conftest import SECRET, SECRET_VALUE, load_event, response_headers
 from tests.support.upstreams import GUGUDATA_URL, gugudata_success
 
 BUCKET = "test-images"
@@ -50,7 +51,7 @@ def use_backend(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
 
 
 def invoke(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-    response = app.lambda_handler(event, FakeContext())
+    response = app.lambda_handler(event, LambdaContext())
     return response["statusCode"], response_headers(response), json.loads(response["body"])
 
 
@@ -106,7 +107,7 @@ def test_local_render_end_to_end(
     assert len(upstream.calls) == 0
 
     # The same request again: served from the cache item, nothing rendered.
-    monkeypatch.setattr(app, "build_service", None)  # the warm service is reused
+    monkeypatch.setattr(app, "build_generate_service", None)  # the warm service is reused
     status, _, again = invoke(load_event("generate_get.json"))
     assert status == 200
     assert again["cached"] is True

@@ -21,7 +21,7 @@ from barcode_service.generate import (
     CachedUrl,
     DynamoUrlCache,
     GenerateService,
-    build_service,
+    build_generate_service,
     parse_request,
 )
 from barcode_service.gugudata import GeneratedImage
@@ -276,13 +276,13 @@ def test_build_service_wires_settings(aws: None) -> None:
     settings = load_settings(
         {"GENERATE_BACKEND": "upstream", "IMAGES_BUCKET": "b", "CACHE_TABLE": "t", "SECRET_ID": "s"}
     )
-    service = build_service(settings)
+    service = build_generate_service(settings)
     assert service.mode == "upstream"
     assert service.upstream is not None
     assert service.upstream.url == settings.generate_api_url
     assert service.images.bucket == "b"
     assert service.cache.table is not None
 
-    local = build_service(load_settings({"GENERATE_BACKEND": "local"}))
+    local = build_generate_service(load_settings({"GENERATE_BACKEND": "local"}))
     assert local.upstream is None
     assert local.cache.table is None

@@ -45,7 +45,7 @@ from .verify import RenderFacts, render_verified
 
 if TYPE_CHECKING:
     # The upstream client stack (requests, Secrets Manager, pydantic models) is
-    # imported only when a request is not in the URL cache: see build_service.
+    # imported only when a request is not in the URL cache: see build_generate_service.
     from .gugudata import GuGuDataClient
 
 Backend = Literal["upstream", "local"]
@@ -379,7 +379,7 @@ class GenerateService:
         )
 
 
-def build_service(settings: Settings) -> GenerateService:
+def build_generate_service(settings: Settings) -> GenerateService:
     """The service wired to AWS and the upstream from settings (one per cold start)."""
     import boto3  # noqa: PLC0415 - only the generate routes need AWS clients
     from botocore.config import Config  # noqa: PLC0415

@@ -259,19 +259,6 @@ def module_main(run: Any) -> int:
     return 0 if all(f.ok is not False for f in figures) else 1
 
 
-@dataclass
-class LambdaContext:
-    """The context fields Powertools reads."""
-
-    function_name: str = "bench"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id: str = "00000000-0000-4000-8000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 25_000
-
-
 def load_event(name: str) -> dict[str, Any]:
     import json
 

@@ -14,11 +14,12 @@ import sys
 import time
 from typing import Any
 
+from local.context import LambdaContext
+
 from .common import (
     SECRET_ID,
     TABLE,
     Figure,
-    LambdaContext,
     apply_environment,
     create_cache_table,
     ensure_paths,

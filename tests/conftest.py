@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from barcode_service.settings import get_settings
+from local.context import LambdaContext
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -90,20 +90,9 @@ def secret(aws: None) -> dict[str, Any]:
     return SECRET_VALUE
 
 
-@dataclass
-class FakeContext:
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id: str = "7f0e3c2a-1b2c-4d5e-8f90-123456789abc"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 25_000
-
-
 @pytest.fixture
-def context() -> FakeContext:
-    return FakeContext()
+def context() -> LambdaContext:
+    return LambdaContext()
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -17,7 +17,8 @@ import boto3
 import pytest
 
 from barcode_service.cache import DynamoLookupStore
-from tests.conftest import TABLE, FakeContext, load_event, response_headers
+from local.context import LambdaContext
+from tests.conftest import TABLE, load_event, response_headers
 from tests.faults.upstream_server import FaultServer, Timed
 
 LOOKUP_PATH = "/api/api_query.php"
@@ -101,7 +102,7 @@ def stale_entry(table: str) -> dict[str, Any]:
 
 def _call(module: Any, event: dict[str, Any]) -> Timed:
     started = time.monotonic()
-    response = module.lambda_handler(copy.deepcopy(event), FakeContext())
+    response = module.lambda_handler(copy.deepcopy(event), LambdaContext())
     seconds = time.monotonic() - started
     body: Any = response.get("body")
     with contextlib.suppress(ValueError):  # a non-JSON body stays text

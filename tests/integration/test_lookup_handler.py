@@ -10,7 +10,8 @@ import pytest
 import responses
 
 from functions.lookup import app
-from tests.conftest import FakeContext, load_event, response_headers
+from local.context import LambdaContext
+from tests.conftest import load_event, response_headers
 from tests.support.upstreams import (
     BAICHUAN_URL,
     baichuan_failure,
@@ -33,7 +34,7 @@ def upstream() -> Iterator[responses.RequestsMock]:
 
 
 def invoke(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-    response = app.lambda_handler(event, FakeContext())
+    response = app.lambda_handler(event, LambdaContext())
     return response["statusCode"], response_headers(response), json.loads(response["body"])
 
 

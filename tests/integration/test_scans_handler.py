@@ -14,7 +14,8 @@ import zint
 from PIL import Image, ImageFilter
 
 from functions.lookup import app
-from tests.conftest import FakeContext, load_event
+from local.context import LambdaContext
+from tests.conftest import load_event
 from tests.integration.test_lookup_handler import _fresh_service  # noqa: F401 - autouse
 from tests.support.upstreams import BAICHUAN_URL, baichuan_found, baichuan_not_found
 from tests.unit.test_decode import as_bytes, photo, render
@@ -33,7 +34,7 @@ def upstream(table: str, secret: dict) -> Iterator[responses.RequestsMock]:
 
 
 def invoke(event: dict[str, Any]) -> tuple[int, Any]:
-    response = app.lambda_handler(event, FakeContext())
+    response = app.lambda_handler(event, LambdaContext())
     return response["statusCode"], json.loads(response["body"])
 
 

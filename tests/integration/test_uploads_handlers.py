@@ -20,8 +20,9 @@ import responses
 
 from functions.upload_worker import app as worker_app
 from functions.uploads import app as uploads_app
+from local.context import LambdaContext
 from local.poller import lambda_record
-from tests.conftest import FakeContext, load_event, response_headers
+from tests.conftest import load_event, response_headers
 from tests.support.upstreams import BAICHUAN_URL, baichuan_found, baichuan_not_found
 
 EVENT_BUCKET = "barcode-uploads-123456789012-us-east-1-0a1b2c3d4e5f"
@@ -83,7 +84,7 @@ def notify(stack: Stack) -> None:
 
 
 def call_api(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
-    response = uploads_app.lambda_handler(event, FakeContext())
+    response = uploads_app.lambda_handler(event, LambdaContext())
     return response["statusCode"], response_headers(response), json.loads(response["body"])
 
 
@@ -97,7 +98,7 @@ def drain(stack: Stack) -> int:
     invocations = 0
     while messages := stack.messages():
         invocations += 1
-        response = worker_app.lambda_handler(sqs_event(stack, messages), FakeContext())
+        response = worker_app.lambda_handler(sqs_event(stack, messages), LambdaContext())
         failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
         assert not failed, failed
         for message in messages:
@@ -169,7 +170,7 @@ def test_worker_event_from_events_dir(stack: Stack) -> None:
         Body=b"barcode\r\n6901234567890\r\nnot-a-code\r\n",
     )
     with responses.RequestsMock():  # no upstream call may happen
-        response = worker_app.lambda_handler(load_event("sqs_s3_upload.json"), FakeContext())
+        response = worker_app.lambda_handler(load_event("sqs_s3_upload.json"), LambdaContext())
     assert response == {"batchItemFailures": []}
     status, _, body = call_api(load_event("uploads_status.json"))
     assert status == 200
@@ -186,7 +187,7 @@ def test_poison_record_fails_alone(stack: Stack) -> None:
     poison["body"] = "{not json"
     poison["attributes"]["ApproximateReceiveCount"] = "5"
     event["Records"].append(poison)
-    response = worker_app.lambda_handler(event, FakeContext())
+    response = worker_app.lambda_handler(event, LambdaContext())
     assert response == {"batchItemFailures": [{"itemIdentifier": poison["messageId"]}]}
 
 

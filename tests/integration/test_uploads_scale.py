@@ -23,8 +23,9 @@ from barcode_service.cache import DynamoLookupStore
 from barcode_service.gtin import check_digit
 from functions.upload_worker import app as worker_app
 from functions.uploads import app as uploads_app
+from local.context import LambdaContext
 from local.poller import lambda_record
-from tests.conftest import TABLE, FakeContext, load_event
+from tests.conftest import TABLE, load_event
 from tests.support.upstreams import BAICHUAN_URL, baichuan_found, baichuan_not_found
 
 BUCKET = "test-uploads-scale"
@@ -80,7 +81,7 @@ def run_worker_until_idle(queue_url: str, queue_arn: str) -> int:
     ).get("Messages", []):
         invocations += 1
         event = {"Records": [lambda_record(m, queue_arn, "us-east-1") for m in messages]}
-        assert worker_app.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+        assert worker_app.lambda_handler(event, LambdaContext()) == {"batchItemFailures": []}
         for m in messages:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
     return invocations
@@ -108,7 +109,7 @@ def test_ten_thousand_codes_in_chunks(
         codes[i] = f"bad-{i}"  # rows that cannot be codes still get their row
     assert len(set(codes)) == ROWS
 
-    response = uploads_app.lambda_handler(load_event("uploads_create.json"), FakeContext())
+    response = uploads_app.lambda_handler(load_event("uploads_create.json"), LambdaContext())
     upload_id = json.loads(response["body"])["upload_id"]
     listing = ("barcode\r\n" + "\r\n".join(codes) + "\r\n").encode()
     boto3.client("s3").put_object(Bucket=BUCKET, Key=f"uploads/{upload_id}.csv", Body=listing)
@@ -131,7 +132,7 @@ def test_ten_thousand_codes_in_chunks(
 
     event = load_event("uploads_status.json")
     event.update(path=f"/uploads/{upload_id}", pathParameters={"id": upload_id})
-    status = json.loads(uploads_app.lambda_handler(event, FakeContext())["body"])
+    status = json.loads(uploads_app.lambda_handler(event, LambdaContext())["body"])
     assert status["status"] == "done"
     bad = ROWS // 250
     assert status["counts"] == {

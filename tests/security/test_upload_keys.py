@@ -16,7 +16,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.conftest import FakeContext, load_event, response_headers
+from local.context import LambdaContext
+from tests.conftest import load_event, response_headers
 
 UPLOADS_BUCKET = "test-uploads"
 KEY = re.compile(r"^uploads/[0-9a-f]{32}\.(csv|txt|jpg|png|webp)$")
@@ -74,7 +75,7 @@ def invoke(method: str, path: str, body: Any = None) -> tuple[int, dict[str, str
         body=None if body is None else json.dumps(body),
     )
     event["headers"]["Content-Type"] = "application/json"
-    response = uploads_app.lambda_handler(event, FakeContext())
+    response = uploads_app.lambda_handler(event, LambdaContext())
     text = response.get("body") or "null"
     return response["statusCode"], response_headers(response), json.loads(text)
 

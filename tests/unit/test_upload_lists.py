@@ -160,6 +160,25 @@ def test_pacer_arithmetic() -> None:
     assert slept == [pytest.approx(0.15)]
 
 
+def test_pacer_keeps_its_schedule_after_a_slightly_late_call_only() -> None:
+    now = [100.0]
+    slept: list[float] = []
+    pacer = Pacer(4, clock=lambda: now[0], sleep=slept.append)
+    pacer.wait()
+    pacer.spent()  # next at 100.25
+    now[0] = 100.45  # starved: started 0.2 s late
+    pacer.wait()
+    pacer.spent()  # the schedule holds: next at 100.5, not 100.7
+    pacer.wait()
+    assert slept == [pytest.approx(0.05)]
+    pacer.spent()  # next at 100.75
+    now[0] = 110.0  # a pause, not lateness
+    pacer.wait()
+    pacer.spent()
+    pacer.wait()  # no burst after it: a full interval
+    assert slept == [pytest.approx(0.05), pytest.approx(0.25)]
+
+
 def test_results_csv_and_tally() -> None:
     rows = [
         ResultRow.from_dict(row)

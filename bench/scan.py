@@ -3,7 +3,9 @@
 Photos: zxing-cpp's own test samples (Apache-2.0, bench/photos/zxing-cpp, see NOTICE
 there) for the formats the product reads; an image counts as read when its expected
 text (the sample's .txt) is among the texts decoded. Then 12 MP frames: a sample
-pasted at its own size into a 4032x3024 frame, JPEG-encoded like a phone photo.
+pasted at its own size into a 4032x3024 frame, JPEG-encoded like a phone photo; and
+12 MP close-ups: the same sample enlarged to ~40% of the frame's width (a phone held
+close to the code, the usual case).
 
 Raw zxing-cpp = `zxingcpp.read_barcodes(image)` at full resolution with all formats
 (its defaults). Ours = `decode.decode_image(bytes)` (loading included). Each image is
@@ -65,11 +67,17 @@ def _trial(data: bytes, expected: str) -> Trial:
     return Trial(expected in raw, expected in ours, raw_seconds, ours_seconds)
 
 
-def frame_of(sample: Sample, rng: random.Random) -> bytes:
-    """The sample pasted at its own size into a 12 MP frame, as a phone-quality JPEG."""
+def frame_of(sample: Sample, rng: random.Random, fill: float = 0.0) -> bytes:
+    """The sample pasted into a 12 MP frame, as a phone-quality JPEG: at its own size,
+    or (`fill` > 0) enlarged to about that share of the frame's width, like a close-up."""
     from PIL import Image
 
     symbol = Image.open(sample.path).convert("L")
+    if fill:
+        factor = max(1, round(FRAME[0] * fill / symbol.width))
+        factor = max(1, min(factor, FRAME[1] // symbol.height))
+        size = (symbol.width * factor, symbol.height * factor)
+        symbol = symbol.resize(size, Image.Resampling.NEAREST)
     frame = Image.new("L", FRAME, rng.randrange(150, 230))
     x = rng.randrange(0, FRAME[0] - symbol.width)
     y = rng.randrange(0, FRAME[1] - symbol.height)
@@ -118,4 +126,6 @@ def run(*, quick: bool = False) -> list[Figure]:
     chosen = every[:: max(1, len(every) // count)][:count]
     frames = [_trial(frame_of(s, rng), s.expected) for s in chosen]
     figures += _summary(f"12 MP frames ({len(frames)})", frames)
+    close = [_trial(frame_of(s, rng, fill=0.4), s.expected) for s in chosen]
+    figures += _summary(f"12 MP close-ups ({len(close)})", close)
     return figures

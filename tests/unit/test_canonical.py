@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from barcode_service.canonical import (
+    attempted_kind,
     canonical_gtin,
     canonicalise,
     format_hint,
@@ -270,3 +271,28 @@ def test_any_text_is_understood_or_refused_with_invalid_gtin(text: str, fmt: str
     elif found.gtin is not None:
         assert len(found.gtin.gtin14) == 14
         assert found.gtin.gtin14.isdigit()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("]C1010950600013435", "gs1_element_string"),
+        ("]Q1https://id.gs1.org/01/123", "gs1_digital_link"),
+        ("]E0690123456789", "gtin"),
+        ("(01)123", "gs1_element_string"),
+        ("0109506000134351", "gs1_element_string"),
+        ("123456789012345", "gtin"),
+        ("https://example.com/x", "other"),
+        ("0-306-40615-3", "isbn10"),
+        ("04252615", "upc_e"),
+        ("6901234567891", "gtin"),
+        ("hello", "other"),
+    ],
+)
+def test_attempted_kind_names_what_a_broken_code_was_read_as(text: str, kind: str) -> None:
+    assert attempted_kind(text) == kind
+
+
+def test_a_symbology_identifier_alone_is_an_empty_code() -> None:
+    with pytest.raises(InvalidGtin, match="empty"):
+        canonicalise("]E0")

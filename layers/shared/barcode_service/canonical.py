@@ -84,7 +84,8 @@ def attempted_kind(text: str) -> Kind:
             return "gs1_element_string"
         return attempted_kind(rest)
     compact = _SEPARATORS.sub("", value)
-    if value.startswith("(") or GS in value or (compact.isdigit() and len(compact) > 14):
+    long_gs1 = compact.isdigit() and len(compact) > 14 and compact[:2] in ("00", "01", "02")
+    if value.startswith("(") or GS in value or long_gs1:
         return "gs1_element_string"
     if _URL.match(value):
         return "gs1_digital_link" if set(value.split("/")) & _DL_KEYS else "other"

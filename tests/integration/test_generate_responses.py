@@ -17,7 +17,8 @@ import zxingcpp
 from PIL import Image
 
 from functions.generate import app
-from tests.conftest import FakeContext, load_event, response_headers
+from local.context import LambdaContext
+from tests.conftest import load_event, response_headers
 from tests.support.upstreams import GUGUDATA_URL, gugudata_success
 
 BUCKET = "test-images"
@@ -53,7 +54,7 @@ def get_event(query: dict[str, str], headers: dict[str, str] | None = None) -> d
 
 
 def call(event: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
-    response = app.lambda_handler(event, FakeContext())
+    response = app.lambda_handler(event, LambdaContext())
     return response["statusCode"], response_headers(response), response
 
 

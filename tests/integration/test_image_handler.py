@@ -16,7 +16,7 @@ from PIL import Image
 
 from barcode_service.errors import InvalidParameter, NotFound
 from barcode_service.image_path import MAX_DIMENSION, request_from_path
-from tests.conftest import FakeContext
+from local.context import LambdaContext
 
 APP = Path(__file__).resolve().parents[2] / "functions" / "image" / "app.py"
 
@@ -45,7 +45,7 @@ def url_event(path: str, query: dict[str, str], method: str = "GET") -> dict[str
 
 def test_png_answer_is_verified_immutable_and_scans(image_app: ModuleType) -> None:
     query = {"content": "6901234567892", "width": "300", "height": "150"}
-    answer = image_app.lambda_handler(url_event("/img/ean13.png", query), FakeContext())
+    answer = image_app.lambda_handler(url_event("/img/ean13.png", query), LambdaContext())
     assert answer["statusCode"] == 200
     headers = answer["headers"]
     assert headers["Content-Type"] == "image/png"
@@ -59,7 +59,7 @@ def test_png_answer_is_verified_immutable_and_scans(image_app: ModuleType) -> No
 
 def test_svg_answer_is_text(image_app: ModuleType) -> None:
     query = {"content": "hi", "width": "128", "height": "128", "fg": "1A237E"}
-    answer = image_app.lambda_handler(url_event("/img/qrcode.svg", query), FakeContext())
+    answer = image_app.lambda_handler(url_event("/img/qrcode.svg", query), LambdaContext())
     assert answer["isBase64Encoded"] is False
     assert answer["body"].startswith("<?xml")
 
@@ -93,7 +93,7 @@ def test_svg_answer_is_text(image_app: ModuleType) -> None:
 def test_refusals_are_cached_problems(
     image_app: ModuleType, path: str, query: dict[str, str], status: int, field: str | None
 ) -> None:
-    answer = image_app.lambda_handler(url_event(path, query), FakeContext())
+    answer = image_app.lambda_handler(url_event(path, query), LambdaContext())
     assert answer["statusCode"] == status
     assert answer["headers"]["Content-Type"] == "application/problem+json"
     assert answer["headers"]["Cache-Control"].startswith("public, max-age=")
@@ -103,7 +103,7 @@ def test_refusals_are_cached_problems(
 
 
 def test_only_get_and_head(image_app: ModuleType) -> None:
-    answer = image_app.lambda_handler(url_event("/img/ean13.png", {}, "POST"), FakeContext())
+    answer = image_app.lambda_handler(url_event("/img/ean13.png", {}, "POST"), LambdaContext())
     assert answer["statusCode"] == 405
     assert answer["headers"]["Allow"] == "GET, HEAD"
 

@@ -17,10 +17,12 @@ import pytest
 Resources = dict[str, dict[str, Any]]
 FUNCTIONS = ("LookupFunction", "GenerateFunction", "UploadsFunction", "UploadWorkerFunction")
 
+LOOKUP_READS = {"PRODUCT#*", "CATALOG#*", "QUOTA#*", "LEASE#*", "MISS#*", "RATE#*"}
 LOOKUP_ITEMS = {
-    "dynamodb:GetItem": {"PRODUCT#*", "CATALOG#*", "QUOTA#*", "LEASE#*"},
-    "dynamodb:BatchGetItem": {"PRODUCT#*", "CATALOG#*", "QUOTA#*", "LEASE#*"},
-    "dynamodb:PutItem": {"PRODUCT#*", "QUOTA#*", "LEASE#*"},
+    "dynamodb:GetItem": LOOKUP_READS,
+    "dynamodb:BatchGetItem": LOOKUP_READS,
+    "dynamodb:PutItem": {"PRODUCT#*", "QUOTA#*", "LEASE#*", "MISS#*"},
+    "dynamodb:UpdateItem": {"RATE#*"},
     "dynamodb:DeleteItem": {"LEASE#*"},
 }
 # Per function: DynamoDB action -> the item kinds (LeadingKeys patterns) it may touch.
@@ -32,7 +34,7 @@ DYNAMODB = {
         "dynamodb:GetItem": LOOKUP_ITEMS["dynamodb:GetItem"] | {"UPLOAD#*", "IDEMPOTENCY#*"},
         "dynamodb:BatchGetItem": LOOKUP_ITEMS["dynamodb:BatchGetItem"],
         "dynamodb:PutItem": LOOKUP_ITEMS["dynamodb:PutItem"] | {"IDEMPOTENCY#*"},
-        "dynamodb:UpdateItem": {"UPLOAD#*", "IDEMPOTENCY#*"},
+        "dynamodb:UpdateItem": {"RATE#*", "UPLOAD#*", "IDEMPOTENCY#*"},
         "dynamodb:DeleteItem": {"LEASE#*", "IDEMPOTENCY#*"},
     },
 }

@@ -28,7 +28,8 @@ class ResultRow:
     """One input row or decoded code and what its lookup found.
 
     `row` and `line` place a list row; `format` (and `text`, when the symbol held more
-    than its GTIN, and `position` in the photo) describe a decoded code. `product` or `error` is the lookup's answer.
+    than its GTIN, and `position` in the photo) describe a decoded code. `product` or
+    `error` is the lookup's answer.
     """
 
     code: str

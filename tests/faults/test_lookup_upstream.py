@@ -205,7 +205,12 @@ def test_batch_turns_upstream_faults_into_error_rows(
     assert_defined(result, 200)
     rows = result.body["results"]
     assert [row["status"] for row in rows][:3] == ["error", "error", "error"]
+    codes = [row["error"]["code"] for row in rows if row["status"] == "error"]
+    # The batch's rows run concurrently: the one that met the outage says so; rows that
+    # lost the fleet limiter's race to the same provider are a defined 429 with Retry-After.
+    assert "upstream_unavailable" in codes
     for row in rows:
         if row["status"] == "error":
-            assert row["error"]["code"] == "upstream_unavailable"
-            assert row["error"]["status"] == 503
+            expected = {"upstream_unavailable": 503, "rate_limited": 429}
+            assert row["error"]["code"] in expected
+            assert row["error"]["status"] == expected[row["error"]["code"]]

@@ -8,21 +8,21 @@ function given by the benchmark. Every call is counted per code.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from bench.upstream import LoopbackServer, send_json
 
 OFF_PATH = "/off/api/v2/product/"
 BOOKS_PATH = "/ol/api/books"
 
 
-class FakeProviders:
+class FakeProviders(LoopbackServer):
     """`with FakeProviders(knows) as fake:`; `fake.calls[("openfoodfacts", code)]` counts."""
 
     def __init__(self, knows: Callable[[str, str], bool], *, latency: float = 0.0) -> None:
@@ -30,32 +30,13 @@ class FakeProviders:
         self.latency = latency
         self.calls: Counter[tuple[str, str]] = Counter()
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        super().__init__()
 
     def environment(self) -> dict[str, str]:
         return {
             "OPENFOODFACTS_API_URL": self.base + "/off",
             "OPENLIBRARY_API_URL": self.base + "/ol",
         }
-
-    def __enter__(self) -> FakeProviders:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def answer(self, path: str, query: str) -> tuple[int, dict[str, Any]]:
         if path.startswith(OFF_PATH):
@@ -84,12 +65,7 @@ class FakeProviders:
             def do_GET(self) -> None:
                 split = urlsplit(self.path)
                 status, body = fake.answer(split.path, split.query)
-                payload = json.dumps(body).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                send_json(self, status, body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -13,8 +13,54 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs
+
+
+class LoopbackServer:
+    """A threaded HTTP server on a free loopback port, served while `with` lasts.
+
+    Subclasses set their state, then call `super().__init__()`, and give `_handler()`.
+    """
+
+    def __init__(self) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def send_json(
+    handler: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str] | None = None
+) -> None:
+    """Write one JSON answer with its length (keep-alive safe)."""
+    payload = json.dumps(body).encode("utf-8")
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(payload)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(payload)
 
 
 class TokenBucket:
@@ -36,7 +82,7 @@ class TokenBucket:
             return False
 
 
-class FakeLookupUpstream:
+class FakeLookupUpstream(LoopbackServer):
     """`with FakeLookupUpstream() as fake:` serves on `fake.url` until the block ends."""
 
     def __init__(
@@ -51,26 +97,11 @@ class FakeLookupUpstream:
         self.last_call: float | None = None
         self.accepted_at: list[float] = []  # monotonic time of each admitted call
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/api/api_query.php"
-
-    def __enter__(self) -> FakeLookupUpstream:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.base + "/api/api_query.php"
 
     def answer(self, code: str) -> tuple[int, dict[str, Any] | None]:
         now = time.monotonic()
@@ -106,14 +137,8 @@ class FakeLookupUpstream:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(length).decode("utf-8"))
                 status, body = fake.answer((form.get("code_sn") or [""])[0])
-                payload = json.dumps(body or {"error": "rate limited"}).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                if status == 429:
-                    self.send_header("Retry-After", "1")
-                self.end_headers()
-                self.wfile.write(payload)
+                headers = {"Retry-After": "1"} if status == 429 else None
+                send_json(self, status, body or {"error": "rate limited"}, headers)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

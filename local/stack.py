@@ -346,19 +346,31 @@ class LocalStack:
             *self._image_path_lines(),
             "  # look a product up",
             f"  curl -H {key} '{base}/products/{SAMPLE_CODE}'",
-            "  # upload a code list: ask for a presigned POST, send the file, read the job",
-            f"  printf 'code\\n{SAMPLE_CODE}\\n' > codes.csv",
-            f"  curl -s -X POST -H {key} -H 'Content-Type: application/json' "
-            f"""-d '{{"filename": "codes.csv", "content_type": "text/csv"}}' """
-            f"'{base}/uploads' | tee upload.json",
-            '  python3 -c \'import json,shlex; u=json.load(open("upload.json"))["upload"]; '
-            'print(" ".join(["curl -s"] + ["-F " + shlex.quote(k + "=" + v) for k, v in '
-            'u["fields"].items()] + ["-F file=@codes.csv", shlex.quote(u["url"])]))\' | sh',
-            f"  curl -H {key} '{base}/uploads/'\"$(python3 -c 'import json; "
-            'print(json.load(open("upload.json"))["upload_id"])\')"',
+            *upload_example(key, base),
             "",
         ]
         return "\n".join(lines)
+
+
+def upload_example(key_header: str, base: str) -> list[str]:
+    """Shell lines that upload a code list the way an app does, writing no files.
+
+    Ask for a presigned POST, send the list from stdin with exactly the fields the
+    answer gives, then follow the answer's `status_url` (never a URL built by hand).
+    """
+    field = "python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])'"
+    post = (
+        'python3 -c \'import json,shlex,sys; u=json.load(sys.stdin)["upload"]; '
+        'print(" ".join(["curl -s"] + ["-F " + shlex.quote(k + "=" + v) for k, v in '
+        'u["fields"].items()] + ["-F \\"file=@-;filename=codes.csv\\"", shlex.quote(u["url"])]))\''
+    )
+    return [
+        "  # upload a code list: ask for a presigned POST, send the list, follow status_url",
+        f"  UPLOAD=$(curl -s -X POST -H {key_header} -H 'Content-Type: application/json' "
+        f"""-d '{{"filename": "codes.csv", "content_type": "text/csv"}}' '{base}/uploads')""",
+        f"""  printf 'code\\n{SAMPLE_CODE}\\n' | sh -c "$(printf '%s' "$UPLOAD" | {post})\"""",
+        f"""  sleep 2; curl -s -H {key_header} "$(printf '%s' "$UPLOAD" | {field} status_url)\"""",
+    ]
 
 
 def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Options:

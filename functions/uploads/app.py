@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from barcode_service.api import json_body, make_resolver
 from barcode_service.observability import logger, metrics, tracer
+from barcode_service.public_url import request_base_url
 from barcode_service.settings import get_settings
 from barcode_service.uploads.service import UploadService, build_upload_service
 
@@ -25,12 +26,15 @@ def service() -> UploadService:
 
 
 def _api_base_url() -> str:
-    """Where this API is reachable, for the status URL (PUBLIC_BASE_URL wins)."""
+    """Where this API is reachable, for the status URL (PUBLIC_BASE_URL wins).
+
+    Otherwise the base URL that served this request: scheme, host and port included, so
+    the link works wherever the API runs (the stage URL in AWS, `make run` locally).
+    """
     configured = get_settings().public_base_url
     if configured:
         return configured
-    context = app.current_event.request_context
-    return f"https://{context.domain_name}/{context.stage}"
+    return request_base_url(app.current_event.raw_event, "/uploads")
 
 
 @app.post("/uploads")

@@ -1,0 +1,82 @@
+"""What an app developer does with `make run`, against the stack in a subprocess.
+
+The printed upload example is run as printed (in an empty directory: it must write no
+files there) and must follow `status_url`; the presigned POST refuses what S3 refuses.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.fake_upstreams import FakeUpstreams
+from tests.e2e.stack_process import StackDidNotStart, StackProcess, local_stack
+
+pytestmark = pytest.mark.e2e
+
+API_KEY = "e2e-dev-loop-key"
+TIMEOUT = 30
+
+
+@pytest.fixture(scope="module")
+def upstreams() -> Iterator[FakeUpstreams]:
+    fakes = FakeUpstreams().start()
+    yield fakes
+    fakes.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(
+    upstreams: FakeUpstreams, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StackProcess]:
+    home = tmp_path_factory.mktemp("home")
+    try:
+        with local_stack(upstreams, home, API_KEY) as running:
+            yield running
+    except StackDidNotStart as error:
+        pytest.fail(f"the local stack did not print READY:\n{error}")
+
+
+def printed_upload_example(output: list[str]) -> str:
+    lines = "".join(output).splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("UPLOAD=$("))
+    end = next(i for i, line in enumerate(lines) if i > start and "status_url" in line)
+    return "\n".join(line.strip() for line in lines[start : end + 1])
+
+
+def test_printed_upload_example_follows_status_url_and_writes_no_files(
+    stack: StackProcess, tmp_path: Path
+) -> None:
+    script = printed_upload_example(stack.output)
+    assert "upload.json" not in script
+    assert "> codes.csv" not in script
+    assert "status_url" in script  # the link is followed, not rebuilt by hand
+    done = subprocess.run(
+        ["sh", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    assert job["status"] in ("pending", "processing", "done")
+    assert job["filename"] == "codes.csv"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_status_url_and_location_are_the_served_base(stack: StackProcess) -> None:
+    response = requests.post(
+        f"{stack.api}/uploads",
+        headers={"x-api-key": API_KEY},
+        json={"filename": "codes.csv", "content_type": "text/csv"},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status_url"] == f"{stack.api}/uploads/{body['upload_id']}"
+    assert response.headers["Location"] == body["status_url"]
+    followed = requests.get(body["status_url"], headers={"x-api-key": API_KEY}, timeout=TIMEOUT)
+    assert followed.status_code == 200
+    assert followed.json()["status"] == "pending"

@@ -165,6 +165,14 @@ def create_resources(
     return created
 
 
+def create_table(resolver: Resolver, logical_id: str, name: str, client: ClientFactory) -> str:
+    """Create one of the template's tables under `name` (the test suite's table is the
+    template's own, so a key or TTL change reaches the tests without a second copy)."""
+    resource = resolver.template.resources[logical_id]
+    props = resolver.resolve(resource.get("Properties") or {}) or {}
+    return _create_table(resolver, client, logical_id, {**props, "TableName": name})
+
+
 def _create_table(
     resolver: Resolver, make_client: ClientFactory, logical_id: str, props: dict[str, Any]
 ) -> str:

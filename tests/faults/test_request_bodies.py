@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from tests.conftest import load_event
-from tests.faults.harness import assert_defined, call_generate, call_lookup, generate_event
+from tests.support.faults import assert_defined, call_generate, call_lookup, generate_event
 
 NOT_UTF8 = base64.b64encode(b"\x80\xff{").decode("ascii")
 

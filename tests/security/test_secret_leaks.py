@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import SECRET_STRINGS, SECRET_VALUE
-from tests.faults.harness import (
+from tests.support.fault_server import Action, FaultHandler, FaultServer, reset, respond
+from tests.support.faults import (
     assert_defined,
     call_generate,
     call_lookup,
     generate_event,
     reset_handler_services,
 )
-from tests.faults.upstream_server import Action, FaultHandler, FaultServer, reset, respond
 from tests.support.upstreams import baichuan_failure, baichuan_found, baichuan_not_found
 
 APPKEY = SECRET_VALUE["generate"]["appkey"]

@@ -19,7 +19,7 @@ import pytest
 from barcode_service.cache import DynamoLookupStore
 from local.context import LambdaContext
 from tests.conftest import TABLE, load_event, response_headers
-from tests.faults.upstream_server import FaultServer, Timed
+from tests.support.fault_server import FaultServer, Timed
 
 LOOKUP_PATH = "/api/api_query.php"
 GENERATE_PATH = "/barcode/barcode"
@@ -32,7 +32,8 @@ GTIN14 = "06901234567892"
 CONNECT_TIMEOUT = 0.3
 READ_TIMEOUT = 0.3
 DEADLINE = 1.2
-FAST = 5.0  # no fault path may take longer than this with the settings above
+# A response after the function's timeout is a lost request: the one time bound a fault
+# test asserts (a hang guard, far from any figure; speed is measured in bench/).
 FUNCTION_TIMEOUT = 25.0
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
 
@@ -162,12 +163,10 @@ def within(limit: float, server: FaultServer, call: Callable[[], Timed]) -> Time
     return result
 
 
-def assert_defined(
-    result: Timed, status: int | None = None, code: str | None = None, *, limit: float = FAST
-) -> None:
-    """The response every fault must end in: fast, never 500, 5xx only 502/503, a
-    problem+json with a stable code for errors, and Retry-After on 429/503."""
-    assert result.seconds < min(limit, FUNCTION_TIMEOUT), f"took {result.seconds:.1f} s"
+def assert_defined(result: Timed, status: int | None = None, code: str | None = None) -> None:
+    """The response every fault must end in: within the function timeout, never 500, 5xx
+    only 502/503, a problem+json with a stable code for errors, and Retry-After on 429/503."""
+    assert result.seconds < FUNCTION_TIMEOUT, f"took {result.seconds:.1f} s"
     assert result.status != 500, result.body
     if status is not None:
         assert result.status == status, result.body

@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .barcode_request import (
@@ -38,7 +37,7 @@ from .errors import (
     UnsupportedType,
     UpstreamError,
 )
-from .observability import logger, metrics, tracer
+from .observability import count, logger, tracer
 from .settings import Settings
 from .storage import CONTENT_TYPES, ImageStore, S3ImageStore, image_key
 from .verify import RenderFacts, render_verified
@@ -188,11 +187,6 @@ class BatchOutcome:
         return {"index": index, "status": self.problem.status, "problem": self.problem.to_problem()}
 
 
-def _count(name: str) -> None:
-    # One metric name per event and no dimensions: cheap, and each one alarms on its own.
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-
-
 class GenerateService:
     """Turns a validated request into an image URL through the configured backend.
 
@@ -264,7 +258,7 @@ class GenerateService:
             cached.backend == planned or (self.mode == "auto" and not local)
         )
         if cached is not None and usable:
-            _count("GenerateCacheHit")
+            count("GenerateCacheHit")
             if cached.url:
                 return self._result(request, cached.url, "upstream", cached=True)
             if cached.key and cached.facts:
@@ -275,10 +269,10 @@ class GenerateService:
             try:
                 url = self._from_upstream(request)
             except UpstreamError as error:
-                _count("UpstreamGenerateError")
+                count("UpstreamGenerateError")
                 if self.mode == "upstream":
                     raise
-                _count("GenerateLocalFallback")
+                count("GenerateLocalFallback")
                 logger.warning(
                     "generation upstream failed; rendering locally",
                     extra={"code": error.code, "type": request.symbology.name},
@@ -327,7 +321,7 @@ class GenerateService:
         client, upstream_type = self.upstream, request.symbology.upstream
         if client is None or upstream_type is None:  # pragma: no cover - plan() checked
             raise AssertionError("no upstream for this request")
-        _count("UpstreamGenerateCall")
+        count("UpstreamGenerateCall")
         image = client.generate(
             type=upstream_type,
             content=request.content,
@@ -350,7 +344,7 @@ class GenerateService:
             made = render_verified(request)
             self.images.put(key, made.body, request.format, made.facts)
             body, facts = made.body, made.facts
-            _count("BarcodeRendered")
+            count("BarcodeRendered")
         self.cache.put(digest, CachedUrl("local", key=key, facts=facts))
         url = self.images.url(key)
         result = self._result(request, url, "local", cached=not rendered, facts=facts)

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
 from .cache import (
     PRODUCT_FIELDS,
     CachedLookup,
@@ -49,7 +47,7 @@ from .errors import (
     account_block,
 )
 from .gtin import Gtin
-from .observability import NAMESPACE, logger, metrics
+from .observability import count, count_by, logger
 from .router import ProviderState, Route, Router
 from .settings import Settings
 
@@ -182,22 +180,9 @@ class _Trace:
         return LookupOutcome(result, tuple(self.calls), self.blocked)
 
 
-def _count(name: str, value: float = 1) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-
-
-def _count_provider(name: str, provider: str, outcome: str) -> None:
-    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
-        metric.add_dimension(name="provider", value=provider)
-        metric.add_dimension(name="outcome", value=outcome)
-
-
 def _count_upstream_error(error: ServiceError) -> None:
-    _count("UpstreamError")
-    with single_metric(
-        name="UpstreamErrorByKind", unit=MetricUnit.Count, value=1, namespace=NAMESPACE
-    ) as metric:
-        metric.add_dimension(name="kind", value=error.code)
+    count("UpstreamError")
+    count_by("UpstreamErrorByKind", kind=error.code)
 
 
 class LookupService:
@@ -264,13 +249,13 @@ class LookupService:
             raise product_not_found(gtin, gtin.restriction_reason(), None, "catalog")
         snapshot = self._snapshot(gtin)
         if snapshot.catalog is not None:
-            _count("CatalogHit")
+            count("CatalogHit")
             return Product(gtin, snapshot.catalog, "catalog", int(self._clock()))
         cached = snapshot.cached
         if cached is not None and cached.is_fresh(self._clock()):
-            _count("CacheHit")
+            count("CacheHit")
             return self._from_cache(gtin, cached, stale=False)
-        _count("CacheMiss")
+        count("CacheMiss")
         return self._single_flight(gtin, cached, snapshot, trace)
 
     def _from_cache(self, gtin: Gtin, cached: CachedLookup, *, stale: bool) -> Product:
@@ -305,7 +290,7 @@ class LookupService:
         """The stale entry if there is one; else `error`, noted as `provider`'s block if
         `until`."""
         if cached is not None:
-            _count("StaleServed")
+            count("StaleServed")
             logger.info("serving a stale entry", extra={"gtin": gtin.gtin14, "reason": error.code})
             return self._from_cache(gtin, cached, stale=True)
         if until is not None:
@@ -367,7 +352,7 @@ class LookupService:
             self._sleep(0.1)
             snapshot = self._snapshot(gtin)
             if snapshot.cached is not None and snapshot.cached.is_fresh(self._clock()):
-                _count("SingleFlightWaitHit")
+                count("SingleFlightWaitHit")
                 return self._from_cache(gtin, snapshot.cached, stale=False)
             lease_held = snapshot.lease_held
 
@@ -413,8 +398,8 @@ class LookupService:
         """Metrics, logs and the provider's own block for what one provider did: the block's
         end (epoch s) if this recorded one."""
         if result.called:
-            _count("UpstreamCall")
-            _count_provider("ProviderCall", result.provider, result.outcome)
+            count("UpstreamCall")
+            count_by("ProviderCall", provider=result.provider, outcome=result.outcome)
         error = result.error
         if error is None or not result.called:
             if result.outcome == "not_configured":
@@ -426,7 +411,7 @@ class LookupService:
         now = self._clock()
         until: float | None = None
         if isinstance(error, UpstreamQuotaExhausted):
-            _count("UpstreamQuotaExhausted")
+            count("UpstreamQuotaExhausted")
             provider = self.router.provider(result.provider)
             until = provider.quota_reset(datetime.fromtimestamp(now, UTC)).timestamp()
             logger.error(
@@ -519,7 +504,7 @@ class LookupService:
                 try:
                     self.store.put_miss(gtin.gtin14, result.provider, fresh_until)
                 except UpstreamUnavailable:
-                    _count("CacheWriteFailed")
+                    count("CacheWriteFailed")
 
     def _remember(
         self,
@@ -549,7 +534,7 @@ class LookupService:
                 details=details,
             )
         except UpstreamUnavailable:
-            _count("CacheWriteFailed")
+            count("CacheWriteFailed")
             logger.warning("could not cache an upstream answer", extra={"gtin": gtin.gtin14})
 
     def lookup_many(self, codes: Any, workers: int = 4) -> list[dict[str, Any]]:

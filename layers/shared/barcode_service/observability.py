@@ -18,7 +18,7 @@ import os
 from types import ModuleType
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from wrapt import when_imported
 
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "BarcodeBackend")
@@ -41,3 +41,10 @@ for _name in TRACED_WHEN_IMPORTED:
 def count(name: str, value: float = 1) -> None:
     """Add to a plain count metric (one name per event, no dimensions)."""
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def count_by(name: str, **dimensions: str) -> None:
+    """Add 1 to a count metric with its own dimensions (emitted apart from the others)."""
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+        for key, value in dimensions.items():
+            metric.add_dimension(name=key, value=value)

@@ -17,12 +17,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from . import render
 from .barcode_request import MAX_DIMENSION, BarcodeRequest
 from .errors import InvalidParam, Unscannable
-from .observability import metrics
+from .observability import count
 from .symbologies import Symbology
 
 if TYPE_CHECKING:
@@ -113,7 +111,7 @@ def render_verified(request: BarcodeRequest) -> LocalRender:
     symbology, content, style = request.symbology, request.content, request.style
     drawing, verified = _draw_and_read(request, request.width, request.height)
     if verified is False:
-        metrics.add_metric(name="RenderNotVerified", unit=MetricUnit.Count, value=1)
+        count("RenderNotVerified")
         raise _unscannable(request, drawing.module_px)
     if request.format == "svg":
         # The SVG is the same symbol as vectors; its raster twin at this size was read.

@@ -22,13 +22,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from moto.server import ThreadedMotoServer
-
 from .function_urls import url_routes
 from .gateway import Gateway, GatewayServer, api_configs, api_routes, serve
 from .lambdas import FunctionSpec, LocalFunction, function_specs, layer_paths
 from .poller import QueuePoller, sqs_sources
 from .resources import BUCKET_TYPE, QUEUE_TYPE, allow_public_read, create_resources, put_secret
+from .s3_post import LocalMotoServer
 from .template import Resolver, Template, references
 
 log = logging.getLogger("local.stack")
@@ -37,6 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 3000
 API_KEY_FILE = Path(".local") / "api-key"
 API_KEY_ID = "local-api-key"
+# The only credentials the local process ever has (moto accepts any; S3 POST checks use them).
+FAKE_ACCESS_KEY = "local"
+FAKE_SECRET_KEY = "local"  # noqa: S105 (a placeholder, never a real credential)
 # Resource types with no local emulation whose Conditions are switched off locally,
 # so that values depending on them take their "off" branch (IMAGES_BASE_URL).
 LOCALLY_OFF_TYPES = ("AWS::CloudFront::",)
@@ -142,7 +144,7 @@ class LocalStack:
         self.options = options
         self.shell = dict(os.environ if environ is None else environ)
         self.stop_event = threading.Event()
-        self.moto: ThreadedMotoServer | None = None
+        self.moto: LocalMotoServer | None = None
         self.moto_url = ""
         self.server: GatewayServer | None = None
         self.server_thread: threading.Thread | None = None
@@ -239,18 +241,18 @@ class LocalStack:
 
     def _start_moto(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        # Presigned POSTs are checked against their policy as S3 does (local/s3_post.py).
+        self.moto = LocalMotoServer("127.0.0.1", 0, {FAKE_ACCESS_KEY: FAKE_SECRET_KEY})
         self.moto.start()
-        host, port = self.moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
+        self.moto_url = self.moto.url
         # Fake credentials always: nothing here may ever reach a real AWS account.
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)
         os.environ.update(
             {
                 "AWS_ENDPOINT_URL": self.moto_url,
-                "AWS_ACCESS_KEY_ID": "local",
-                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_KEY,
                 "AWS_REGION": self.options.region,
                 "AWS_DEFAULT_REGION": self.options.region,
                 "POWERTOOLS_TRACE_DISABLED": "true",

@@ -80,3 +80,22 @@ def test_status_url_and_location_are_the_served_base(stack: StackProcess) -> Non
     followed = requests.get(body["status_url"], headers={"x-api-key": API_KEY}, timeout=TIMEOUT)
     assert followed.status_code == 200
     assert followed.json()["status"] == "pending"
+
+
+def test_the_presigned_post_refuses_an_empty_file_and_nothing_is_processed(
+    stack: StackProcess,
+) -> None:
+    created = requests.post(
+        f"{stack.api}/uploads",
+        headers={"x-api-key": API_KEY},
+        json={"filename": "codes.csv", "content_type": "text/csv"},
+        timeout=TIMEOUT,
+    ).json()
+    upload = created["upload"]
+    refused = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("codes.csv", b"")}, timeout=TIMEOUT
+    )
+    assert refused.status_code == 400
+    assert b"<Code>EntityTooSmall</Code>" in refused.content
+    job = requests.get(created["status_url"], headers={"x-api-key": API_KEY}, timeout=TIMEOUT)
+    assert job.json()["status"] == "pending"

@@ -8,11 +8,7 @@ multipart), hands them to `barcode_service.generate`, and answers in the form as
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-from email.parser import BytesParser
-from email.policy import HTTP
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
@@ -26,6 +22,7 @@ from barcode_service.barcode_request import accepted_format, parse_request, resp
 from barcode_service.errors import InvalidParameter, PayloadTooLarge
 from barcode_service.generate import BATCH_MAX, GenerateService, build_generate_service
 from barcode_service.observability import logger, metrics, tracer
+from barcode_service.request_body import body_bytes, multipart_fields
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
@@ -45,33 +42,7 @@ def service() -> GenerateService:
 
 def _raw_body() -> bytes:
     event = app.current_event
-    body = event.body or ""
-    if event.is_base64_encoded:
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidParameter("request body is not valid base64") from None
-    else:
-        raw = body.encode("utf-8")
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"request body is over {MAX_BODY_BYTES} bytes")
-    return raw
-
-
-def _multipart(content_type: str, raw: bytes) -> dict[str, str]:
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
-    )
-    if not message.is_multipart():
-        raise InvalidParameter("multipart body without a valid boundary")
-    fields: dict[str, str] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if isinstance(name, str) and part.get_filename() is None:
-            payload = part.get_payload(decode=True)
-            charset = part.get_content_charset() or "utf-8"
-            fields[name] = payload.decode(charset) if isinstance(payload, bytes) else ""
-    return fields
+    return body_bytes(event.body, bool(event.is_base64_encoded), MAX_BODY_BYTES)
 
 
 def _body_params() -> dict[str, Any]:
@@ -90,7 +61,7 @@ def _body_params() -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError):
         raise InvalidParameter(f"request body is not valid {media_type or 'JSON'}") from None
     if media_type == "multipart/form-data":
-        return _multipart(content_type, raw)
+        return multipart_fields(content_type, raw)
     raise InvalidParameter(
         f"unsupported Content-Type {media_type!r}: send application/json, "
         "application/x-www-form-urlencoded or multipart/form-data"

@@ -9,13 +9,9 @@ provider. A photo without any code answers `scans: []` and advice from measureme
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import TYPE_CHECKING, Any, Literal
 
 from .canonical import Canonical, Kind, attempted_kind, canonicalise
@@ -27,6 +23,7 @@ from .errors import (
     ServiceError,
     UnsupportedFileType,
 )
+from .request_body import body_bytes, media_type, multipart_file
 
 if TYPE_CHECKING:
     from .decode import Position
@@ -93,55 +90,16 @@ class ScanReport:
 # --- the request -----------------------------------------------------------------------
 
 
-def _media_type(content_type: str) -> str:
-    return content_type.split(";", 1)[0].strip().lower()
-
-
-def body_bytes(body: str | None, base64_encoded: bool, limit: int) -> bytes:
-    """The raw request body (API Gateway base64-encodes binary media types)."""
-    text = body or ""
-    if base64_encoded:
-        if len(text) > (limit + 2) * 4 // 3 + 4:
-            raise PayloadTooLarge(f"the request body is over {limit // (1024 * 1024)} MB")
-        try:
-            raw = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidParameter("request body is not valid base64") from None
-    else:
-        raw = text.encode("utf-8", errors="surrogateescape")
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"the request body is over {limit // (1024 * 1024)} MB")
-    return raw
-
-
-def multipart_file(content_type: str, raw: bytes, field: str) -> bytes:
-    """The bytes of form field `field` in a multipart/form-data body."""
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
-    )
-    if not message.is_multipart():
-        raise InvalidParameter("multipart body without a valid boundary")
-    for part in message.iter_parts():
-        if part.get_param("name", header="content-disposition") == field:
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                return payload
-    raise InvalidParameter(
-        f"the multipart body has no '{field}' field with the photo",
-        extra={"invalid_params": [{"name": field, "reason": "missing"}]},
-    )
-
-
 def parse_scan_request(
     content_type: str | None, body: str | None, base64_encoded: bool
 ) -> ScanRequest:
     """A ScanRequest from the HTTP request; 400/413/415 problems saying what is wrong."""
-    media = _media_type(content_type or "application/json")
+    media = media_type(content_type or "application/json")
     if media in IMAGE_TYPES:
         return ScanRequest(image=body_bytes(body, base64_encoded, MAX_IMAGE_BYTES))
     if media == "multipart/form-data":
         raw = body_bytes(body, base64_encoded, MAX_IMAGE_BYTES + 64 * 1024)
-        image = multipart_file(content_type or "", raw, "image")
+        image = multipart_file(content_type or "", raw, "image", "the photo")
         if len(image) > MAX_IMAGE_BYTES:
             raise PayloadTooLarge("the photo is over 4 MB")
         return ScanRequest(image=image)

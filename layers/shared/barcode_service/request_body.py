@@ -1,0 +1,98 @@
+"""Request bodies as API Gateway hands them over: text or base64, size-limited, multipart.
+
+Shared by every route that reads a body (generate's parameters, a scan's photo), so a
+base64 error, an oversized body or a broken multipart body is the same problem
+everywhere. `email.parser` (the stdlib's MIME parser) is imported only for a multipart
+body, never at a function's cold start.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from .errors import InvalidParameter, PayloadTooLarge
+
+
+@dataclass(frozen=True)
+class FormPart:
+    """One part of a multipart/form-data body."""
+
+    name: str
+    filename: str | None
+    data: bytes
+    charset: str
+
+    def text(self) -> str:
+        return self.data.decode(self.charset)
+
+
+def media_type(content_type: str | None) -> str:
+    """`image/png` of `image/PNG; charset=x`: lower case, without parameters."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def body_bytes(body: str | None, base64_encoded: bool, limit: int) -> bytes:
+    """The raw request body (API Gateway base64-encodes binary media types); 413 over `limit`."""
+    text = body or ""
+    if base64_encoded:
+        if len(text) > (limit + 2) * 4 // 3 + 4:
+            raise PayloadTooLarge(_too_large(limit))
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidParameter("request body is not valid base64") from None
+    else:
+        raw = text.encode("utf-8", errors="surrogateescape")
+    if len(raw) > limit:
+        raise PayloadTooLarge(_too_large(limit))
+    return raw
+
+
+def multipart_parts(content_type: str, raw: bytes) -> list[FormPart]:
+    """The named parts of a multipart/form-data body; 400 without a valid boundary."""
+    from email.parser import BytesParser  # noqa: PLC0415 - multipart bodies only
+    from email.policy import HTTP  # noqa: PLC0415
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1", errors="replace") + b"\r\n\r\n" + raw
+    )
+    if not message.is_multipart():
+        raise InvalidParameter("multipart body without a valid boundary")
+    parts: list[FormPart] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        charset = part.get_content_charset() or "utf-8"
+        parts.append(FormPart(name, part.get_filename(), data, charset))
+    return parts
+
+
+def multipart_fields(content_type: str, raw: bytes) -> dict[str, str]:
+    """The text fields (parts without a filename) of a multipart/form-data body."""
+    return {
+        part.name: part.text()
+        for part in multipart_parts(content_type, raw)
+        if part.filename is None
+    }
+
+
+def multipart_file(content_type: str, raw: bytes, field: str, what: str = "the file") -> bytes:
+    """The bytes of form field `field`; 400 naming the field when it is missing."""
+    for part in multipart_parts(content_type, raw):
+        if part.name == field:
+            return part.data
+    raise InvalidParameter(
+        f"the multipart body has no '{field}' field with {what}",
+        extra={"invalid_params": [{"name": field, "reason": "missing"}]},
+    )
+
+
+def _too_large(limit: int) -> str:
+    mib = 1024 * 1024
+    size = f"{limit // mib} MB" if limit % mib == 0 else f"{limit} bytes"
+    return f"the request body is over {size}"

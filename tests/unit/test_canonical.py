@@ -124,7 +124,7 @@ def test_an_overlong_format_is_a_parameter_error() -> None:
         ("(17)991399", "GS1 element string"),
         ("]C101095060001343", "GS1 element string"),
         ("01\x1d99", "GS1 element string"),
-        ("https://id.gs1.org/01/09506000134351", "AI (01) of 'https://id.gs1.org/01/0950"),
+        ("https://id.gs1.org/01/09506000134351", "Digital Link URI: AI (01) 09506000134351: check"),
         ("https://id.gs1.org/01/095060001343521", "Digital Link"),
         ("https://id.gs1.org/01", "Digital Link"),
         ("6901234567891", "expected 2, got 1"),
@@ -151,7 +151,7 @@ def test_upc_e_with_a_bad_number_system_or_check_digit_is_refused_when_asked_for
     ("text", "understood"),
     [
         ("https://example.com/menu", "a URL that is not a GS1 Digital Link"),
-        ("(00)106141411234567896", "no GTIN (AI 01)"),
+        ("(00)106141412345678908", "no GTIN (AI 01)"),
         ("hello world", ""),
         ("]Q1hello", ""),
     ],
@@ -296,3 +296,31 @@ def test_attempted_kind_names_what_a_broken_code_was_read_as(text: str, kind: st
 def test_a_symbology_identifier_alone_is_an_empty_code() -> None:
     with pytest.raises(InvalidGtin, match="empty"):
         canonicalise("]E0")
+
+
+@pytest.mark.parametrize(
+    "element_string", ["(01)09506000134352(17)271231(10)AB1", "(01)09506000134352(21)XYZ"]
+)
+def test_what_the_generator_prints_the_canonicaliser_reads_back(element_string: str) -> None:
+    """One GS1 parser (gs1.py) for both: a Digital Link made from an element string reads
+    back as the same AIs, and so does the element string itself."""
+    from barcode_service.gs1 import parse_element_string
+
+    message = parse_element_string(element_string)
+    for text in (element_string, message.digital_link()):
+        found = canonicalise(text)
+        assert dict(found.ai) == message.ais
+        assert found.gtin is not None
+        assert found.gtin.gtin14 == "09506000134352"
+
+
+def test_a_gs1_check_digit_error_reads_the_same_in_generate_and_scans() -> None:
+    from barcode_service.errors import InvalidGs1
+    from barcode_service.gs1 import parse_element_string
+
+    with pytest.raises(InvalidGs1) as generated:
+        parse_element_string("(01)09506000134351")
+    with pytest.raises(InvalidGtin) as scanned:
+        canonicalise("(01)09506000134351")
+    assert generated.value.detail in scanned.value.detail
+    assert "did you mean 09506000134352?" in generated.value.detail

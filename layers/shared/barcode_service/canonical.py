@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from .errors import InvalidGtin, InvalidParameter
+from .errors import InvalidGs1, InvalidGtin, InvalidParameter
+from .gs1 import Gs1Message, parse_digital_link, parse_element_string
 from .gtin import MAX_INPUT_LENGTH, Gtin, check_digit, parse_gtin, variable_measure
-
-if TYPE_CHECKING:
-    from biip.gs1_element_strings import GS1ElementStrings
 
 Kind = Literal[
     "gtin", "upc_e", "isbn10", "gs1_element_string", "gs1_digital_link", "restricted", "other"
@@ -133,7 +131,7 @@ def canonicalise(text: str, format_name: str | None = None, *, rcn_region: str =
     if len(value) <= MAX_INPUT_LENGTH and _ISBN10.match(compact):
         return _isbn10(value, compact, rcn_region)
     if value.startswith("("):
-        return _element_string(value, _parse_hri(value), rcn_region)
+        return _element_string(value, _parse_message(value), rcn_region)
     if _URL.match(value):
         return _digital_link(value, rcn_region)
     return Canonical(text=value, kind="other", gtin=None)
@@ -244,33 +242,21 @@ def _isbn10(value: str, compact: str, rcn_region: str) -> Canonical:
 # --- GS1 element strings and Digital Link -------------------------------------------
 
 
-def _parse_hri(value: str) -> GS1ElementStrings:
-    from biip import ParseError  # noqa: PLC0415 - biip costs ~80 ms: GS1 data only
-    from biip.gs1_messages import GS1Message  # noqa: PLC0415
-
+def _parse_message(value: str) -> Gs1Message:
+    """GS1 data in either form, validated by the same parser the generator uses."""
     try:
-        return GS1Message.parse_hri(value).element_strings
-    except (ParseError, ValueError) as error:
-        raise InvalidGtin(f"{_short(value)} read as a GS1 element string: {error}") from None
-
-
-def _parse_message(value: str) -> GS1ElementStrings:
-    from biip import ParseError  # noqa: PLC0415 - biip costs ~80 ms: GS1 data only
-    from biip.gs1_messages import GS1Message  # noqa: PLC0415
-
-    try:
-        return GS1Message.parse(value).element_strings
-    except (ParseError, ValueError) as error:
+        return parse_element_string(value)
+    except InvalidGs1 as error:
         shown = _short(value.replace(GS, "<GS>"))
-        raise InvalidGtin(f"{shown} read as a GS1 element string: {error}") from None
+        raise InvalidGtin(f"{shown} read as a GS1 element string: {error.detail}") from None
 
 
-def _element_string(value: str, found: GS1ElementStrings, rcn_region: str) -> Canonical:
+def _element_string(value: str, found: Gs1Message, rcn_region: str) -> Canonical:
     return _gs1(value, "gs1_element_string", found, rcn_region)
 
 
-def _gs1(value: str, kind: Kind, found: GS1ElementStrings, rcn_region: str) -> Canonical:
-    ai = tuple((element.ai.ai, element.value) for element in found)
+def _gs1(value: str, kind: Kind, found: Gs1Message, rcn_region: str) -> Canonical:
+    ai = tuple((element.ai, element.value) for element in found.elements)
     raw = next((v for key, v in ai if key == "01"), None)
     gtin = None
     if raw is not None:
@@ -307,18 +293,17 @@ def _with_symbology_identifier(value: str, format_name: str | None, rcn_region: 
 def _digital_link(value: str, rcn_region: str) -> Canonical:
     from urllib.parse import urlsplit  # noqa: PLC0415
 
-    from biip import ParseError  # noqa: PLC0415 - biip costs ~80 ms: GS1 data only
-    from biip.gs1_digital_link_uris import GS1DigitalLinkURI  # noqa: PLC0415
-
     try:
-        link = GS1DigitalLinkURI.parse(value)
-    except (ParseError, ValueError) as error:
+        link = parse_digital_link(value)
+    except InvalidGs1 as error:
         segments = set(urlsplit(value).path.split("/"))
         if segments & _DL_KEYS:
-            raise InvalidGtin(f"{_short(value)} read as a GS1 Digital Link URI: {error}") from None
+            raise InvalidGtin(
+                f"{_short(value)} read as a GS1 Digital Link URI: {error.detail}"
+            ) from None
         understood = "a URL that is not a GS1 Digital Link (no GS1 key in its path)"
         return Canonical(text=value, kind="other", gtin=None, understood=understood)
-    return _gs1(value, "gs1_digital_link", link.element_strings, rcn_region)
+    return _gs1(value, "gs1_digital_link", link, rcn_region)
 
 
 def _short(value: str, limit: int = 80) -> str:

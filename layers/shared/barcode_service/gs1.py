@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidGs1
+from .errors import InvalidGs1, InvalidGtin
+from .gtin import parse_gtin
 
 if TYPE_CHECKING:
     from biip.gs1_element_strings import GS1ElementStrings
@@ -109,7 +110,7 @@ def parse_digital_link(uri: str) -> Gs1Message:
 
     try:
         link = GS1DigitalLinkURI.parse(uri.strip())
-    except ParseError as error:
+    except (ParseError, ValueError) as error:
         raise InvalidGs1(f"not a valid GS1 Digital Link URI: {_reason(error)}") from None
     return _checked(link.element_strings)
 
@@ -131,11 +132,22 @@ def _checked(element_strings: GS1ElementStrings) -> Gs1Message:
         for name in _ERROR_FIELDS:
             problem = getattr(element, name, None)
             if problem:
-                raise InvalidGs1(f"AI ({element.ai.ai}) {element.value}: {problem}")
+                raise InvalidGs1(f"AI ({element.ai.ai}) {element.value}: {_worded(name, element)}")
         elements.append(Gs1Element(element.ai.ai, element.value))
     if not elements:
         raise InvalidGs1("no GS1 application identifiers found")
     return Gs1Message(tuple(elements))
+
+
+def _worded(field: str, element: Any) -> str:
+    """A GTIN's check-digit error worded as every other route words it (with "did you
+    mean"); biip's own message for the rest (SSCC, GLN)."""
+    if field == "gtin_error":
+        try:
+            parse_gtin(str(element.value)[-14:])
+        except InvalidGtin as error:
+            return error.detail
+    return str(getattr(element, field))
 
 
 def _reason(error: Exception) -> str:

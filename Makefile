@@ -10,7 +10,7 @@ TEMPLATES := template.yaml deploy/api-gateway-account.yaml
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test run install lint types unit template format bench clean
+.PHONY: test run install lint types unit template format bench clean import-catalog
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ test: lint types unit template
 
 run: $(VENV)/.installed
 	$(PY) -m local.stack
+
+# `make import-catalog FILE=catalog.csv`: catalog overrides into the running `make run` stack.
+import-catalog: $(VENV)/.installed
+	$(PY) -m scripts.import_catalog --local $(FILE)
 
 # `make bench BENCH_ARGS=--hog`: the same with a CPU hog on one core beside it.
 bench: $(VENV)/.installed $(SAM_VENV)/.installed

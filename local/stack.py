@@ -9,6 +9,7 @@ handler modules imported, because they read their configuration at import time.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import secrets
@@ -26,8 +27,17 @@ from .function_urls import url_routes
 from .gateway import Gateway, GatewayServer, api_configs, api_routes, serve
 from .lambdas import FunctionSpec, LocalFunction, function_specs, layer_paths
 from .poller import QueuePoller, sqs_sources
-from .resources import BUCKET_TYPE, QUEUE_TYPE, allow_public_read, create_resources, put_secret
+from .resources import (
+    BUCKET_TYPE,
+    QUEUE_TYPE,
+    SECRET_TYPE,
+    LocalResource,
+    allow_public_read,
+    create_resources,
+    put_secret,
+)
 from .s3_post import LocalMotoServer
+from .state import LocalState, Restored
 from .template import Resolver, Template, references
 
 log = logging.getLogger("local.stack")
@@ -35,6 +45,7 @@ log = logging.getLogger("local.stack")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORT = 3000
 API_KEY_FILE = Path(".local") / "api-key"
+STATE_DIR = Path(".local") / "state"
 API_KEY_ID = "local-api-key"
 # The only credentials the local process ever has (moto accepts any; S3 POST checks use them).
 FAKE_ACCESS_KEY = "local"
@@ -57,6 +68,9 @@ class Options:
     region: str = "us-east-1"
     parameter_overrides: dict[str, str] = field(default_factory=dict)
     retry_seconds: int | None = 2
+    state_dir: Path | None = None  # None: .local/state next to the template
+    clean: bool = False  # forget the kept state before starting
+    save_seconds: float = 60.0  # how often the state is saved while running (0: on stop only)
 
 
 def upstream_secret(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -68,6 +82,24 @@ def upstream_secret(environ: Mapping[str, str]) -> dict[str, Any]:
             "secret_key": environ.get("LOOKUP_SECRET_KEY", ""),
         },
     }
+
+
+def merge_secret(kept: str | None, shell: dict[str, Any]) -> dict[str, Any]:
+    """The upstream credentials: the kept value, with every credential the shell sets."""
+    try:
+        document = json.loads(kept) if kept else {}
+    except ValueError:
+        document = {}
+    if not isinstance(document, dict):
+        document = {}
+    for section, values in shell.items():
+        current = document.get(section)
+        merged = dict(current) if isinstance(current, dict) else {}
+        for name, value in values.items():
+            if value or name not in merged:
+                merged[name] = value
+        document[section] = merged
+    return document
 
 
 def local_api_key(environ: Mapping[str, str], root: Path) -> tuple[str, str]:
@@ -157,6 +189,10 @@ class LocalStack:
         self.providers_note = ""
         self.images_url = ""
         self.resource_names: dict[str, str] = {}
+        self.created: dict[str, LocalResource] = {}
+        self.state: LocalState | None = None
+        self.restored = Restored()
+        self.saver: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
@@ -166,8 +202,13 @@ class LocalStack:
     # -- start ---------------------------------------------------------------------
 
     def start(self) -> None:
-        self._start_moto()
         template = Template.load(self.options.template)
+        state_dir = self.options.state_dir or template.root / STATE_DIR
+        self.state = LocalState(state_dir, self.options.region)
+        if self.options.clean:
+            self.state.clear()
+        self._start_moto(self.state.last_moto_port())
+        self.state.remember_moto_port(self.moto.port if self.moto else 0)
         resolver = Resolver(
             template,
             stack_name=self.options.stack_name,
@@ -177,7 +218,9 @@ class LocalStack:
         )
         self.resolver = resolver
         created = create_resources(resolver)
+        self.created = created
         self.resource_names = {lid: r.name for lid, r in created.items()}
+        self.restored = self.state.restore(created)
         specs = function_specs(resolver)
 
         # The gateway binds first so that its URL can go into the functions' environment.
@@ -194,10 +237,24 @@ class LocalStack:
         self.server = serve(self.gateway, self.options.host, self.options.port)
 
         environment = function_environment(specs, template, self.shell)
-        self.providers_note = keyless_providers(environment, self.shell)
-        self._localise(environment, created)
+        # The upstream credentials: kept from the last run unless the shell sets them.
+        lookup_key = ""
         for secret_id in {v for k, v in environment.items() if k == "SECRET_ID" and v}:
-            put_secret(secret_id, upstream_secret(self.shell), resolver.region)
+            logical_id = next(
+                (
+                    lid
+                    for lid, r in created.items()
+                    if r.type == SECRET_TYPE and secret_id in (r.name, self._secret_arn(lid))
+                ),
+                "",
+            )
+            kept = self.state.secret_value(logical_id) if logical_id else None
+            document = merge_secret(kept, upstream_secret(self.shell))
+            put_secret(secret_id, document, resolver.region)
+            lookup_key = lookup_key or str((document.get("lookup") or {}).get("api_key") or "")
+        shell = {**self.shell, "LOOKUP_API_KEY": lookup_key} if lookup_key else self.shell
+        self.providers_note = keyless_providers(environment, shell)
+        self._localise(environment, created)
         os.environ.update(environment)
         for path in reversed(layer_paths(resolver)):
             if str(path) not in sys.path:
@@ -233,16 +290,48 @@ class LocalStack:
             target=self.server.serve_forever, name="gateway", daemon=True
         )
         self.server_thread.start()
+        self.state.write_running(
+            {
+                "pid": os.getpid(),
+                "api": f"{self.base_url}/{self._stage()}",
+                "aws_endpoint_url": self.moto_url,
+                "region": resolver.region,
+                "resources": self.resource_names,
+                "cache_table": environment.get("CACHE_TABLE", ""),
+            }
+        )
+        if self.options.save_seconds > 0:
+            self.saver = threading.Thread(target=self._save_periodically, name="state", daemon=True)
+            self.saver.start()
+
+    def _secret_arn(self, logical_id: str) -> str:
+        attributes = self.resolver.attributes.get(logical_id, {}) if self.resolver else {}
+        return str(attributes.get("Ref", ""))
+
+    def _save_periodically(self) -> None:
+        while not self.stop_event.wait(self.options.save_seconds):
+            if self.state is not None:
+                self.state.save(self.created)
 
     def _parameters(self, template: Template) -> dict[str, str]:
         declared = template.section("Parameters")
         defaults = {k: v for k, v in LOCAL_PARAMETER_DEFAULTS.items() if k in declared}
         return {**defaults, **self.options.parameter_overrides}
 
-    def _start_moto(self) -> None:
+    def _start_moto(self, preferred_port: int = 0) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per AWS call
         # Presigned POSTs are checked against their policy as S3 does (local/s3_post.py).
-        self.moto = LocalMotoServer("127.0.0.1", 0, {FAKE_ACCESS_KEY: FAKE_SECRET_KEY})
+        credentials = {FAKE_ACCESS_KEY: FAKE_SECRET_KEY}
+        try:
+            # The last run's port, so that kept image URLs (IMAGES_BASE_URL) still open.
+            self.moto = LocalMotoServer("127.0.0.1", preferred_port, credentials)
+        except OSError:
+            log.warning(
+                "port %d (moto, last run) is taken: image URLs kept from earlier runs will "
+                "not open",
+                preferred_port,
+            )
+            self.moto = LocalMotoServer("127.0.0.1", 0, credentials)
         self.moto.start()
         self.moto_url = self.moto.url
         # Fake credentials always: nothing here may ever reach a real AWS account.
@@ -296,6 +385,13 @@ class LocalStack:
         for poller in self.pollers:
             poller.join(timeout=5)
         self.pollers.clear()
+        if self.saver is not None:
+            self.saver.join(timeout=30)
+            self.saver = None
+        if self.state is not None and self.moto is not None and self.created:
+            self.state.save(self.created)
+            self.state.remove_running()
+            log.info("local state saved in %s", self.state.directory)
         if self.moto is not None:
             self.moto.stop()
             self.moto = None
@@ -339,6 +435,11 @@ class LocalStack:
             lines.append(f"  {logical_id:<22} {name}")
         if self.images_url:
             lines.append(f"  images     {self.images_url}/<key>")
+        if self.state is not None:
+            lines.append(
+                f"  state      {self.state.directory} (kept across restarts: {self.restored}; "
+                "--clean or LOCAL_CLEAN=1 starts empty)"
+            )
         lines += [
             "",
             "Try:",
@@ -394,6 +495,18 @@ def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Option
         default=int(environ.get("LOCAL_SQS_RETRY_SECONDS") or 2),
         help="delay before a failed queue message is retried (-1: the queue's own timeout)",
     )
+    parser.add_argument(
+        "--clean",
+        action="store_true",
+        default=environ.get("LOCAL_CLEAN", "").lower() in ("1", "true", "yes"),
+        help="start with empty tables, buckets and secret (forget .local/state; LOCAL_CLEAN=1)",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(environ["LOCAL_STATE_DIR"]) if environ.get("LOCAL_STATE_DIR") else None,
+        help="where the state is kept across restarts (LOCAL_STATE_DIR; default .local/state)",
+    )
     args = parser.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.parameter_overrides if "=" in item)
     return Options(
@@ -404,6 +517,9 @@ def parse_args(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Option
         region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         parameter_overrides=overrides,
         retry_seconds=None if args.retry_seconds < 0 else args.retry_seconds,
+        state_dir=args.state_dir.resolve() if args.state_dir else None,
+        clean=args.clean,
+        save_seconds=float(environ.get("LOCAL_STATE_SAVE_SECONDS") or 60),
     )
 
 
@@ -424,6 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGHUP, request_stop)  # a closed terminal still saves the state
     try:
         stack.start()
     except OSError as error:

@@ -44,9 +44,19 @@ def free_port() -> int:
 
 @contextmanager
 def local_stack(
-    upstreams: FakeUpstreams, home: Path, api_key: str, log_level: str = "WARNING"
+    upstreams: FakeUpstreams,
+    home: Path,
+    api_key: str,
+    log_level: str = "WARNING",
+    *,
+    state_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[StackProcess]:
-    """Start the stack against `upstreams`, yield once READY, stop it with SIGTERM."""
+    """Start the stack against `upstreams`, yield once READY, stop it with SIGTERM.
+
+    Its state is kept in `state_dir` (default: a fresh `state` folder in `home`), never
+    in the checkout's `.local/state`.
+    """
     port = free_port()
     # A clean environment: nothing of the developer's AWS setup or of the unit tests' fakes.
     env = {
@@ -59,7 +69,9 @@ def local_stack(
         "LOCAL_LOG_LEVEL": log_level,
         "LOCAL_SQS_RETRY_SECONDS": "1",
         "UPSTREAM_BACKOFF": "0",
+        "LOCAL_STATE_DIR": str(state_dir or home / "state"),
         **upstreams.environment(),
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "local.stack"],

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.api import json_body, make_resolver
+from barcode_service.api import json_body, make_resolver, with_headers
+from barcode_service.budgets import ClientBudget
+from barcode_service.callers import caller_of
 from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.openapi import openapi_document
@@ -22,6 +26,18 @@ app = make_resolver()
 def service() -> LookupService:
     """Built on first use and reused while the execution environment lives."""
     return build_lookup_service(get_settings())
+
+
+def budget() -> ClientBudget | None:
+    """The daily lookup budget of whoever sent this request (API key or signed-in user)."""
+    caller = caller_of(app.current_event.raw_event)
+    return service().budget_for(caller.key if caller.known else None)
+
+
+def metered(answer: Callable[[ClientBudget | None], Any]) -> Response[str]:
+    """`answer(budget)` with the caller's remaining budget in RateLimit headers."""
+    spender = budget()
+    return with_headers(lambda: answer(spender), spender.headers if spender is not None else dict)
 
 
 @app.get("/health")
@@ -38,22 +54,26 @@ def openapi() -> dict[str, Any]:
 
 @app.get("/products/<code>")
 @tracer.capture_method
-def get_product(code: str) -> dict[str, Any]:
+def get_product(code: str) -> Response[str]:
     # The route matches the raw path: "690%201234..." arrives still URL-encoded.
     format_name = app.current_event.get_query_string_value("format")
-    return service().lookup(unquote(code), format_name).to_dict()
+    return metered(
+        lambda spender: service().lookup(unquote(code), format_name, budget=spender).to_dict()
+    )
 
 
 @app.post("/products/lookup")
 @tracer.capture_method
-def lookup_batch() -> dict[str, Any]:
+def lookup_batch() -> Response[str]:
     body = json_body(app)
-    return {"results": service().lookup_many(body.get("codes"))}
+    return metered(
+        lambda spender: {"results": service().lookup_many(body.get("codes"), budget=spender)}
+    )
 
 
 @app.post("/scans")
 @tracer.capture_method
-def scan() -> dict[str, Any]:
+def scan() -> Response[str]:
     """Raw scanner output (JSON) or a photo: every code in it, each looked up."""
     from barcode_service.scans import ScanService, parse_scan_request  # noqa: PLC0415
 
@@ -61,7 +81,7 @@ def scan() -> dict[str, Any]:
     request = parse_scan_request(
         event.headers.get("content-type"), event.body, bool(event.is_base64_encoded)
     )
-    return ScanService(service()).scan(request).to_dict()
+    return metered(lambda spender: ScanService(service(), budget=spender).scan(request).to_dict())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -32,14 +32,15 @@ def worker() -> UploadWorker:
     return build_upload_worker(settings, build_lookup_service(settings, uploads=True))
 
 
-@tracer.capture_method
+# Its answer names the upload: traces never hold upload ids.
+@tracer.capture_method(capture_response=False)
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     receive_count = int(record.attributes.approximate_receive_count or 1)
     return worker().handle(record.body, receive_count=receive_count)
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     worker().start_invocation(context)

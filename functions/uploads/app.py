@@ -11,9 +11,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from barcode_service.api import json_body, make_resolver
+from barcode_service.callers import caller_of
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.public_url import request_base_url
 from barcode_service.settings import get_settings
+from barcode_service.uploads.policy import upload_ref
 from barcode_service.uploads.service import UploadService, build_upload_service
 
 app = make_resolver()
@@ -37,12 +39,21 @@ def _api_base_url() -> str:
     return request_base_url(app.current_event.raw_event, "/uploads")
 
 
+def _owner() -> str:
+    """Who is asking (API key or signed-in user), as the hash jobs are owned by."""
+    return caller_of(app.current_event.raw_event).key
+
+
+# Answers hold upload ids and presigned fields: traces never capture them (ids are what
+# read a job), and logs name an upload by its ref (policy.upload_ref).
 @app.post("/uploads")
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def create_upload() -> Response[str]:
     body = json_body(app)
-    created = service().create(body.get("filename"), body.get("content_type"), _api_base_url())
-    logger.info("upload created", extra={"upload_id": created["upload_id"]})
+    created = service().create(
+        body.get("filename"), body.get("content_type"), _api_base_url(), _owner()
+    )
+    logger.info("upload created", extra={"upload_ref": upload_ref(created["upload_id"])})
     return Response(
         status_code=201,
         content_type="application/json",
@@ -52,13 +63,13 @@ def create_upload() -> Response[str]:
 
 
 @app.get("/uploads/<upload_id>")
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def get_upload(upload_id: str) -> dict[str, Any]:
-    return service().status(upload_id)
+    return service().status(upload_id, _owner())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -19,10 +19,11 @@ FUNCTIONS = ("LookupFunction", "GenerateFunction", "UploadsFunction", "UploadWor
 
 LOOKUP_READS = {"PRODUCT#*", "CATALOG#*", "QUOTA#*", "LEASE#*", "MISS#*", "RATE#*"}
 LOOKUP_ITEMS = {
-    "dynamodb:GetItem": LOOKUP_READS,
+    # BUDGET#: a caller's count of the day; CLIENT#: an operator's budget override.
+    "dynamodb:GetItem": LOOKUP_READS | {"BUDGET#*", "CLIENT#*"},
     "dynamodb:BatchGetItem": LOOKUP_READS,
     "dynamodb:PutItem": {"PRODUCT#*", "QUOTA#*", "LEASE#*", "MISS#*"},
-    "dynamodb:UpdateItem": {"RATE#*"},
+    "dynamodb:UpdateItem": {"RATE#*", "BUDGET#*"},
     "dynamodb:DeleteItem": {"LEASE#*"},
 }
 # Per function: DynamoDB action -> the item kinds (LeadingKeys patterns) it may touch.
@@ -34,7 +35,7 @@ DYNAMODB = {
         "dynamodb:GetItem": LOOKUP_ITEMS["dynamodb:GetItem"] | {"UPLOAD#*", "IDEMPOTENCY#*"},
         "dynamodb:BatchGetItem": LOOKUP_ITEMS["dynamodb:BatchGetItem"],
         "dynamodb:PutItem": LOOKUP_ITEMS["dynamodb:PutItem"] | {"IDEMPOTENCY#*"},
-        "dynamodb:UpdateItem": {"RATE#*", "UPLOAD#*", "IDEMPOTENCY#*"},
+        "dynamodb:UpdateItem": {"RATE#*", "BUDGET#*", "UPLOAD#*", "IDEMPOTENCY#*"},
         "dynamodb:DeleteItem": {"LEASE#*", "IDEMPOTENCY#*"},
     },
 }

@@ -164,6 +164,13 @@ def test_public_base_url_wins(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_worker_event_from_events_dir(stack: Stack) -> None:
     """events/sqs_s3_upload.json: an S3 test event and an upload notification in one batch."""
+    # The job the API created for the events' API key (an ownerless job is nobody's).
+    from barcode_service.callers import Caller
+    from barcode_service.uploads.jobs import DynamoJobStore
+
+    owner = Caller("api_key", "k7x2m9p4q1").key
+    jobs = DynamoJobStore("test-cache", boto3.client("dynamodb"), ttl_seconds=3600)
+    jobs.create(EVENT_UPLOAD, "list", "codes.csv", "text/csv", owner)
     stack.s3.put_object(
         Bucket=EVENT_BUCKET,
         Key=f"uploads/{EVENT_UPLOAD}.csv",

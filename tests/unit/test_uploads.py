@@ -25,6 +25,7 @@ from tests.conftest import TABLE
 
 BUCKET = "test-uploads"
 UID = "0123456789abcdef0123456789abcdef"
+OWNER = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"  # a callers.Caller.key
 
 
 class Clock:
@@ -124,7 +125,7 @@ def test_upload_id_must_be_32_hex(bad: Any) -> None:
 def test_create_builds_the_key_from_id_and_extension_only(
     service: UploadService, jobs: DynamoJobStore, filename: str
 ) -> None:
-    created = service.create(filename, "text/csv", "https://api.example.com/v1")
+    created = service.create(filename, "text/csv", "https://api.example.com/v1", OWNER)
     upload_id = created["upload_id"]
     key = created["upload"]["fields"]["key"]
     assert key == f"uploads/{upload_id}.csv"
@@ -136,7 +137,7 @@ def test_create_builds_the_key_from_id_and_extension_only(
 
 
 def test_presigned_post_limits_type_and_size(service: UploadService) -> None:
-    image = service.create("photo.jpg", "image/jpeg", "https://x/v1")
+    image = service.create("photo.jpg", "image/jpeg", "https://x/v1", OWNER)
     assert image["upload"]["url"].startswith("https://")
     assert image["upload"]["fields"]["Content-Type"] == "image/jpeg"
     assert image["expires_in"] == 900
@@ -144,7 +145,7 @@ def test_presigned_post_limits_type_and_size(service: UploadService) -> None:
     assert {"Content-Type": "image/jpeg"} in conditions
     assert ["content-length-range", 1, 10 * 1024 * 1024] in conditions
     assert {"bucket": BUCKET} in conditions
-    listing = service.create("codes.csv", "text/csv; charset=utf-8", "https://x/v1")
+    listing = service.create("codes.csv", "text/csv; charset=utf-8", "https://x/v1", OWNER)
     conditions = policy(listing)["conditions"]
     assert ["content-length-range", 1, 5 * 1024 * 1024] in conditions
     assert {"Content-Type": "text/csv"} in conditions
@@ -153,19 +154,19 @@ def test_presigned_post_limits_type_and_size(service: UploadService) -> None:
 def test_create_without_bucket_is_a_server_error(jobs: DynamoJobStore) -> None:
     service = UploadService(load_settings({}), boto3.client("s3"), jobs)
     with pytest.raises(ServiceError, match="UPLOADS_BUCKET"):
-        service.create("codes.csv", "text/csv", "https://x/v1")
+        service.create("codes.csv", "text/csv", "https://x/v1", OWNER)
 
 
 def test_status_unknown_and_malformed(service: UploadService) -> None:
     with pytest.raises(NotFound):
-        service.status(UID)
+        service.status(UID, OWNER)
     with pytest.raises(InvalidParameter):
-        service.status("not-an-id")
+        service.status("not-an-id", OWNER)
 
 
 def test_job_lifecycle_and_status(service: UploadService, jobs: DynamoJobStore) -> None:
-    jobs.create(UID, "list", "codes.csv", "text/csv")
-    pending = service.status(UID)
+    jobs.create(UID, "list", "codes.csv", "text/csv", OWNER)
+    pending = service.status(UID, OWNER)
     assert pending["status"] == "pending"
     assert pending["counts"]["total"] == 0
     assert "results" not in pending
@@ -180,7 +181,7 @@ def test_job_lifecycle_and_status(service: UploadService, jobs: DynamoJobStore) 
     assert again is not None
     assert again.chunks_done == [0]
     assert not again.complete
-    processing = service.status(UID)
+    processing = service.status(UID, OWNER)
     assert processing["progress"] == {"chunks_done": 1, "chunks_total": 3}
     assert processing["counts"]["total"] == 1200
 
@@ -216,7 +217,7 @@ def test_job_lifecycle_and_status(service: UploadService, jobs: DynamoJobStore) 
     )
     assert jobs.begin(UID, "run-1", "list") is None  # finished runs are not restarted
     assert jobs.fail(UID, "processing_failed", "late failure") is None  # done stays done
-    body = service.status(UID)
+    body = service.status(UID, OWNER)
     assert body["status"] == "done"
     assert body["counts"] == counts
     assert "results" not in body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -17,14 +18,14 @@ PROBLEM_JSON = "application/problem+json"
 CORS = CORSConfig(
     allow_origin="*",
     allow_headers=["Content-Type", "X-Api-Key"],
-    expose_headers=["Retry-After"],
+    expose_headers=["Retry-After", "RateLimit", "RateLimit-Policy"],
     max_age=600,
 )
 
 
 def problem_response(error: ServiceError) -> Response[str]:
     """The HTTP response for a ServiceError (Retry-After on 429/503)."""
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(error.headers)
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, int(error.retry_after)))
     return Response(
@@ -80,3 +81,27 @@ def json_body(app: APIGatewayRestResolver) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidParameter("request body must be a JSON object")
     return body
+
+
+def json_response(
+    body: Any, headers: Mapping[str, str] | None = None, status: int = 200
+) -> Response[str]:
+    """A JSON answer with extra headers (a route returning a dict cannot add any)."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        headers=dict(headers or {}),
+    )
+
+
+def with_headers(
+    answer: Callable[[], Any], headers: Callable[[], Mapping[str, str]]
+) -> Response[str]:
+    """`answer()` as JSON, with `headers()` on it and on the problem it may raise."""
+    try:
+        body = answer()
+    except ServiceError as error:
+        error.headers.update(headers())
+        raise
+    return json_response(body, headers())

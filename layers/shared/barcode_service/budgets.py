@@ -1,13 +1,12 @@
 """Daily budgets of provider lookups per caller (API key or signed-in user), per UTC day.
 
-A budget counts provider calls, not requests: a cached or catalog answer is free, a
-batch of 100 uncached codes may cost 100 (or more, one per provider asked). The count
-is kept exact across the fleet with DynamoDB's atomic counters, and never exceeds the
-limit: before a code is looked up, the most it can cost (one call per provider that
-could be asked) is *reserved* with a conditional update, and what was not spent is
-given back afterwards. A reservation that does not fit is refused with
-`ClientBudgetExceeded` (429, `client_budget_exceeded`, Retry-After = seconds to 00:00
-UTC).
+A budget counts provider answers, not requests: a cached or catalog answer is free, a
+batch of 100 uncached codes may cost 100 (or more, one per provider that answers). The
+count is exact across the fleet with DynamoDB's atomic counters and never exceeds the
+limit: before each provider call the router takes one lookup with a conditional update
+(`ClientBudget.spend`), and gives it back when the call brought no answer (refused,
+failed, never sent). A lookup that does not fit is refused with `ClientBudgetExceeded`
+(429, `client_budget_exceeded`, Retry-After = seconds to 00:00 UTC).
 
 Items (cache table, `pk`):
 - `BUDGET#<caller key>#<YYYY-MM-DD>`: `used` (number), expires two days after its day.
@@ -18,6 +17,7 @@ The caller key is a hash (callers.Caller.key): no item names a key id or a user.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +30,10 @@ from .errors import ClientBudgetExceeded, UpstreamUnavailable
 
 DEFAULT_DAILY_BUDGET = 5000
 OVERRIDE_MAX_AGE = 60.0  # seconds an operator's override is cached per process
+# Seconds this process's last view of a caller's count serves the RateLimit headers of
+# answers that spent nothing (cache and catalog hits): the headers are a hint, the
+# limit itself is enforced by the conditional update, never from this view.
+STATE_MAX_AGE = 10.0
 _KEEP_DAYS = 2
 
 
@@ -93,6 +97,8 @@ class Budgets:
         self.default_limit = default_limit
         self.clock = clock
         self._overrides: dict[str, tuple[float, int]] = {}
+        self._states: dict[str, tuple[float, BudgetState]] = {}
+        self._lock = threading.Lock()
 
     # -- limits --------------------------------------------------------------------
 
@@ -138,7 +144,26 @@ class Budgets:
             "get_item", Key={"pk": {"S": budget_key(client, day)}}, ConsistentRead=True
         ).get("Item")
         used = int(item["used"]["N"]) if item and "used" in item else 0
-        return BudgetState(limit, used, resets_at)
+        return self._seen(client, BudgetState(limit, used, resets_at))
+
+    def current(self, client: str) -> BudgetState:
+        """`state`, from this process's view of the last STATE_MAX_AGE seconds if it has one."""
+        now = self.clock()
+        with self._lock:
+            seen = self._states.get(client)
+        _, resets_at = self._today()
+        if seen is not None and now - seen[0] < STATE_MAX_AGE and seen[1].resets_at == resets_at:
+            return seen[1]
+        return self.state(client)
+
+    def for_client(self, client: str) -> ClientBudget:
+        """`client`'s budget as one request (or one upload's rows) spends it."""
+        return ClientBudget(self, client)
+
+    def _seen(self, client: str, state: BudgetState) -> BudgetState:
+        with self._lock:
+            self._states[client] = (self.clock(), state)
+        return state
 
     def reserve(self, client: str, amount: int) -> Reservation:
         """Set `amount` provider calls aside, or raise ClientBudgetExceeded if they do not fit."""
@@ -164,12 +189,13 @@ class Budgets:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise _table_down(error) from None
-            state = BudgetState(limit, limit, resets_at)
+            state = self._seen(client, BudgetState(limit, limit, resets_at))
             raise self._exceeded(state) from None
         except BotoCoreError as error:
             raise _table_down(error) from None
         used = int(answer["Attributes"]["used"]["N"])
-        return Reservation(client, day, amount, BudgetState(limit, used, resets_at))
+        state = self._seen(client, BudgetState(limit, used, resets_at))
+        return Reservation(client, day, amount, state)
 
     def settle(self, reservation: Reservation, spent: int) -> BudgetState:
         """Give back what a reservation did not spend; returns the state after."""
@@ -189,7 +215,7 @@ class Budgets:
             # The caller loses a little budget for today; the answer is not at risk.
             return BudgetState(state.limit, state.used, state.resets_at)
         used = int(answer["Attributes"]["used"]["N"])
-        return BudgetState(state.limit, used, state.resets_at)
+        return self._seen(reservation.client, BudgetState(state.limit, used, state.resets_at))
 
     def _exceeded(self, state: BudgetState) -> ClientBudgetExceeded:
         return ClientBudgetExceeded(
@@ -203,6 +229,40 @@ class Budgets:
             return getattr(self.client, operation)(TableName=self.table_name, **kwargs)
         except (ClientError, BotoCoreError) as error:
             raise _table_down(error) from None
+
+
+class ClientBudget:
+    """One caller's budget while a request (or an upload's rows) spends it.
+
+    The router takes one provider call from it before each call and gives it back when
+    the call was not made (router.Spender); `headers()` are the RateLimit fields of the
+    answer. Safe to share between the threads of one batch.
+    """
+
+    def __init__(self, budgets: Budgets, client: str) -> None:
+        self.budgets = budgets
+        self.client = client
+
+    def spend(self) -> Reservation:
+        """One provider call, or ClientBudgetExceeded."""
+        return self.budgets.reserve(self.client, 1)
+
+    def refund(self, reservation: Reservation) -> None:
+        """A reserved call that was not made after all."""
+        self.budgets.settle(reservation, spent=0)
+
+    def state(self) -> BudgetState:
+        return self.budgets.current(self.client)
+
+    def headers(self) -> dict[str, str]:
+        """`RateLimit` / `RateLimit-Policy` of today's state ({} when no budget applies).
+
+        Best effort: a table that cannot be read leaves the headers out, never the answer.
+        """
+        try:
+            return self.state().headers(self.budgets.clock())
+        except UpstreamUnavailable:
+            return {}
 
 
 def _table_down(error: Exception) -> UpstreamUnavailable:

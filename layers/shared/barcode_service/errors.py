@@ -42,6 +42,8 @@ class ServiceError(Exception):
         self.retry_after = retry_after
         self.extra = extra or {}
         self.invalid_params = tuple(invalid_params)
+        # Response headers beside Retry-After (e.g. the caller's RateLimit fields).
+        self.headers: dict[str, str] = {}
         if field is not None and not self.invalid_params:
             self.invalid_params = (InvalidParam(field, detail),)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from .budgets import Budgets, ClientBudget
 from .cache import (
     PRODUCT_FIELDS,
     CachedLookup,
@@ -48,7 +49,7 @@ from .errors import (
 )
 from .gtin import Gtin
 from .observability import count, count_by, logger
-from .router import ProviderState, Route, Router
+from .router import ProviderState, Route, Router, Spender
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -170,11 +171,12 @@ class LookupOutcome:
 
 
 class _Trace:
-    """What one lookup has done so far; becomes its LookupOutcome."""
+    """What one lookup has done so far (and whose budget pays); becomes its LookupOutcome."""
 
-    def __init__(self) -> None:
+    def __init__(self, spender: Spender | None = None) -> None:
         self.calls: list[ProviderCall] = []
         self.blocked: ProviderBlock | None = None
+        self.spender = spender
 
     def outcome(self, result: Product | ServiceError) -> LookupOutcome:
         return LookupOutcome(result, tuple(self.calls), self.blocked)
@@ -196,32 +198,54 @@ class LookupService:
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        budgets: Budgets | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.router = router
         self._clock = clock
         self._sleep = sleep
+        self.budgets = budgets
+
+    def budget_for(self, client: str | None) -> ClientBudget | None:
+        """The budget of a caller (a callers.Caller.key); None when nobody is known."""
+        if not client or self.budgets is None:
+            return None
+        return self.budgets.for_client(client)
 
     @property
     def provider_names(self) -> tuple[str, ...]:
         return self.router.names
 
-    def lookup(self, code: str | Gtin, format_name: str | None = None) -> Product:
+    def lookup(
+        self,
+        code: str | Gtin,
+        format_name: str | None = None,
+        *,
+        budget: Spender | None = None,
+    ) -> Product:
         """Find one product; raises NotFound, InvalidGtin or an upstream ServiceError.
 
         `code` is anything a scanner hands over (see canonical.py) or a parsed Gtin;
-        `format_name` is the scanner's symbology name, if it gave one.
+        `format_name` is the scanner's symbology name, if it gave one. Provider calls
+        are paid from `budget` (ClientBudgetExceeded when it is spent); cache and
+        catalog answers are free.
         """
         if not isinstance(code, Gtin):
             code = self.canonical_gtin(code, format_name)
-        return self._lookup(code, _Trace())
+        return self._lookup(code, _Trace(budget))
 
     def canonical_gtin(self, code: str, format_name: str | None = None) -> Gtin:
         """The GTIN behind a scanned text, parsed with this service's GS1 region."""
         return canonical_gtin(code, format_name, rcn_region=self.settings.gs1_rcn_region)
 
-    def resolve(self, code: str | Gtin, format_name: str | None = None) -> LookupOutcome:
+    def resolve(
+        self,
+        code: str | Gtin,
+        format_name: str | None = None,
+        *,
+        budget: Spender | None = None,
+    ) -> LookupOutcome:
         """`lookup`, saying what happened: the product or problem is in the outcome.
 
         Only a bad `format_name` raises (InvalidParameter): it is the caller's mistake.
@@ -231,11 +255,11 @@ class LookupService:
                 code = self.canonical_gtin(code, format_name)
             except InvalidGtin as error:
                 return LookupOutcome(error)
-        return self.resolve_gtin(code)
+        return self.resolve_gtin(code, budget=budget)
 
-    def resolve_gtin(self, gtin: Gtin) -> LookupOutcome:
+    def resolve_gtin(self, gtin: Gtin, *, budget: Spender | None = None) -> LookupOutcome:
         """`resolve` of a code already parsed."""
-        trace = _Trace()
+        trace = _Trace(budget)
         try:
             return trace.outcome(self._lookup(gtin, trace))
         except ServiceError as error:
@@ -363,7 +387,7 @@ class LookupService:
             misses=frozenset(snapshot.misses),
             blocked={name: self._blocked_error(b) for name, b in snapshot.blocks.items()},
         )
-        route = self.router.route(gtin, state)
+        route = self.router.route(gtin, state, trace.spender)
         blocked_until = {name: float(b.until) for name, b in snapshot.blocks.items()}
         for result in route.results:
             until = self._note(result)
@@ -383,15 +407,15 @@ class LookupService:
         if not problem.retry_after:  # e.g. a garbled answer: try after the provider's pause
             problem.retry_after = max(1, self.settings.provider_outage_seconds)
         failure = route.failures[0]
-        # A quota or account block is something an upload may wait out (LookupOutcome.blocked).
-        waitable = failure.outcome in ("quota", "auth")
+        # A quota or account block, or the caller's spent budget, is something an upload
+        # may wait out (LookupOutcome.blocked).
+        wait_until: float | None = None
+        if failure.outcome in ("quota", "auth"):
+            wait_until = blocked_until.get(failure.provider)
+        elif failure.outcome == "over_budget":
+            wait_until = self._clock() + (problem.retry_after or 1)
         return self._serve_stale_or_raise(
-            gtin,
-            cached,
-            problem,
-            trace,
-            until=blocked_until.get(failure.provider) if waitable else None,
-            provider=failure.provider,
+            gtin, cached, problem, trace, until=wait_until, provider=failure.provider
         )
 
     def _note(self, result: ProviderResult) -> float | None:
@@ -402,6 +426,8 @@ class LookupService:
             count_by("ProviderCall", provider=result.provider, outcome=result.outcome)
         error = result.error
         if error is None or not result.called:
+            if result.outcome == "over_budget":
+                count("ClientBudgetExceeded")
             if result.outcome == "not_configured":
                 logger.warning(
                     "lookup provider not configured", extra={"provider": result.provider}
@@ -537,8 +563,14 @@ class LookupService:
             count("CacheWriteFailed")
             logger.warning("could not cache an upstream answer", extra={"gtin": gtin.gtin14})
 
-    def lookup_many(self, codes: Any, workers: int = 4) -> list[dict[str, Any]]:
-        """One result row per code, in request order; each distinct GTIN is looked up once."""
+    def lookup_many(
+        self, codes: Any, workers: int = 4, *, budget: Spender | None = None
+    ) -> list[dict[str, Any]]:
+        """One result row per code, in request order; each distinct GTIN is looked up once.
+
+        A code the `budget` cannot pay for is an `error` row with the 429
+        `client_budget_exceeded` problem; the other rows still answer.
+        """
         if not isinstance(codes, list) or not codes:
             raise InvalidParameter("'codes' must be a non-empty list of codes")
         if len(codes) > MAX_BATCH:
@@ -551,9 +583,10 @@ class LookupService:
         outcomes: dict[str, LookupOutcome] = {}
         if distinct:
             with ThreadPoolExecutor(max_workers=max(1, min(workers, len(distinct)))) as pool:
-                outcomes = dict(
-                    zip(distinct, pool.map(self.resolve_gtin, distinct.values()), strict=True)
+                answers = pool.map(
+                    lambda gtin: self.resolve_gtin(gtin, budget=budget), distinct.values()
                 )
+                outcomes = dict(zip(distinct, answers, strict=True))
         return [
             {"code": text, **(outcomes[p.gtin14] if isinstance(p, Gtin) else p).answer()}
             for text, p in entries
@@ -610,7 +643,11 @@ def build_lookup_service(settings: Settings, *, uploads: bool = False) -> Lookup
 
     wait = settings.upload_provider_wait_seconds if uploads else settings.provider_wait_seconds
     router = Router(names, providers, limiter, max_wait=wait, budget=settings.upstream_deadline)
-    return LookupService(settings, DynamoLookupStore(settings.cache_table), router)
+    store = DynamoLookupStore(settings.cache_table)
+    budgets = Budgets(
+        settings.cache_table, store.client, default_limit=settings.client_daily_lookup_budget
+    )
+    return LookupService(settings, store, router, budgets=budgets)
 
 
 def _not_configured(provider: str) -> ProviderNotConfigured:

@@ -10,6 +10,10 @@ invocation that never reaches an upstream (a cache hit) does not pay for importi
 it; every upstream call still gets its `remote` subsegment, because the patch is in
 place before any Session exists. Powertools' default (`patch_all`) would import
 requests and sqlite3 at cold start just to patch them.
+
+The X-Ray SDK records some request parameters of each AWS call in its subsegment; for
+S3 those include the object `Key`, and upload keys hold upload ids (what reads a job),
+so S3 keys and prefixes are dropped from that list before the first call is traced.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from wrapt import when_imported
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "BarcodeBackend")
 TRACED_AT_IMPORT = ("botocore",)
 TRACED_WHEN_IMPORTED = ("requests",)
+UNTRACED_S3_PARAMETERS = frozenset({"Key", "CopySource", "Prefix"})
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_AT_IMPORT)
@@ -36,6 +41,16 @@ def _patch_on_import(module: ModuleType) -> None:
 
 for _name in TRACED_WHEN_IMPORTED:
     when_imported(_name)(_patch_on_import)
+
+
+@when_imported("aws_xray_sdk.ext.boto_utils")
+def _untrace_s3_keys(module: ModuleType) -> None:
+    """Keep S3 object keys (upload ids) out of the botocore subsegments."""
+    operations = module.whitelist.get("services", {}).get("s3", {}).get("operations", {})
+    for operation in operations.values():
+        names = operation.get("request_parameters")
+        if names:
+            operation["request_parameters"] = [n for n in names if n not in UNTRACED_S3_PARAMETERS]
 
 
 def count(name: str, value: float = 1) -> None:

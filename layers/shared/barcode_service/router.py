@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .errors import (
+    ClientBudgetExceeded,
     CredentialsNotConfigured,
     NotFound,
     ServiceError,
@@ -30,6 +31,18 @@ class Limiter(Protocol):
 
     def acquire(self, provider: str, limit: RateLimit, max_wait: float) -> float:
         """Wait for a slot; UpstreamRateLimited if none within `max_wait` s."""
+        ...
+
+
+class Spender(Protocol):
+    """A caller's budget of provider calls (budgets.ClientBudget) as the router spends it."""
+
+    def spend(self) -> Any:
+        """Take one call (a token for `refund`); ClientBudgetExceeded if none is left."""
+        ...
+
+    def refund(self, reservation: Any) -> None:
+        """Give back a call taken with `spend` that was not made."""
         ...
 
 
@@ -130,19 +143,28 @@ class Router:
             self._limiter = self._limiter_factory()
         return self._limiter
 
-    def route(self, gtin: Gtin, state: ProviderState) -> Route:
-        """Ask each provider that serves `gtin`, in order, until one finds it."""
+    def route(self, gtin: Gtin, state: ProviderState, spender: Spender | None = None) -> Route:
+        """Ask each provider that serves `gtin`, in order, until one finds it.
+
+        With a `spender`, each call is taken from the caller's budget first; a provider
+        the budget cannot pay for is `over_budget` and not asked.
+        """
         deadline = self._clock() + self.budget
         results: list[ProviderResult] = []
         for provider in self.providers:
-            result = self._one(provider, gtin, state, deadline)
+            result = self._one(provider, gtin, state, deadline, spender)
             results.append(result)
             if result.outcome == "found":
                 break
         return Route(tuple(results))
 
     def _one(
-        self, provider: Provider, gtin: Gtin, state: ProviderState, deadline: float
+        self,
+        provider: Provider,
+        gtin: Gtin,
+        state: ProviderState,
+        deadline: float,
+        spender: Spender | None = None,
     ) -> ProviderResult:
         name = provider.name
         if not provider.serves(gtin):
@@ -160,6 +182,20 @@ class Router:
             return ProviderResult(name, "not_configured", error=missing)
         except UpstreamError:
             pass  # e.g. a malformed secret: the call below meets it and reports it as a call
+        reservation: Any = None
+        if spender is not None:
+            try:
+                reservation = spender.spend()
+            except ClientBudgetExceeded as over:
+                return ProviderResult(name, "over_budget", error=over)
+        result = self._call(provider, gtin, deadline)
+        if spender is not None and not result.answered:
+            # Only answers count: a call refused (rate, quota) or failed costs nothing.
+            spender.refund(reservation)
+        return result
+
+    def _call(self, provider: Provider, gtin: Gtin, deadline: float) -> ProviderResult:
+        name = provider.name
         wait = max(0.0, min(self.max_wait, deadline - self._clock() - 1))
         try:
             self.limiter.acquire(name, provider.limit, wait)

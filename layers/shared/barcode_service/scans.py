@@ -28,6 +28,7 @@ from .request_body import body_bytes, media_type, multipart_file
 if TYPE_CHECKING:
     from .decode import Position
     from .lookup import LookupService
+    from .router import Spender
 
 ScanStatus = Literal["found", "not_found", "invalid_gtin", "error", "restricted", "no_gtin"]
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
@@ -136,9 +137,12 @@ def parse_scan_request(
 class ScanService:
     """Resolves scans through the canonicaliser, the photo decoder and LookupService."""
 
-    def __init__(self, lookups: LookupService, workers: int = 4) -> None:
+    def __init__(
+        self, lookups: LookupService, workers: int = 4, *, budget: Spender | None = None
+    ) -> None:
         self.lookups = lookups
         self.workers = workers
+        self.budget = budget  # the caller's daily lookup budget pays for provider calls
 
     def scan(self, request: ScanRequest) -> ScanReport:
         if request.image is not None:
@@ -189,7 +193,7 @@ class ScanService:
         if found.gtin is None:
             return answer("no_gtin", error=InvalidGtin(found.no_gtin_reason()))
         try:
-            product = self.lookups.lookup(found.gtin).to_dict()
+            product = self.lookups.lookup(found.gtin, budget=self.budget).to_dict()
         except NotFound as error:
             return answer("restricted" if found.restricted else "not_found", error=error)
         except ServiceError as error:

@@ -56,6 +56,10 @@ class Settings:
     # How long a provider that failed (5xx, timeout, 429 without Retry-After) is left
     # alone by the whole fleet before it is asked again.
     provider_outage_seconds: int = field(default=30, metadata={"ge": 0})
+    # Provider lookups (answered calls, not requests) one API key or signed-in user may
+    # cause per UTC day; cache and catalog answers are free; 0 = no budget (budgets.py).
+    # An operator's per-client override (scripts/client_budget.py) wins.
+    client_daily_lookup_budget: int = field(default=5000, metadata={"ge": 0})
     generate_backend: Literal["upstream", "local", "auto"] = "auto"
     # Image bytes and redirects (response=image|redirect, the keyless /img/ path) are
     # rendered here ("local") unless the operator has them follow GENERATE_BACKEND.
@@ -84,6 +88,8 @@ class Settings:
     upload_max_list_bytes: int = field(default=5 * 1024 * 1024, metadata={"gt": 0})
     upload_url_expires_seconds: int = field(default=900, metadata={"ge": 60})
     upload_chunk_size: int = field(default=500, metadata={"ge": 1})
+    # Rows a list upload may hold; a longer list fails before any lookup is made.
+    upload_max_rows: int = field(default=10_000, metadata={"ge": 1})
     upload_max_receive_count: int = field(default=5, metadata={"ge": 1})
     upload_job_ttl_seconds: int = field(default=7 * DAY, metadata={"ge": 60})
     upload_inline_results: int = field(default=100, metadata={"ge": 0})

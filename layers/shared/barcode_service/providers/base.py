@@ -34,8 +34,10 @@ Outcome = Literal[
     "outage",
     "auth",
     "not_configured",
+    "over_budget",
 ]
-"""What one provider did with one code. Only `found` and `not_found` are answers."""
+"""What one provider did with one code. Only `found` and `not_found` are answers.
+`over_budget`: not asked, the caller's daily lookup budget is spent (budgets.py)."""
 
 ANSWERS: frozenset[Outcome] = frozenset({"found", "not_found"})
 

@@ -25,10 +25,11 @@ from .bucket import UploadBucket
 from .jobs import Job, JobStore
 from .messages import ChunkMessage
 from .pacing import Pacer
-from .policy import work_key
+from .policy import upload_ref, work_key
 from .results import ResultRow, ResultWriter
 
 if TYPE_CHECKING:
+    from ..budgets import ClientBudget
     from ..codelist import CodeRow
 
 # A chunk waiting for an upstream block re-sends itself with this delay (SQS allows at
@@ -99,7 +100,7 @@ class ChunkProcessor:
         """Look the rows of one chunk message up (`identity` is ChunkMessage.identity())."""
         message = ChunkMessage(**identity)
         upload_id, run, chunk, start = message.upload_id, message.run, message.chunk, message.start
-        logger.append_keys(upload_id=upload_id)
+        logger.append_keys(upload_ref=upload_ref(upload_id))
         job = self.jobs.get(upload_id)
         if job is None or job.run != run or job.status != "processing":
             logger.info("chunk of a run that is over", extra={"chunk": chunk})
@@ -110,12 +111,13 @@ class ChunkProcessor:
             part = self.bucket.get_json(work_key(upload_id, run, f"part-{chunk}-{start}.json"))
             done = [ResultRow.from_dict(row) for row in part]
         memo: dict[str, LookupOutcome] = {}
+        budget = self.lookups.budget_for(job.owner)  # the upload's creator pays its lookups
         patient = True
         for index in range(start, len(rows)):
             if index > start and self._clock() >= self.deadline:
                 return self._continue_later(message, index, done)
             number, line, code = rows[index]
-            outcome, called = self._list_row(code, memo)
+            outcome, called = self._list_row(code, memo, budget)
             blocked = outcome.blocked
             if blocked is not None and patient:
                 if self._may_wait(job):
@@ -135,7 +137,9 @@ class ChunkProcessor:
             self._assemble(after)
         return {"upload_id": upload_id, "chunk": chunk, "rows": len(done)}
 
-    def _list_row(self, code: str, memo: dict[str, LookupOutcome]) -> tuple[LookupOutcome, bool]:
+    def _list_row(
+        self, code: str, memo: dict[str, LookupOutcome], budget: ClientBudget | None = None
+    ) -> tuple[LookupOutcome, bool]:
         """(a code's lookup outcome, whether a provider was called for it just now).
 
         Repeats of a GTIN in the same chunk reuse the first outcome.
@@ -147,7 +151,7 @@ class ChunkProcessor:
         if gtin.gtin14 in memo:
             return memo[gtin.gtin14], False
         self.pacer.wait()
-        outcome = memo[gtin.gtin14] = self.lookups.resolve_gtin(gtin)
+        outcome = memo[gtin.gtin14] = self.lookups.resolve_gtin(gtin, budget=budget)
         if outcome.called_provider:
             self.pacer.spent()
         return outcome, outcome.called_provider

@@ -55,6 +55,7 @@ class Job:
     error: dict[str, str] | None = None
     waiting: dict[str, str] | None = None
     wait_started: int | None = None
+    owner: str | None = None  # callers.Caller.key of its creator (never a key id or user)
 
     @classmethod
     def from_item(cls, raw: dict[str, Any]) -> Job:
@@ -80,6 +81,7 @@ class Job:
             error=item.get("error"),
             waiting=item.get("waiting"),
             wait_started=item.get("wait_started"),
+            owner=item.get("owner"),
         )
 
     @property
@@ -99,8 +101,11 @@ class JobStore(Protocol):
     not apply (the run is over or another run's).
     """
 
-    def create(self, upload_id: str, kind: Kind, filename: str, content_type: str) -> Job:
-        """The `pending` job the API creates before the client uploads anything."""
+    def create(
+        self, upload_id: str, kind: Kind, filename: str, content_type: str, owner: str = ""
+    ) -> Job:
+        """The `pending` job the API creates before the client uploads anything, for `owner`
+        ("" = nobody may read it)."""
         ...
 
     def get(self, upload_id: str) -> Job | None:
@@ -190,8 +195,12 @@ class DynamoJobStore:
         values.update(run=run, processing="processing", now=_iso(self._clock()))
         return self._update(upload_id, expression, condition, **values)
 
-    def create(self, upload_id: str, kind: Kind, filename: str, content_type: str) -> Job:
-        """The `pending` job the API creates before the client uploads anything."""
+    def create(
+        self, upload_id: str, kind: Kind, filename: str, content_type: str, owner: str = ""
+    ) -> Job:
+        """The `pending` job the API creates before the client uploads anything, for `owner`
+        (a callers.Caller.key: only that caller may read it, and its lookups are charged to
+        that caller's budget)."""
         now = self._clock()
         item = {
             "pk": f"UPLOAD#{upload_id}",
@@ -200,6 +209,7 @@ class DynamoJobStore:
             "kind": kind,
             "filename": filename,
             "content_type": content_type,
+            "owner": owner or None,
             "created_at": _iso(now),
             "updated_at": _iso(now),
             "expires_at": int(now) + self.ttl_seconds,

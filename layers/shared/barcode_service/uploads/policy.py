@@ -6,6 +6,7 @@ from the client's filename, so an upload can only ever land on `uploads/<id>.<ex
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import uuid
@@ -53,6 +54,12 @@ def check_upload_id(upload_id: str) -> str:
     if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
         raise InvalidParameter("an upload id is 32 hexadecimal characters")
     return upload_id
+
+
+def upload_ref(upload_id: str) -> str:
+    """What logs say instead of an upload id: an id is what reads a job, so it never goes
+    into a log or trace; an operator who has an id can compute its ref to find its lines."""
+    return hashlib.sha256(f"upload:{upload_id}".encode()).hexdigest()[:16]
 
 
 def upload_key(upload_id: str, ext: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from ..errors import NotFound, ServiceError
@@ -31,8 +32,9 @@ class UploadService:
             raise ServiceError("no uploads bucket is configured (UPLOADS_BUCKET)")
         return self.settings.uploads_bucket
 
-    def create(self, filename: Any, content_type: Any, base_url: str) -> dict[str, Any]:
-        """A new pending job and the presigned POST that uploads its one file."""
+    def create(self, filename: Any, content_type: Any, base_url: str, owner: str) -> dict[str, Any]:
+        """A new pending job of `owner` (callers.Caller.key) and the presigned POST that
+        uploads its one file."""
         ext, kind, bare_type = choose_type(filename, content_type)
         bucket = self._require_bucket()
         upload_id = new_upload_id()
@@ -48,7 +50,7 @@ class UploadService:
             Conditions=[{"Content-Type": bare_type}, ["content-length-range", 1, limit]],
             ExpiresIn=expires,
         )
-        self.jobs.create(upload_id, kind, display_filename(str(filename)), bare_type)
+        self.jobs.create(upload_id, kind, display_filename(str(filename)), bare_type, owner)
         return {
             "upload_id": upload_id,
             "upload": {"url": post["url"], "fields": post["fields"]},
@@ -57,12 +59,18 @@ class UploadService:
             "status_url": f"{base_url.rstrip('/')}/uploads/{upload_id}",
         }
 
-    def status(self, upload_id: str) -> dict[str, Any]:
-        """Status, counts and results (inline or a presigned URL) of one upload."""
+    def status(self, upload_id: str, owner: str) -> dict[str, Any]:
+        """Status, counts and results (inline or a presigned URL) of one upload of `owner`.
+
+        Another caller's upload is answered exactly like an unknown id: a 404 that does
+        not even say the id exists. The detail does not repeat the id.
+        """
         job = self.jobs.get(check_upload_id(upload_id))
-        if job is None:
+        if job is None or not owner or not hmac.compare_digest(job.owner or "", owner):
             days = max(1, self.settings.upload_job_ttl_seconds // 86_400)
-            raise NotFound(f"no upload {upload_id} is known (uploads are kept {days} days)")
+            raise NotFound(
+                f"no such upload is known to this API key or user (uploads are kept {days} days)"
+            )
         bucket = self._require_bucket()
 
         def presign(key: str) -> str:

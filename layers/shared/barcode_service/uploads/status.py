@@ -13,6 +13,8 @@ def waiting_message(waiting: dict[str, str]) -> str:
     until = waiting.get("until", "")
     if waiting.get("code") == "upstream_quota_exhausted":
         reason = "the product lookup service's daily quota is used up"
+    elif waiting.get("code") == "client_budget_exceeded":
+        reason = "this API key's (or user's) daily lookup budget is used up"
     else:
         reason = "the product lookup service is unavailable to this account for now"
     return (

@@ -45,10 +45,12 @@ from .chunks import ChunkProcessor
 from .jobs import DynamoJobStore, JobStore
 from .messages import ChunkMessage, ObjectVersion, jobs_named_in
 from .pacing import Pacer
-from .policy import Kind, kind_of, max_bytes, parse_upload_key
+from .policy import Kind, kind_of, max_bytes, parse_upload_key, upload_ref
 from .results import ResultRow, ResultWriter
 
 if TYPE_CHECKING:
+    from ..budgets import ClientBudget
+
     # Imported where used: Pillow and zxing-cpp only for images, the list parser only
     # for lists (chunk messages, the bulk of a big list's work, need neither).
     from ..decode import DecodedCode
@@ -123,7 +125,7 @@ class UploadWorker:
     def handle(self, body: str, receive_count: int = 1) -> dict[str, Any]:
         """Process one message body; raises to have SQS deliver it again."""
         # A warm environment keeps logger keys: drop the previous message's job id.
-        logger.remove_keys(["upload_id"])
+        logger.remove_keys(["upload_ref"])
         try:
             return self._dispatch(body)
         except IdempotencyAlreadyInProgressError:
@@ -140,7 +142,9 @@ class UploadWorker:
         detail = f"processing failed {attempts} times; last error: {reason}"
         count("UploadGaveUp")
         for upload_id, run in jobs_named_in(body):
-            logger.error("upload gave up", extra={"upload_id": upload_id, "reason": reason})
+            logger.error(
+                "upload gave up", extra={"upload_ref": upload_ref(upload_id), "reason": reason}
+            )
             self.jobs.fail(upload_id, "processing_failed", detail, run)
 
     def _dispatch(self, body: str) -> dict[str, Any]:
@@ -183,18 +187,26 @@ class UploadWorker:
         kind = kind_of(ext)
         job = self.jobs.begin(upload_id, run, kind)
         if job is None:
-            logger.info("object already processed", extra={"upload_id": upload_id})
+            logger.info("object already processed", extra={"upload_ref": upload_ref(upload_id)})
             return {"upload_id": upload_id, "skipped": "already processed"}
-        logger.append_keys(upload_id=upload_id)
+        logger.append_keys(upload_ref=upload_ref(upload_id))
         try:
             if kind is None:
                 raise UnsupportedType(f"files ending in .{ext} are not processed")
             data = self._fetch(version, kind)
             if kind == "image":
-                return self._process_image(upload_id, run, data)
+                return self._process_image(upload_id, run, data, job.owner)
             from ..codelist import parse_code_list  # noqa: PLC0415 - lists only
 
-            return self.chunks.split(upload_id, run, parse_code_list(data))
+            rows = parse_code_list(data)
+            cap = self.settings.upload_max_rows
+            if len(rows) > cap:
+                # Before any lookup: a list's cost is bounded by its rows (UPLOAD_MAX_ROWS).
+                raise PayloadTooLarge(
+                    f"the list has {len(rows):,} rows; at most {cap:,} are looked up per "
+                    "upload: split it into smaller files"
+                )
+            return self.chunks.split(upload_id, run, rows)
         except _INPUT_PROBLEMS as problem:
             count("UploadFailed")
             logger.info("upload rejected", extra={"code": problem.code, "detail": problem.detail})
@@ -219,24 +231,29 @@ class UploadWorker:
             raise EmptyUpload("the uploaded file is empty")
         return data
 
-    def _process_image(self, upload_id: str, run: str, data: bytes) -> dict[str, Any]:
+    def _process_image(
+        self, upload_id: str, run: str, data: bytes, owner: str | None
+    ) -> dict[str, Any]:
         from ..decode import decode_image  # noqa: PLC0415 - Pillow + zxing-cpp: images only
 
         found = decode_image(data)
-        rows = [self._decoded_row(n, code) for n, code in enumerate(found, start=1)]
+        budget = self.lookups.budget_for(owner)  # the upload's creator pays its lookups
+        rows = [self._decoded_row(n, code, budget) for n, code in enumerate(found, start=1)]
         self.results.finish(
             upload_id, run, rows, kind="image", message=None if rows else NO_BARCODE
         )
         return {"upload_id": upload_id, "rows": len(rows)}
 
-    def _decoded_row(self, number: int, code: DecodedCode) -> ResultRow:
+    def _decoded_row(
+        self, number: int, code: DecodedCode, budget: ClientBudget | None
+    ) -> ResultRow:
         # Photos hold a few codes: an upstream block gives them `error` rows at once
         # rather than keeping the merchant waiting for the block to end.
         if code.gtin is None:
             outcome = LookupOutcome(InvalidGtin(f"this {code.format} symbol holds no GTIN"))
         else:
             self.pacer.wait()
-            outcome = self.lookups.resolve(code.gtin)
+            outcome = self.lookups.resolve(code.gtin, budget=budget)
             if outcome.called_provider:
                 self.pacer.spent()
         text = code.text if code.gtin != code.text else None

@@ -32,6 +32,7 @@ from .barcode_request import (
     parse_request,
 )
 from .errors import (
+    CredentialsNotConfigured,
     InvalidParameter,
     ServiceError,
     UnsupportedType,
@@ -214,6 +215,7 @@ class GenerateService:
         self._upstream_factory = upstream_factory
         self.image_backend = image_backend
         self.clock = clock
+        self._noted_keyless = False
 
     @property
     def has_upstream(self) -> bool:
@@ -267,7 +269,7 @@ class GenerateService:
 
         if planned == "upstream":
             try:
-                url = self._from_upstream(request)
+                made = self._from_upstream(request)
             except UpstreamError as error:
                 count("UpstreamGenerateError")
                 if self.mode == "upstream":
@@ -278,8 +280,10 @@ class GenerateService:
                     extra={"code": error.code, "type": request.symbology.name},
                 )
             else:
-                self.cache.put(digest, CachedUrl("upstream", url=url))
-                return self._result(request, url, "upstream", cached=False)
+                if made is not None:
+                    self.cache.put(digest, CachedUrl("upstream", url=made))
+                    return self._result(request, made, "upstream", cached=False)
+                count("GenerateLocalFallback")
         return self._local(request, digest)[0]
 
     def image(self, request: BarcodeRequest) -> BarcodeImage:
@@ -317,18 +321,35 @@ class GenerateService:
         return outcomes
 
     @tracer.capture_method
-    def _from_upstream(self, request: BarcodeRequest) -> str:
+    def _from_upstream(self, request: BarcodeRequest) -> str | None:
+        """The upstream's image URL; None when no appkey is configured at all.
+
+        A keyless deployment (or `make run` without GENERATE_APPKEY) is how it was set
+        up, not a failure: said once, at INFO, instead of a WARNING per request, and
+        raised nowhere (a traced method that raises is logged as an error).
+        """
         client, upstream_type = self.upstream, request.symbology.upstream
         if client is None or upstream_type is None:  # pragma: no cover - plan() checked
             raise AssertionError("no upstream for this request")
         count("UpstreamGenerateCall")
-        image = client.generate(
-            type=upstream_type,
-            content=request.content,
-            width=request.width,
-            height=request.height,
-            show_label=request.show_text,
-        )
+        try:
+            image = client.generate(
+                type=upstream_type,
+                content=request.content,
+                width=request.width,
+                height=request.height,
+                show_label=request.show_text,
+            )
+        except CredentialsNotConfigured as error:
+            if self.mode == "upstream":
+                raise
+            if not self._noted_keyless:
+                self._noted_keyless = True
+                logger.info(
+                    "no generation appkey is configured: images are rendered locally",
+                    extra={"code": error.code},
+                )
+            return None
         return image.url
 
     @tracer.capture_method

@@ -19,6 +19,7 @@ so S3 keys and prefixes are dropped from that list before the first call is trac
 from __future__ import annotations
 
 import os
+import warnings
 from types import ModuleType
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -33,6 +34,11 @@ UNTRACED_S3_PARAMETERS = frozenset({"Key", "CopySource", "Prefix"})
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_AT_IMPORT)
 metrics = Metrics(namespace=NAMESPACE)
+
+# `log_metrics` warns (UserWarning) after every invocation that added no metric, e.g. a
+# health check or a cached answer: normal here, not a fault. This is the filter the
+# Powertools metrics docs give for it; `raise_on_empty_metrics` stays False (its default).
+warnings.filterwarnings("ignore", "No application metrics to publish*")
 
 
 def _patch_on_import(module: ModuleType) -> None:

@@ -8,38 +8,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.e2e.fake_upstreams import FakeUpstreams
-from tests.e2e.stack_process import StackDidNotStart, StackProcess, local_stack
+from tests.e2e.running import API_KEY, TIMEOUT, RunningStack
 
 pytestmark = pytest.mark.e2e
-
-API_KEY = "e2e-dev-loop-key"
-TIMEOUT = 30
-
-
-@pytest.fixture(scope="module")
-def upstreams() -> Iterator[FakeUpstreams]:
-    fakes = FakeUpstreams().start()
-    yield fakes
-    fakes.stop()
-
-
-@pytest.fixture(scope="module")
-def stack(
-    upstreams: FakeUpstreams, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[StackProcess]:
-    home = tmp_path_factory.mktemp("home")
-    try:
-        with local_stack(upstreams, home, API_KEY) as running:
-            yield running
-    except StackDidNotStart as error:
-        pytest.fail(f"the local stack did not print READY:\n{error}")
 
 
 def printed_upload_example(output: list[str]) -> str:
@@ -50,7 +26,7 @@ def printed_upload_example(output: list[str]) -> str:
 
 
 def test_printed_upload_example_follows_status_url_and_writes_no_files(
-    stack: StackProcess, tmp_path: Path
+    stack: RunningStack, tmp_path: Path
 ) -> None:
     script = printed_upload_example(stack.output)
     assert "upload.json" not in script
@@ -66,7 +42,7 @@ def test_printed_upload_example_follows_status_url_and_writes_no_files(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_status_url_and_location_are_the_served_base(stack: StackProcess) -> None:
+def test_status_url_and_location_are_the_served_base(stack: RunningStack) -> None:
     response = requests.post(
         f"{stack.api}/uploads",
         headers={"x-api-key": API_KEY},
@@ -83,7 +59,7 @@ def test_status_url_and_location_are_the_served_base(stack: StackProcess) -> Non
 
 
 def test_the_presigned_post_refuses_an_empty_file_and_nothing_is_processed(
-    stack: StackProcess,
+    stack: RunningStack,
 ) -> None:
     created = requests.post(
         f"{stack.api}/uploads",

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,6 @@ pytestmark = pytest.mark.e2e
 API_KEY = "e2e-restart-key"
 TIMEOUT = 30
 CATALOG_CODE = "4006381333931"
-
-
-@pytest.fixture(scope="module")
-def upstreams() -> Iterator[FakeUpstreams]:
-    fakes = FakeUpstreams().start()
-    yield fakes
-    fakes.stop()
 
 
 def started(upstreams: FakeUpstreams, home: Path, **env: str) -> Any:

@@ -27,6 +27,7 @@ class StackDidNotStart(RuntimeError):
 class StackProcess:
     process: subprocess.Popen[str]
     base: str
+    state_dir: Path
     output: list[str] = field(default_factory=list)
     exit_code: int | None = None
 
@@ -58,6 +59,7 @@ def local_stack(
     in the checkout's `.local/state`.
     """
     port = free_port()
+    state_dir = state_dir or home / "state"
     # A clean environment: nothing of the developer's AWS setup or of the unit tests' fakes.
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -69,7 +71,7 @@ def local_stack(
         "LOCAL_LOG_LEVEL": log_level,
         "LOCAL_SQS_RETRY_SECONDS": "1",
         "UPSTREAM_BACKOFF": "0",
-        "LOCAL_STATE_DIR": str(state_dir or home / "state"),
+        "LOCAL_STATE_DIR": str(state_dir),
         **upstreams.environment(),
         **(extra_env or {}),
     }
@@ -83,7 +85,7 @@ def local_stack(
         encoding="utf-8",
         errors="replace",
     )
-    running = StackProcess(process=process, base=f"http://127.0.0.1:{port}")
+    running = StackProcess(process=process, base=f"http://127.0.0.1:{port}", state_dir=state_dir)
     ready = threading.Event()
 
     def drain() -> None:

@@ -7,13 +7,14 @@ files there) and must follow `status_url`; the presigned POST refuses what S3 re
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.e2e.running import API_KEY, TIMEOUT, RunningStack
+from tests.e2e.running import API_KEY, ROOT, TIMEOUT, RunningStack
 
 pytestmark = pytest.mark.e2e
 
@@ -75,3 +76,39 @@ def test_the_presigned_post_refuses_an_empty_file_and_nothing_is_processed(
     assert b"<Code>EntityTooSmall</Code>" in refused.content
     job = requests.get(created["status_url"], headers={"x-api-key": API_KEY}, timeout=TIMEOUT)
     assert job.json()["status"] == "pending"
+
+
+def readme_quick_start() -> str:
+    """The shell block of README's quick start that runs in the second terminal."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Five-minute quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```sh\n")[1:]
+    return blocks[1].split("```", 1)[0]
+
+
+def test_readme_quick_start_runs_as_written(stack: RunningStack, tmp_path: Path) -> None:
+    script = readme_quick_start()
+    assert "BASE=http://127.0.0.1:3000/v1" in script
+    assert "KEY=$(cat .local/api-key)" in script
+    # The same commands against this test's stack and key.
+    script = script.replace("BASE=http://127.0.0.1:3000/v1", f"BASE={stack.api}")
+    script = script.replace("KEY=$(cat .local/api-key)", f"KEY={API_KEY}")
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp_path),
+        "LOCAL_STATE_DIR": str(stack.running.state_dir),
+    }
+    done = subprocess.run(
+        ["bash", "-euc", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '{"status":"ok"}' in done.stdout.replace(" ", "")
+    assert '"source":"catalog"' in done.stdout.replace(" ", "")
+    assert '"url":"http' in done.stdout.replace(" ", "")  # local or upstream: keys differ
+    assert (tmp_path / "ean13.png").read_bytes()[:4] == b"\x89PNG"

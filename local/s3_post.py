@@ -17,15 +17,17 @@ S3's status codes and XML error bodies:
   `ProposedSize` and `MinSizeAllowed` / `MaxSizeAllowed`;
 - no file, or more than one: 400 `IncorrectNumberOfFilesInPostRequest`.
 
-Everything else goes to moto untouched. `LocalMotoServer` is moto's threaded server
-with this middleware, binding in the caller's thread (a port in use is an OSError, not
-a hang) and able to ask for a given port.
+A refusal carries the bucket's CORS headers for the request's `Origin`, as S3's do, so
+a browser app can read it. Everything else goes to moto untouched. `LocalMotoServer` is
+moto's threaded server with this middleware, binding in the caller's thread (a port in
+use is an OSError, not a hang) and able to ask for a given port.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import hashlib
 import hmac
 import io
@@ -39,6 +41,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
+import boto3
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -231,12 +234,40 @@ def _check_signature(
     return None if hmac.compare_digest(expected, given) else _SIGNATURE_MISMATCH
 
 
+CorsRules = Callable[[str], list[dict[str, Any]]]
+
+
+def cors_headers(origin: str | None, rules: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """What S3 adds to an answer for `origin` under a bucket's CORS rules (the first rule
+    whose origins and methods allow a POST from it), errors included."""
+    if not origin:
+        return []
+    for rule in rules:
+        origins = rule.get("AllowedOrigins") or []
+        if "POST" not in (rule.get("AllowedMethods") or []):
+            continue
+        if any(fnmatch.fnmatchcase(origin, allowed) for allowed in origins):
+            headers = [("Access-Control-Allow-Origin", "*" if origins == ["*"] else origin)]
+            headers.append(("Access-Control-Allow-Methods", ", ".join(rule["AllowedMethods"])))
+            if rule.get("ExposeHeaders"):
+                headers.append(("Access-Control-Expose-Headers", ", ".join(rule["ExposeHeaders"])))
+            headers.append(
+                ("Vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method")
+            )
+            return headers
+    return []
+
+
 class PostPolicyMiddleware:
     """A WSGI middleware refusing, as S3 does, POST object forms their policy forbids."""
 
-    def __init__(self, app: WsgiApp, secrets: Mapping[str, str]) -> None:
+    def __init__(
+        self, app: WsgiApp, secrets: Mapping[str, str], cors_rules: CorsRules | None = None
+    ) -> None:
         self.app = app
         self.secrets = dict(secrets)
+        # A bucket's CORS rules, so that a browser can read a refusal (S3 sends them too).
+        self.cors_rules = cors_rules or (lambda bucket: [])
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -258,9 +289,15 @@ class PostPolicyMiddleware:
             return self.app(environ, start_response)
         log.info("refused a POST to bucket %s: %s %s", bucket, error.code, error.message)
         payload = error.body(f"/{bucket}")
+        headers = [("Content-Type", "application/xml"), ("Content-Length", str(len(payload)))]
+        origin = environ.get("HTTP_ORIGIN")
+        if origin:
+            try:
+                headers += cors_headers(origin, self.cors_rules(bucket))
+            except Exception:  # no CORS configuration, or moto not answering: no headers
+                log.debug("no CORS rules for bucket %s", bucket)
         start_response(
-            f"{error.status} {'Forbidden' if error.status == 403 else 'Bad Request'}",
-            [("Content-Type", "application/xml"), ("Content-Length", str(len(payload)))],
+            f"{error.status} {'Forbidden' if error.status == 403 else 'Bad Request'}", headers
         )
         return [payload]
 
@@ -288,7 +325,10 @@ class LocalMotoServer:
 
     def __init__(self, host: str, port: int, secrets: Mapping[str, str]) -> None:
         self._host = host
-        app = PostPolicyMiddleware(DomainDispatcherApplication(create_backend_app), secrets)
+        self._credentials = next(iter(secrets.items()), ("local", "local"))
+        app = PostPolicyMiddleware(
+            DomainDispatcherApplication(create_backend_app), secrets, self._bucket_cors
+        )
         # Binds now: a port in use raises OSError here instead of hanging a thread.
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=MotoRequestHandler
@@ -297,6 +337,19 @@ class LocalMotoServer:
 
     def start(self) -> None:
         self._thread.start()
+
+    def _bucket_cors(self, bucket: str) -> list[dict[str, Any]]:
+        """The bucket's CORS rules, asked of this very server (GetBucketCors)."""
+        access_key, secret_key = self._credentials
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+        )
+        rules: list[dict[str, Any]] = s3.get_bucket_cors(Bucket=bucket).get("CORSRules", [])
+        return rules
 
     @property
     def url(self) -> str:

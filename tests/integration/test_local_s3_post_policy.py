@@ -26,7 +26,7 @@ import requests
 from barcode_service.settings import get_settings
 from barcode_service.uploads.jobs import JobStore
 from barcode_service.uploads.service import UploadService
-from local.s3_post import LocalMotoServer, check_post
+from local.s3_post import LocalMotoServer, check_post, cors_headers
 
 BUCKET = "local-uploads"
 MB = 1024 * 1024
@@ -34,7 +34,7 @@ TIMEOUT = 30
 
 
 class Jobs:
-    def create(self, upload_id: str, kind: str, filename: str, content_type: str) -> None:
+    def create(self, upload_id: str, *args: object, **kwargs: object) -> None:
         return None
 
 
@@ -47,7 +47,7 @@ class Local:
     service: UploadService
 
     def upload(self, filename: str, content_type: str) -> dict[str, Any]:
-        created = self.service.create(filename, content_type, "http://127.0.0.1:3000/v1")
+        created = self.service.create(filename, content_type, "http://127.0.0.1:3000/v1", "k1")
         return cast(dict[str, Any], created["upload"])
 
     def post(
@@ -84,6 +84,14 @@ def local(monkeypatch: pytest.MonkeyPatch) -> Iterator[Local]:
         s3 = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1")
         sqs = boto3.client("sqs", endpoint_url=server.url, region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
+        # As template.yaml's UploadsBucket: web clients POST the form straight to S3.
+        rule = {"AllowedMethods": ["POST", "PUT", "GET"], "AllowedOrigins": ["*"]}
+        s3.put_bucket_cors(
+            Bucket=BUCKET,
+            CORSConfiguration={
+                "CORSRules": [{**rule, "AllowedHeaders": ["*"], "MaxAgeSeconds": 600}]
+            },
+        )
         queue_url = sqs.create_queue(QueueName="uploads")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
         s3.put_bucket_notification_configuration(
@@ -241,3 +249,36 @@ def test_other_requests_reach_moto_untouched(local: Local) -> None:
         Bucket=BUCKET, Delete={"Objects": [{"Key": "results/x.json"}]}
     )
     assert deleted["Deleted"][0]["Key"] == "results/x.json"
+
+
+def test_a_refusal_carries_the_buckets_cors_headers_for_a_browser(local: Local) -> None:
+    upload = local.upload("codes.csv", "text/csv")
+    form = {**upload["fields"]}
+    response = requests.post(
+        upload["url"],
+        data=form,
+        files={"file": ("codes.csv", b"")},
+        headers={"Origin": "http://localhost:5173"},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 400
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    no_origin = local.post(local.upload("codes.csv", "text/csv"), b"")
+    assert "Access-Control-Allow-Origin" not in no_origin.headers
+
+
+def test_cors_headers_follow_the_first_rule_allowing_a_post_from_the_origin() -> None:
+    rules = [
+        {"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]},
+        {
+            "AllowedMethods": ["POST"],
+            "AllowedOrigins": ["https://*.example.com"],
+            "ExposeHeaders": ["ETag"],
+        },
+    ]
+    headers = dict(cors_headers("https://app.example.com", rules))
+    assert headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert headers["Access-Control-Expose-Headers"] == "ETag"
+    assert cors_headers("https://evil.test", rules) == []
+    assert cors_headers(None, rules) == []

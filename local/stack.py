@@ -73,6 +73,10 @@ class Options:
     save_seconds: float = 60.0  # how often the state is saved while running (0: on stop only)
 
 
+class LocalStateError(RuntimeError):
+    """The kept state could not be loaded back."""
+
+
 def upstream_secret(environ: Mapping[str, str]) -> dict[str, Any]:
     """The credentials secret document, from the shell's environment (empty when unset)."""
     return {
@@ -203,12 +207,7 @@ class LocalStack:
 
     def start(self) -> None:
         template = Template.load(self.options.template)
-        state_dir = self.options.state_dir or template.root / STATE_DIR
-        self.state = LocalState(state_dir, self.options.region)
-        if self.options.clean:
-            self.state.clear()
-        self._start_moto(self.state.last_moto_port())
-        self.state.remember_moto_port(self.moto.port if self.moto else 0)
+        self.state = self._open_state(template)
         resolver = Resolver(
             template,
             stack_name=self.options.stack_name,
@@ -218,9 +217,8 @@ class LocalStack:
         )
         self.resolver = resolver
         created = create_resources(resolver)
-        self.created = created
         self.resource_names = {lid: r.name for lid, r in created.items()}
-        self.restored = self.state.restore(created)
+        self._restore(created)
         specs = function_specs(resolver)
 
         # The gateway binds first so that its URL can go into the functions' environment.
@@ -237,21 +235,7 @@ class LocalStack:
         self.server = serve(self.gateway, self.options.host, self.options.port)
 
         environment = function_environment(specs, template, self.shell)
-        # The upstream credentials: kept from the last run unless the shell sets them.
-        lookup_key = ""
-        for secret_id in {v for k, v in environment.items() if k == "SECRET_ID" and v}:
-            logical_id = next(
-                (
-                    lid
-                    for lid, r in created.items()
-                    if r.type == SECRET_TYPE and secret_id in (r.name, self._secret_arn(lid))
-                ),
-                "",
-            )
-            kept = self.state.secret_value(logical_id) if logical_id else None
-            document = merge_secret(kept, upstream_secret(self.shell))
-            put_secret(secret_id, document, resolver.region)
-            lookup_key = lookup_key or str((document.get("lookup") or {}).get("api_key") or "")
+        lookup_key = self._put_upstream_secrets(environment, created)
         shell = {**self.shell, "LOOKUP_API_KEY": lookup_key} if lookup_key else self.shell
         self.providers_note = keyless_providers(environment, shell)
         self._localise(environment, created)
@@ -290,12 +274,64 @@ class LocalStack:
             target=self.server.serve_forever, name="gateway", daemon=True
         )
         self.server_thread.start()
+        self._announce(environment)
+
+    def _open_state(self, template: Template) -> LocalState:
+        """The kept state (cleared on --clean), and moto on the last run's port."""
+        state = LocalState(self.options.state_dir or template.root / STATE_DIR, self.options.region)
+        if self.options.clean:
+            state.clear()
+        self._start_moto(state.last_moto_port())
+        state.remember_moto_port(self.moto.port if self.moto else 0)
+        return state
+
+    def _restore(self, created: dict[str, LocalResource]) -> None:
+        assert self.state is not None
+        try:
+            self.restored = self.state.restore(created)
+        except Exception as error:
+            # Nothing is saved over a snapshot that could not be loaded (self.created
+            # stays empty): the developer decides whether to discard it.
+            raise LocalStateError(
+                f"the local state in {self.state.directory} could not be loaded "
+                f"({type(error).__name__}: {error}); start with --clean (LOCAL_CLEAN=1) to "
+                "discard it"
+            ) from error
+        self.created = created
+
+    def _put_upstream_secrets(
+        self, environment: Mapping[str, str], created: Mapping[str, LocalResource]
+    ) -> str:
+        """Each SECRET_ID's credentials: kept from the last run unless the shell sets them.
+
+        Returns the lookup API key in use ("" when none), for the providers note.
+        """
+        assert self.state is not None
+        lookup_key = ""
+        for secret_id in {v for k, v in environment.items() if k == "SECRET_ID" and v}:
+            logical_id = next(
+                (
+                    lid
+                    for lid, r in created.items()
+                    if r.type == SECRET_TYPE and secret_id in (r.name, self._secret_arn(lid))
+                ),
+                "",
+            )
+            kept = self.state.secret_value(logical_id) if logical_id else None
+            document = merge_secret(kept, upstream_secret(self.shell))
+            put_secret(secret_id, document, self.options.region)
+            lookup_key = lookup_key or str((document.get("lookup") or {}).get("api_key") or "")
+        return lookup_key
+
+    def _announce(self, environment: Mapping[str, str]) -> None:
+        """Where this stack is, for scripts (running.json), and the periodic saver."""
+        assert self.state is not None
         self.state.write_running(
             {
                 "pid": os.getpid(),
                 "api": f"{self.base_url}/{self._stage()}",
                 "aws_endpoint_url": self.moto_url,
-                "region": resolver.region,
+                "region": self.options.region,
                 "resources": self.resource_names,
                 "cache_table": environment.get("CACHE_TABLE", ""),
             }
@@ -543,7 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, request_stop)  # a closed terminal still saves the state
     try:
         stack.start()
-    except OSError as error:
+    except (OSError, LocalStateError) as error:
         print(f"local stack could not start: {error}", file=sys.stderr)
         stack.stop()
         return 1

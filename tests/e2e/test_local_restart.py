@@ -139,3 +139,32 @@ def test_import_without_a_running_stack_says_so(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "start `make run`" in done.stderr
+
+
+def test_a_state_that_cannot_be_loaded_stops_the_start_and_is_not_overwritten(
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "kept" / "dynamodb" / "CacheTable.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("[{not json", encoding="utf-8")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "PORT": "0",
+        "LOCAL_API_KEY": API_KEY,
+        "LOCAL_STATE_DIR": str(tmp_path / "kept"),
+        "LOCAL_LOG_LEVEL": "WARNING",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "local.stack"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "could not be loaded" in done.stderr
+    assert "--clean" in done.stderr
+    assert broken.read_text(encoding="utf-8") == "[{not json"

@@ -106,6 +106,13 @@ def merge_secret(kept: str | None, shell: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def extra_api_keys(environ: Mapping[str, str]) -> dict[str, str]:
+    """More local keys (LOCAL_EXTRA_API_KEYS, comma-separated), each with its own key id:
+    budgets and upload ownership follow the key id, so two keys act as two apps."""
+    keys = [k.strip() for k in environ.get("LOCAL_EXTRA_API_KEYS", "").split(",") if k.strip()]
+    return {key: f"{API_KEY_ID}-{n}" for n, key in enumerate(dict.fromkeys(keys), start=2)}
+
+
 def local_api_key(environ: Mapping[str, str], root: Path) -> tuple[str, str]:
     """The API key clients use locally and where it came from (env, or a kept file)."""
     if environ.get("LOCAL_API_KEY"):
@@ -228,7 +235,7 @@ class LocalStack:
             api_routes(resolver, specs, apis),
             apis,
             self.functions,
-            {self.api_key: API_KEY_ID},
+            {**extra_api_keys(self.shell), self.api_key: API_KEY_ID},
             account_id=resolver.account_id,
             url_routes=url_routes(template, specs),
         )
@@ -457,6 +464,9 @@ class LocalStack:
             f"  API        {base}",
             f"  API key    {self.api_key}   (header x-api-key; from {self.api_key_source})",
         ]
+        extra = extra_api_keys(self.shell)
+        if extra:
+            lines.append(f"  more keys  {len(extra)} (LOCAL_EXTRA_API_KEYS), each its own caller")
         if self.providers_note:
             lines.append(self.providers_note)
         for logical_id, function in self.functions.items():

@@ -36,6 +36,8 @@ STUBBED = {
     "AWS::CloudFront::Distribution",
     "AWS::CloudFront::OriginAccessControl",
     "AWS::CloudWatch::Alarm",
+    "AWS::Cognito::UserPool",  # off by default (CreateUserPool=false)
+    "AWS::Cognito::UserPoolClient",
     "AWS::Lambda::Url",
     "AWS::Logs::MetricFilter",
     "AWS::S3::BucketPolicy",
@@ -144,8 +146,9 @@ def test_the_stack_is_created_with_the_defaults(stack: dict[str, Any]) -> None:
         "StackStatusReason"
     )
     # With the defaults: no access logs (no account-wide role needed), no alarms and no
-    # keyless image path.
+    # keyless image path, no user pool.
     off = {"HasAccessLogs", "HasAlarms", "HasThrottleAlarm", "WantImagePath", "ServeImagePath"}
+    off |= {"CreateCognitoUserPool"}
     expected = {
         logical_id
         for logical_id, resource in stack["template"]["Resources"].items()

@@ -12,6 +12,8 @@ from typing import Any
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
+from tests.support.language_extensions import resolve_auth
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
@@ -29,8 +31,10 @@ def sam_template() -> dict[str, Any]:
 
 
 @cache
-def _transformed() -> dict[str, Any]:
+def _transformed(overrides: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
     document = sam_template()
+    # What AWS::LanguageExtensions does first in CloudFormation (the optional authorizer).
+    resolve_auth(document, dict(overrides))
     # Local code paths are only valid after `sam package`; the translator wants S3 URIs.
     for resource in document["Resources"].values():
         props = resource.get("Properties", {})
@@ -42,7 +46,7 @@ def _transformed() -> dict[str, Any]:
     # The translator logs missing feature-toggle configs at WARNING; they are expected.
     logging.disable(logging.WARNING)
     try:
-        result: dict[str, Any] = transform(document, {}, NoManagedPolicies())
+        result: dict[str, Any] = transform(document, dict(overrides), NoManagedPolicies())
     finally:
         logging.disable(logging.NOTSET)
         if region is None:
@@ -52,9 +56,10 @@ def _transformed() -> dict[str, Any]:
     return result
 
 
-def transformed_template() -> dict[str, Any]:
-    """template.yaml after the Serverless transform, as CloudFormation would run it.
+def transformed_template(**parameters: str) -> dict[str, Any]:
+    """template.yaml after the Serverless transform, as CloudFormation would run it, with
+    the parameter values given (the defaults for the rest).
 
-    Transformed once per test run; each caller gets its own copy.
+    Transformed once per test run and set of parameters; each caller gets its own copy.
     """
-    return copy.deepcopy(_transformed())
+    return copy.deepcopy(_transformed(tuple(sorted(parameters.items()))))

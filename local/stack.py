@@ -447,7 +447,8 @@ class LocalStack:
         for route in self.gateway.url_routes[:1]:
             lines += [
                 "  # the keyless image URL for <img src> (CloudFront in AWS; no key)",
-                f"  curl -o ean13.png '{self.base_url}{route.prefix}ean13.png"
+                '  curl -o "${TMPDIR:-/tmp}/ean13.png" '
+                f"'{self.base_url}{route.prefix}ean13.png"
                 f"?content={SAMPLE_CODE}&width=300&height=150'",
             ]
         return lines

@@ -112,3 +112,13 @@ def test_readme_quick_start_runs_as_written(stack: RunningStack, tmp_path: Path)
     assert '"source":"catalog"' in done.stdout.replace(" ", "")
     assert '"url":"http' in done.stdout.replace(" ", "")  # local or upstream: keys differ
     assert (tmp_path / "ean13.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_no_printed_command_writes_into_the_current_directory(stack: RunningStack) -> None:
+    commands = [line.strip() for line in "".join(stack.output).splitlines() if "curl" in line]
+    assert commands
+    for command in commands:
+        assert " > " not in command
+        assert "tee " not in command
+        if " -o " in command:
+            assert '-o "${TMPDIR:-/tmp}/' in command, command

@@ -91,8 +91,19 @@ class LocalState:
     ) -> None:
         self.directory = directory
         self.region = region
-        self._client = client or (lambda service: boto3.client(service, region_name=region))
         self._lock = threading.Lock()
+        if client is None:
+            # Its own session, clients made once: creating clients from the default
+            # session in several threads at once (the saver, the handlers) is not safe.
+            session = boto3.session.Session(region_name=region)
+            clients: dict[str, Any] = {}
+
+            def client(service: str) -> Any:
+                if service not in clients:
+                    clients[service] = session.client(service)
+                return clients[service]
+
+        self._client = client
         self._etags: dict[str, dict[str, str]] = {}
 
     # -- lifecycle ------------------------------------------------------------------

@@ -97,3 +97,32 @@ def test_the_pool_parameter_takes_only_a_user_pool_arn() -> None:
     assert pattern.match(POOL_ARN)
     assert not pattern.match("arn:aws:iam::123456789012:role/x")
     assert not pattern.match(POOL_ARN + " ")
+
+
+def test_a_missing_token_is_a_problem_document_and_browsers_may_send_one() -> None:
+    import json
+
+    document = body(CreateUserPool="true")
+    unauthorized = document["x-amazon-apigateway-gateway-responses"]["UNAUTHORIZED"]
+    assert unauthorized["statusCode"] == "401"
+    problem = json.loads(unauthorized["responseTemplates"]["application/json"])
+    assert problem["code"] == "unauthorized"
+    assert set(problem) >= {"type", "title", "status", "detail", "code"}
+    headers = unauthorized["responseParameters"]
+    assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+    cors = sam_template()["Resources"]["Api"]["Properties"]["Cors"]["AllowHeaders"]
+    assert "Authorization" in cors.strip("'").split(",")
+
+
+def test_deploys_acknowledge_the_language_extensions_transform() -> None:
+    import tomllib
+
+    from tests.support.sam import TEMPLATE
+
+    assert sam_template()["Transform"][0] == "AWS::LanguageExtensions"
+    config = tomllib.loads((TEMPLATE.parent / "samconfig.toml").read_text(encoding="utf-8"))
+    environments = [env for env in config.values() if isinstance(env, dict)]
+    deploys = [env["deploy"]["parameters"] for env in environments if "deploy" in env]
+    assert deploys
+    for parameters in deploys:
+        assert "CAPABILITY_AUTO_EXPAND" in parameters["capabilities"].split()

@@ -17,7 +17,7 @@ PROBLEM_JSON = "application/problem+json"
 
 CORS = CORSConfig(
     allow_origin="*",
-    allow_headers=["Content-Type", "X-Api-Key"],
+    allow_headers=["Content-Type", "X-Api-Key", "Authorization"],
     expose_headers=["Retry-After", "RateLimit", "RateLimit-Policy"],
     max_age=600,
 )

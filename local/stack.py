@@ -286,6 +286,13 @@ class LocalStack:
     def _open_state(self, template: Template) -> LocalState:
         """The kept state (cleared on --clean), and moto on the last run's port."""
         state = LocalState(self.options.state_dir or template.root / STATE_DIR, self.options.region)
+        other = state.running_pid()
+        if other is not None:
+            # Two stacks on one directory would save over each other's data.
+            raise LocalStateError(
+                f"another local stack (pid {other}) keeps its state in {state.directory}: "
+                "stop it, or give this one its own LOCAL_STATE_DIR"
+            )
         if self.options.clean:
             state.clear()
         self._start_moto(state.last_moto_port())

@@ -146,6 +146,22 @@ class LocalState:
     def write_running(self, info: Mapping[str, Any]) -> None:
         _write_atomic(self.directory / RUNNING_FILE, json.dumps(dict(info), indent=1).encode())
 
+    def running_pid(self) -> int | None:
+        """The pid of another live stack using this directory, if any."""
+        try:
+            pid = int(json.loads((self.directory / RUNNING_FILE).read_text("utf-8"))["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if pid == os.getpid():
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None  # left behind by a stack that was killed
+        except PermissionError:
+            return pid
+        return pid
+
     def remove_running(self) -> None:
         (self.directory / RUNNING_FILE).unlink(missing_ok=True)
 

@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from tests.e2e.fake_upstreams import APPKEY, FakeUpstreams
+from tests.e2e.running import RunningStack
 from tests.e2e.stack_process import ROOT, StackDidNotStart, StackProcess, local_stack
 
 pytestmark = pytest.mark.e2e
@@ -168,3 +169,27 @@ def test_a_state_that_cannot_be_loaded_stops_the_start_and_is_not_overwritten(
     assert "could not be loaded" in done.stderr
     assert "--clean" in done.stderr
     assert broken.read_text(encoding="utf-8") == "[{not json"
+
+
+def test_a_second_stack_on_the_same_state_is_refused(stack: RunningStack, tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "PORT": "0",
+        "LOCAL_API_KEY": API_KEY,
+        "LOCAL_STATE_DIR": str(stack.running.state_dir),
+        "LOCAL_LOG_LEVEL": "WARNING",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "local.stack"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "another local stack" in done.stderr
+    assert (stack.running.state_dir / "running.json").is_file()  # the first one's, untouched
+    assert get(stack.running, "/health").status_code == 200

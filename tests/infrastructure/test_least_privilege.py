@@ -21,7 +21,7 @@ LOOKUP_READS = {"PRODUCT#*", "CATALOG#*", "QUOTA#*", "LEASE#*", "MISS#*", "RATE#
 LOOKUP_ITEMS = {
     # BUDGET#: a caller's count of the day; CLIENT#: an operator's budget override.
     "dynamodb:GetItem": LOOKUP_READS | {"BUDGET#*", "CLIENT#*"},
-    "dynamodb:BatchGetItem": LOOKUP_READS,
+    "dynamodb:BatchGetItem": LOOKUP_READS | {"BUDGET#*", "CLIENT#*"},
     "dynamodb:PutItem": {"PRODUCT#*", "QUOTA#*", "LEASE#*", "MISS#*"},
     "dynamodb:UpdateItem": {"RATE#*", "BUDGET#*"},
     "dynamodb:DeleteItem": {"LEASE#*"},

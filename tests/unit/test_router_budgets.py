@@ -152,3 +152,35 @@ def test_the_headers_view_is_cached_briefly_and_per_day(budgets: Budgets, clock:
 def test_headers_are_best_effort(aws: None, clock: Clock) -> None:
     budgets = Budgets("no-such-table", boto3.client("dynamodb"), default_limit=5, clock=clock)
     assert budgets.for_client(CLIENT).headers() == {}
+
+
+class CountingClient:
+    """A DynamoDB client that counts the calls made through it."""
+
+    def __init__(self) -> None:
+        self.real = boto3.client("dynamodb")
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        self.calls.append(name)
+        return getattr(self.real, name)
+
+
+def test_a_callers_first_answer_reads_override_and_count_in_one_trip(
+    table: str, clock: Clock
+) -> None:
+    boto3.client("dynamodb").put_item(
+        TableName=TABLE,
+        Item={"pk": {"S": f"CLIENT#{CLIENT}"}, "daily_lookup_budget": {"N": "9"}},
+    )
+    client = CountingClient()
+    budgets = Budgets(TABLE, client, default_limit=5, clock=clock)
+    budgets.reserve(CLIENT, 1)  # reads the override (cached for a minute), then counts
+    fresh = Budgets(TABLE, client, default_limit=5, clock=clock)
+    client.calls.clear()
+    assert fresh.for_client(CLIENT).state() == BudgetState(9, 1, int(NOON) + 12 * 3600)
+    assert client.calls == ["batch_get_item"]
+    client.calls.clear()
+    clock.now += STATE_MAX_AGE + 1
+    assert fresh.for_client(CLIENT).state().used == 1
+    assert client.calls == ["get_item"]  # the override is still cached: the count only

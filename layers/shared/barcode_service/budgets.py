@@ -104,15 +104,23 @@ class Budgets:
 
     def limit_for(self, client: str) -> int:
         """Today's limit of `client` (a Caller.key): the operator's override, else the default."""
-        now = self.clock()
-        cached = self._overrides.get(client)
-        if cached is not None and now - cached[0] < OVERRIDE_MAX_AGE:
-            return cached[1]
+        cached = self._cached_limit(client)
+        if cached is not None:
+            return cached
         item = self._call("get_item", Key={"pk": {"S": override_key(client)}}).get("Item")
+        return self._remember_limit(client, item)
+
+    def _cached_limit(self, client: str) -> int | None:
+        cached = self._overrides.get(client)
+        if cached is not None and self.clock() - cached[0] < OVERRIDE_MAX_AGE:
+            return cached[1]
+        return None
+
+    def _remember_limit(self, client: str, item: dict[str, Any] | None) -> int:
         limit = self.default_limit
         if item and "daily_lookup_budget" in item:
             limit = max(0, int(item["daily_lookup_budget"]["N"]))
-        self._overrides[client] = (now, limit)
+        self._overrides[client] = (self.clock(), limit)
         return limit
 
     def set_override(self, client: str, limit: int, note: str = "") -> None:
@@ -135,15 +143,33 @@ class Budgets:
         return now.strftime("%Y-%m-%d"), int(midnight.timestamp())
 
     def state(self, client: str) -> BudgetState:
-        """Today's limit and use of `client` (no reservation)."""
-        limit = self.limit_for(client)
+        """Today's limit and use of `client` (no reservation), in one round trip."""
         day, resets_at = self._today()
+        count_key = budget_key(client, day)
+        limit = self._cached_limit(client)
+        if limit is None:
+            # Override and count together: a caller's first answer in this process pays
+            # one read, not two.
+            keys = [{"pk": {"S": override_key(client)}}, {"pk": {"S": count_key}}]
+            answer = self._call(
+                "batch_get_item",
+                RequestItems={self.table_name: {"Keys": keys, "ConsistentRead": True}},
+                table=False,
+            )
+            items = {i["pk"]["S"]: i for i in answer.get("Responses", {}).get(self.table_name, [])}
+            limit = self._remember_limit(client, items.get(override_key(client)))
+            if answer.get("UnprocessedKeys"):
+                return self.state(client)  # the override is known now: a plain read follows
+            count = items.get(count_key)
+        else:
+            if not limit:
+                return BudgetState(0, 0, resets_at)
+            count = self._call("get_item", Key={"pk": {"S": count_key}}, ConsistentRead=True).get(
+                "Item"
+            )
         if not limit:
             return BudgetState(0, 0, resets_at)
-        item = self._call(
-            "get_item", Key={"pk": {"S": budget_key(client, day)}}, ConsistentRead=True
-        ).get("Item")
-        used = int(item["used"]["N"]) if item and "used" in item else 0
+        used = int(count["used"]["N"]) if count and "used" in count else 0
         return self._seen(client, BudgetState(limit, used, resets_at))
 
     def current(self, client: str) -> BudgetState:
@@ -224,9 +250,11 @@ class Budgets:
             retry_after=state.reset_in(self.clock()),
         )
 
-    def _call(self, operation: str, **kwargs: Any) -> Any:
+    def _call(self, operation: str, *, table: bool = True, **kwargs: Any) -> Any:
+        if table:
+            kwargs["TableName"] = self.table_name
         try:
-            return getattr(self.client, operation)(TableName=self.table_name, **kwargs)
+            return getattr(self.client, operation)(**kwargs)
         except (ClientError, BotoCoreError) as error:
             raise _table_down(error) from None
 

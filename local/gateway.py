@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import json
 import logging
 import time
@@ -31,6 +32,7 @@ from .template import Resolver
 log = logging.getLogger("local.gateway")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+MIN_COMPRESSION_SIZE = 1024  # the template's MinimumCompressionSize
 IMPLICIT_STAGE = "Prod"  # SAM's stage for the implicit API
 OPEN_BY_DEFAULT = ("/health",)  # contract: the only route without an API key
 
@@ -430,6 +432,42 @@ def proxy_to_http(
     return HttpResponse(status=status, headers=headers, body=body)
 
 
+# -- compression ----------------------------------------------------------------------
+
+
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an Accept-Encoding header allows gzip (q-values honoured, `*` counts)."""
+    allowed: dict[str, float] = {}
+    for item in (accept_encoding or "").split(","):
+        coding, _, params = item.strip().partition(";")
+        quality = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                quality = 0.0
+        if coding.strip():
+            allowed[coding.strip().lower()] = quality
+    return allowed.get("gzip", allowed.get("x-gzip", allowed.get("*", 0.0))) > 0
+
+
+def compress(response: HttpResponse, accept_encoding: str | None) -> HttpResponse:
+    """What the REST API's MinimumCompressionSize (1024) does: gzip a body of at least
+    that size when the client accepts gzip, with `Vary: Accept-Encoding`."""
+    if (
+        len(response.body) < MIN_COMPRESSION_SIZE
+        or response.header("Content-Encoding")
+        or not _accepts_gzip(accept_encoding)
+    ):
+        return response
+    headers = [(k, v) for k, v in response.headers if k.lower() != "vary"]
+    vary = [v for k, v in response.headers if k.lower() == "vary"]
+    headers.append(("Vary", ", ".join([*vary, "Accept-Encoding"])))
+    headers.append(("Content-Encoding", "gzip"))
+    return HttpResponse(response.status, headers, gzip.compress(response.body, mtime=0))
+
+
 # -- the gateway --------------------------------------------------------------------
 
 
@@ -466,6 +504,8 @@ class Gateway:
             log.exception("the local gateway failed on %s %s", request.method, request.target)
             response = self._gateway_response(None, "DEFAULT_5XX", request_id)
         response.headers.append(("x-amzn-RequestId", request_id))
+        if not find_route(self.url_routes, urlsplit(request.target).path):
+            response = compress(response, request.header("Accept-Encoding"))
         return response
 
     def _handle(self, request: HttpRequest, request_id: str) -> HttpResponse:
@@ -480,15 +520,20 @@ class Gateway:
             # An unknown path under a stage still belongs to that stage's API: its
             # GatewayResponses apply, as in AWS.
             staged = [api for api in self.apis.values() if api.stage == stage]
-            owner = staged[0] if len(staged) == 1 else None
+            owner = staged[0] if len(staged) == 1 else self._customised_api()
             return self._gateway_response(owner, "MISSING_AUTHENTICATION_TOKEN", request_id)
         api = self.apis[found.routes[0].api]
         if len(request.body) > MAX_BODY_BYTES:
             return self._gateway_response(api, "REQUEST_TOO_LARGE", request_id)
         route = found.route_for(request.method)
+        if (
+            request.method == "OPTIONS"
+            and api.cors is not None
+            and (route is None or route.method == "ANY")
+        ):
+            # SAM adds a mock OPTIONS method to every path: it wins over an ANY method.
+            return self._preflight(api, found, request, request_id)
         if route is None:
-            if request.method == "OPTIONS" and api.cors is not None:
-                return self._preflight(api, found, request, request_id)
             return self._gateway_response(api, "MISSING_AUTHENTICATION_TOKEN", request_id)
 
         api_key = api_key_id = None
@@ -527,6 +572,15 @@ class Gateway:
         except MalformedProxyResponse as error:
             log.error("%s returned a malformed proxy response: %s", route.function, error)
             return self._gateway_response(api, "DEFAULT_5XX", request_id)
+
+    def _customised_api(self) -> ApiConfig | None:
+        """The one API with GatewayResponses, for a path outside every stage.
+
+        Locally every path is this API's: its answers keep the problem+json shape. (On
+        AWS's own execute-api host a path outside the stage gets API Gateway's fixed
+        answer; docs/local-run.md lists the difference.)"""
+        customised = [api for api in self.apis.values() if api.gateway_responses]
+        return customised[0] if len(customised) == 1 else None
 
     def _function_url(self, route: UrlRoute, request: HttpRequest) -> HttpResponse:
         """What CloudFront in front of a function URL answers (no key, no stage)."""

@@ -17,9 +17,20 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.api import json_body, make_resolver
-from barcode_service.barcode_request import accepted_format, parse_request, response_mode
-from barcode_service.errors import InvalidParameter, PayloadTooLarge
+from barcode_service.api import (
+    JSON_MEDIA_TYPES,
+    json_body,
+    make_resolver,
+    query_params,
+    require_media_type,
+)
+from barcode_service.barcode_request import (
+    PARAMETERS,
+    accepted_format,
+    parse_request,
+    response_mode,
+)
+from barcode_service.errors import InvalidParameter, PayloadTooLarge, refuse_unknown
 from barcode_service.generate import BATCH_MAX, GenerateService, build_generate_service
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.request_body import body_bytes, multipart_fields
@@ -30,6 +41,8 @@ from barcode_service.symbologies import types_document
 MAX_BODY_BYTES = 16 * 1024  # parameters only; content is capped far below this
 MAX_BATCH_BODY_BYTES = 1024 * 1024  # 100 requests of up to ~10 KB each
 REDIRECT_CACHE_CONTROL = "public, max-age=86400"  # the target URL is content-addressed
+REQUEST_PARAMETERS = (*PARAMETERS, "response")
+BODY_MEDIA_TYPES = (*JSON_MEDIA_TYPES, "application/x-www-form-urlencoded", "multipart/form-data")
 
 app = make_resolver()
 
@@ -46,30 +59,26 @@ def _raw_body() -> bytes:
 
 
 def _body_params() -> dict[str, Any]:
-    """POST parameters from a JSON, form-urlencoded or multipart body."""
+    """POST parameters from a JSON, form-urlencoded or multipart body (415 otherwise)."""
     content_type = app.current_event.headers.get("content-type", "") or ""
-    media_type = content_type.split(";")[0].strip().lower()
+    media_type = require_media_type(app, BODY_MEDIA_TYPES)
     raw = _raw_body()
     try:
-        if media_type in ("application/json", ""):
+        if media_type == "application/x-www-form-urlencoded":
+            return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        if media_type != "multipart/form-data":
             body = json.loads(raw.decode("utf-8") or "null")
             if not isinstance(body, dict):
                 raise InvalidParameter("request body must be a JSON object")
             return body
-        if media_type == "application/x-www-form-urlencoded":
-            return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):
-        raise InvalidParameter(f"request body is not valid {media_type or 'JSON'}") from None
-    if media_type == "multipart/form-data":
-        return multipart_fields(content_type, raw)
-    raise InvalidParameter(
-        f"unsupported Content-Type {media_type!r}: send application/json, "
-        "application/x-www-form-urlencoded or multipart/form-data"
-    )
+        raise InvalidParameter(f"request body is not valid {media_type}") from None
+    return multipart_fields(content_type, raw)
 
 
-def _generate(params: dict[str, Any]) -> Response[Any]:
+def _generate(params: dict[str, Any], where: str) -> Response[Any]:
     """The answer in the form asked: JSON, the image bytes, or a redirect to the image."""
+    refuse_unknown(params, REQUEST_PARAMETERS, where)
     headers = app.current_event.headers
     accept = headers.get("accept")
     mode = response_mode(params, accept)
@@ -132,6 +141,7 @@ def _etags(header: str | None) -> set[str]:
 @app.get("/barcodes/types")
 def list_types() -> Response[str]:
     """Every supported symbology, its content rule and its backends."""
+    query_params(app)
     return Response(
         status_code=200,
         content_type="application/json",
@@ -142,12 +152,13 @@ def list_types() -> Response[str]:
 
 @app.get("/barcodes")
 def generate_from_query() -> Response[Any]:
-    return _generate(dict(app.current_event.query_string_parameters or {}))
+    return _generate(query_params(app, REQUEST_PARAMETERS), "query string")
 
 
 @app.post("/barcodes")
 def generate_from_body() -> Response[Any]:
-    return _generate(_body_params())
+    query_params(app)  # parameters go in the body: a query string is refused, not ignored
+    return _generate(_body_params(), "body")
 
 
 @app.post("/barcodes/batch")
@@ -156,7 +167,8 @@ def generate_batch() -> Response[Any]:
     raw = app.current_event.body or ""
     if len(raw) > MAX_BATCH_BODY_BYTES * 4 // 3 + 4:
         raise PayloadTooLarge(f"request body is over {MAX_BATCH_BODY_BYTES} bytes")
-    requests = json_body(app).get("requests")
+    query_params(app)
+    requests = json_body(app, ("requests",)).get("requests")
     if not isinstance(requests, list) or not 1 <= len(requests) <= BATCH_MAX:
         raise InvalidParameter(
             f'body must be {{"requests": [...]}} with 1 to {BATCH_MAX} generate requests',

@@ -11,9 +11,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.api import json_body, make_resolver, with_headers
+from barcode_service.api import json_body, make_resolver, query_params, with_headers
 from barcode_service.budgets import ClientBudget
 from barcode_service.callers import caller_of
+from barcode_service.errors import InvalidGtin, InvalidParameter
 from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.openapi import openapi_document
@@ -43,6 +44,7 @@ def metered(answer: Callable[[ClientBudget | None], Any]) -> Response[str]:
 @app.get("/health")
 def health() -> dict[str, Any]:
     """Liveness only: touches no dependency."""
+    query_params(app)
     return {"status": "ok"}
 
 
@@ -56,16 +58,25 @@ def openapi() -> dict[str, Any]:
 @tracer.capture_method
 def get_product(code: str) -> Response[str]:
     # The route matches the raw path: "690%201234..." arrives still URL-encoded.
-    format_name = app.current_event.get_query_string_value("format")
-    return metered(
-        lambda spender: service().lookup(unquote(code), format_name, budget=spender).to_dict()
-    )
+    format_name = query_params(app, ("format",)).get("format")
+
+    def answer(spender: ClientBudget | None) -> dict[str, Any]:
+        try:
+            product = service().lookup(unquote(code), format_name, budget=spender)
+        except InvalidGtin as error:
+            raise error.about("code") from None
+        except InvalidParameter as error:
+            raise error.about("format") from None
+        return product.to_dict()
+
+    return metered(answer)
 
 
 @app.post("/products/lookup")
 @tracer.capture_method
 def lookup_batch() -> Response[str]:
-    body = json_body(app)
+    query_params(app)
+    body = json_body(app, ("codes",))
     return metered(
         lambda spender: {"results": service().lookup_many(body.get("codes"), budget=spender)}
     )
@@ -78,6 +89,7 @@ def scan() -> Response[str]:
     from barcode_service.scans import ScanService, parse_scan_request  # noqa: PLC0415
 
     event = app.current_event
+    query_params(app)
     request = parse_scan_request(
         event.headers.get("content-type"), event.body, bool(event.is_base64_encoded)
     )

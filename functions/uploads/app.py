@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.api import json_body, make_resolver
+from barcode_service.api import json_body, make_resolver, query_params
 from barcode_service.callers import caller_of
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.public_url import request_base_url
@@ -49,7 +49,8 @@ def _owner() -> str:
 @app.post("/uploads")
 @tracer.capture_method(capture_response=False)
 def create_upload() -> Response[str]:
-    body = json_body(app)
+    query_params(app)
+    body = json_body(app, ("filename", "content_type"))
     created = service().create(
         body.get("filename"), body.get("content_type"), _api_base_url(), _owner()
     )
@@ -65,6 +66,7 @@ def create_upload() -> Response[str]:
 @app.get("/uploads/<upload_id>")
 @tracer.capture_method(capture_response=False)
 def get_upload(upload_id: str) -> dict[str, Any]:
+    query_params(app)
     return service().status(upload_id, _owner())
 
 

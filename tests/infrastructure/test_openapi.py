@@ -12,12 +12,13 @@ METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 def template_routes(sam_template: dict[str, Any]) -> set[tuple[str, str]]:
+    """The routes of the template, without the `any` methods that only answer 405."""
     return {
         (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
         for resource in sam_template["Resources"].values()
         if resource["Type"] == "AWS::Serverless::Function"
         for event in resource["Properties"].get("Events", {}).values()
-        if event["Type"] == "Api"
+        if event["Type"] == "Api" and event["Properties"]["Method"].lower() != "any"
     }
 
 

@@ -339,7 +339,7 @@ def test_bad_check_digit_is_400_and_calls_nothing(upstream: responses.RequestsMo
     status, headers, body = invoke(load_event("generate_bad_content.json"))
     assert status == 400
     assert headers["Content-Type"] == "application/problem+json"
-    assert body["code"] == "invalid_parameter"
+    assert body["code"] == "invalid_gtin"  # the same code as a lookup's wrong check digit
     assert "is 2, not 3" in body["detail"]
     assert len(upstream.calls) == 0
 
@@ -397,7 +397,7 @@ def test_bad_post_bodies(content_type: str, body: str, fragment: str) -> None:
     event["multiValueHeaders"]["Content-Type"] = [content_type]
     event["body"] = body
     status, _, problem = invoke(event)
-    assert status == 400
+    assert status == (415 if content_type == "text/plain" else 400)
     assert fragment in problem["detail"]
 
 

@@ -256,7 +256,7 @@ def test_batch_answers_each_request_in_order_and_renders_duplicates_once(
     assert results[0]["url"] == results[4]["url"]
     assert results[1]["type"] == "gs1_digital_link"
     assert (results[2]["width"], results[2]["height"]) == (472, 236)
-    assert results[3]["problem"]["code"] == "invalid_parameter"
+    assert results[3]["problem"]["code"] == "invalid_gtin"
     assert "check digit" in results[3]["problem"]["detail"]
     assert len(puts) == 3  # the repeated request was made once
 

@@ -329,7 +329,7 @@ def test_api_settings_come_from_the_template(stack: tuple[Gateway, Resolver]) ->
 
 
 def test_project_template_routes_follow_the_contract() -> None:
-    """Health is open, every other route of template.yaml needs a key."""
+    """Health and the API description are open, every other route needs a key."""
     resolver = Resolver(Template.load(ROOT / "template.yaml"))
     register_placeholders(resolver)
     specs = function_specs(resolver)
@@ -337,7 +337,7 @@ def test_project_template_routes_follow_the_contract() -> None:
     assert routes
     for route in routes:
         assert route.stage == "v1"
-        assert route.api_key_required is (route.resource != "/health"), route
+        assert route.api_key_required is (route.resource not in ("/health", "/openapi.json"))
 
 
 # -- the response ---------------------------------------------------------------------

@@ -124,8 +124,8 @@ def test_batch(table: str, secret: dict, upstream: responses.RequestsMock) -> No
 
 def test_batch_body_must_be_json() -> None:
     status, _, body = invoke(load_event("lookup_batch_not_json.json"))
-    assert status == 400
-    assert body["code"] == "invalid_parameter"
+    assert status == 415  # a form-urlencoded body is another media type
+    assert body["code"] == "unsupported_media_type"
 
 
 def test_unknown_route_is_problem() -> None:

@@ -254,7 +254,7 @@ def test_nothing_found_says_how_to_retake_the_photo(
         ("application/json", "[1]", False, 400, "invalid_parameter"),
         ("application/json", "not json", False, 400, "invalid_parameter"),
         ("application/json", "%%%", True, 400, "invalid_parameter"),
-        ("text/plain", "6901234567892", False, 400, "unsupported_type"),
+        ("text/plain", "6901234567892", False, 415, "unsupported_media_type"),
         ("image/png", "not an image", True, 422, "unreadable_upload"),
         ("image/png", "", True, 422, "empty_upload"),
         ("image/png", "x" * (4 * 1024 * 1024 + 1), True, 413, "payload_too_large"),

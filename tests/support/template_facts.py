@@ -26,6 +26,7 @@ ROUTES = {
     "UploadsFunction": {("POST", "/uploads"), ("GET", "/uploads/{id}")},
 }
 GENERATE_ROUTES = ROUTES["GenerateFunction"]
+PUBLIC_PATHS = ("/health", "/openapi.json")  # the contract's routes without a key
 LOOKUP_ROUTES = {("GET", "/products/{code}"), ("POST", "/products/lookup"), ("POST", "/scans")}
 
 # Actions AWS only grants on "*" (no resource-level permissions).

@@ -16,15 +16,18 @@ from barcode_service.errors import (
     InvalidGs1,
     InvalidGtin,
     InvalidParameter,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     ProviderNotConfigured,
     RateLimited,
     ServiceError,
     StorageError,
+    UnknownParameter,
     UnreadableUpload,
     Unscannable,
     UnsupportedFileType,
+    UnsupportedMediaType,
     UnsupportedType,
     UpstreamAccountError,
     UpstreamAuthFailed,
@@ -56,6 +59,10 @@ def _all_error_classes() -> list[type[ServiceError]]:
 def _instance(cls: type[ServiceError]) -> ServiceError:
     if cls is UpstreamQuotaExhausted:
         return UpstreamQuotaExhausted("quota", reset_at=RESET, now=RESET - timedelta(hours=1))
+    if cls is MethodNotAllowed:
+        return MethodNotAllowed("DELETE", ["GET", "OPTIONS"])
+    if cls is UnknownParameter:
+        return UnknownParameter(["colour"])
     return cls("something went wrong")
 
 
@@ -66,6 +73,9 @@ def _instance(cls: type[ServiceError]) -> ServiceError:
         (InvalidParameter, 400, "invalid_parameter"),
         (InvalidGtin, 400, "invalid_gtin"),
         (InvalidGs1, 400, "invalid_parameter"),
+        (UnknownParameter, 400, "invalid_parameter"),
+        (UnsupportedMediaType, 415, "unsupported_media_type"),
+        (MethodNotAllowed, 405, "method_not_allowed"),
         (Unscannable, 422, "unscannable"),
         (UnsupportedType, 400, "unsupported_type"),
         (UnsupportedFileType, 400, "unsupported_type"),
@@ -101,7 +111,7 @@ def test_problem_shape_status_and_code(cls: type[ServiceError], status: int, cod
     assert problem["type"] == f"https://barcode-backend.dev/problems/{code}"
     assert problem["title"] == cls.title
     assert problem["title"]
-    assert problem["detail"] == error.detail == str(error)
+    assert problem["detail"] == error.detail
     json.dumps(problem)  # serialisable as the problem+json body
 
 
@@ -112,6 +122,9 @@ def test_every_error_class_is_covered_by_the_table() -> None:
         "InvalidParameter",
         "InvalidGtin",
         "InvalidGs1",
+        "UnknownParameter",
+        "UnsupportedMediaType",
+        "MethodNotAllowed",
         "Unscannable",
         "UnsupportedType",
         "UnsupportedFileType",

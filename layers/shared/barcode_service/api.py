@@ -1,50 +1,102 @@
-"""The REST resolver every HTTP function uses: errors become problem+json in one place."""
+"""The REST resolver every HTTP function uses: errors become problem+json in one place.
+
+Also the request rules every route shares: JSON bodies (415 for another media type),
+no unknown parameters, 405 with `Allow` for a known path asked with another method,
+problems in the language of `Accept-Language`, and JSON in raw UTF-8.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from .errors import InvalidParameter, NotFound, ServiceError
+from .errors import (
+    InvalidParameter,
+    MethodNotAllowed,
+    NotFound,
+    ServiceError,
+    UnsupportedMediaType,
+    refuse_unknown,
+)
+from .i18n import negotiate
 from .observability import logger
 
 PROBLEM_JSON = "application/problem+json"
+JSON_MEDIA_TYPES = ("application/json",)
 
 CORS = CORSConfig(
     allow_origin="*",
-    allow_headers=["Content-Type", "X-Api-Key", "Authorization"],
-    expose_headers=["Retry-After", "RateLimit", "RateLimit-Policy"],
+    allow_headers=[
+        "Content-Type",
+        "X-Api-Key",
+        "Authorization",
+        "If-None-Match",
+        "Accept-Language",
+    ],
+    expose_headers=[
+        "Retry-After",
+        "RateLimit",
+        "RateLimit-Policy",
+        "ETag",
+        "Location",
+        "Content-Language",
+        "Allow",
+    ],
     max_age=600,
 )
 
 
-def problem_response(error: ServiceError) -> Response[str]:
-    """The HTTP response for a ServiceError (Retry-After on 429/503)."""
+def dumps(body: Any) -> str:
+    """JSON as every route answers it: raw UTF-8 (no \\uXXXX escapes)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def problem_response(error: ServiceError, accept_language: str | None = None) -> Response[str]:
+    """The HTTP response for a ServiceError (Retry-After on 429/503, Allow on 405), its
+    title and detail in the language `Accept-Language` prefers."""
+    language = negotiate(accept_language)
     headers: dict[str, str] = dict(error.headers)
+    headers.update({"Content-Language": language, "Vary": "Accept-Language"})
     if error.retry_after is not None:
         headers["Retry-After"] = str(max(1, int(error.retry_after)))
+    if isinstance(error, MethodNotAllowed):
+        headers["Allow"] = ", ".join(error.allow)
     return Response(
         status_code=error.status,
         content_type=PROBLEM_JSON,
-        body=json.dumps(error.to_problem(), ensure_ascii=False),
+        body=dumps(error.to_problem(language)),
         headers=headers,
     )
 
 
+def _allowed_methods(app: APIGatewayRestResolver, path: str) -> list[str]:
+    """The methods this function has for `path` (Powertools keeps its routes in these
+    two lists; there is no public accessor)."""
+    routes = [*app._static_routes, *app._dynamic_routes]
+    methods = {route.method for route in routes if route.rule.match(path)}
+    return sorted(methods | {"OPTIONS"}) if methods else []
+
+
 def make_resolver() -> APIGatewayRestResolver:
     """A REST API resolver with the project's error handling and CORS."""
-    app = APIGatewayRestResolver(cors=CORS)
+    app = APIGatewayRestResolver(cors=CORS, serializer=dumps)
+
+    def language() -> str | None:
+        try:
+            return app.current_event.headers.get("accept-language")
+        except (AttributeError, KeyError):
+            return None
 
     @app.exception_handler(ServiceError)
     def _service_error(error: ServiceError) -> Response[str]:
         if error.status >= 500:
             logger.warning("answered with an upstream or service error", extra={"code": error.code})
-        return problem_response(error)
+        return problem_response(error, language())
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(error: RequestValidationError) -> Response[str]:
@@ -52,22 +104,57 @@ def make_resolver() -> APIGatewayRestResolver:
             f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
             for err in error.errors()
         )
-        return problem_response(InvalidParameter(details or "invalid request"))
+        return problem_response(InvalidParameter(details or "invalid request"), language())
 
     @app.not_found
     def _not_found(_: NotFoundError) -> Response[str]:
-        return problem_response(NotFound("no such route"))
+        event = app.current_event
+        allowed = _allowed_methods(app, event.path)
+        if allowed:
+            return problem_response(MethodNotAllowed(event.http_method, allowed), language())
+        return problem_response(NotFound("no such route"), language())
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
-        return problem_response(ServiceError("the server could not complete the request"))
+        return problem_response(
+            ServiceError("the server could not complete the request"), language()
+        )
 
     return app
 
 
-def json_body(app: APIGatewayRestResolver) -> dict[str, Any]:
-    """The request's JSON object body, or a 400 problem saying why it is not one."""
+def media_type(app: APIGatewayRestResolver) -> str:
+    """The request's media type, lower case without parameters ("" when none is sent)."""
+    content_type = app.current_event.headers.get("content-type") or ""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def require_media_type(app: APIGatewayRestResolver, accepted: Iterable[str]) -> str:
+    """The request's media type, or a 415 naming the accepted ones. A body sent without
+    a Content-Type is read as the first accepted type."""
+    accepted = tuple(accepted)
+    found = media_type(app)
+    if not found:
+        return accepted[0]
+    if found in accepted or (found.endswith("+json") and "application/json" in accepted):
+        return found
+    raise UnsupportedMediaType(
+        f"unsupported Content-Type {found[:100]!r}: send {' or '.join(accepted)}"
+    )
+
+
+def query_params(app: APIGatewayRestResolver, allowed: Iterable[str] = ()) -> dict[str, str]:
+    """The query string (one value per name), refusing a name outside `allowed`."""
+    params = dict(app.current_event.query_string_parameters or {})
+    refuse_unknown(params, allowed)
+    return params
+
+
+def json_body(app: APIGatewayRestResolver, allowed: Iterable[str] | None = None) -> dict[str, Any]:
+    """The request's JSON object body, or a 400 (415 for another media type) saying why
+    it is not one. With `allowed`, a member outside it is refused too."""
+    require_media_type(app, JSON_MEDIA_TYPES)
     try:
         raw = app.current_event.decoded_body or ""
     except ValueError:  # base64 that is not valid, or bytes that are not UTF-8
@@ -80,6 +167,8 @@ def json_body(app: APIGatewayRestResolver) -> dict[str, Any]:
         raise InvalidParameter("request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidParameter("request body must be a JSON object")
+    if allowed is not None:
+        refuse_unknown(body, allowed, "body")
     return body
 
 
@@ -90,7 +179,7 @@ def json_response(
     return Response(
         status_code=status,
         content_type="application/json",
-        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        body=dumps(body),
         headers=dict(headers or {}),
     )
 

@@ -36,6 +36,22 @@ MM_PER_INCH = 25.4
 MIN_CONTRAST = 3.0
 """Least contrast ratio (WCAG formula) of background to bars: below it, readers fail."""
 
+PARAMETERS = (
+    "type",
+    "content",
+    "width",
+    "height",
+    "format",
+    "show_text",
+    "unit",
+    "dpi",
+    "fg",
+    "bg",
+    "rotate",
+    "quiet_zone",
+)
+"""Every parameter a barcode request has; `GET`/`POST /barcodes` add `response`."""
+
 RENDER_VERSION = 2
 """Part of the digest: bump when the same request would draw different bytes."""
 
@@ -280,7 +296,10 @@ class _Fields:
 def parse_request(params: Mapping[str, Any]) -> BarcodeRequest:
     """Validate raw parameters into a request, or raise a 400 naming every bad field."""
     fields = _Fields()
-    symbology = find_symbology(_text_param(params, "type"))
+    try:
+        symbology = find_symbology(_text_param(params, "type"))
+    except ServiceError as error:
+        raise error.about("type") from None
     content = fields.take(
         lambda: _content(symbology, _text_param(params, "content")),
     )

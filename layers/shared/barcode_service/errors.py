@@ -21,6 +21,14 @@ class InvalidParam:
     reason: str
 
 
+PROBLEM_TYPE_BASE = "https://barcode-backend.dev/problems/"
+"""The `type` of every problem is this base + its `code` (the gateway's own answers too)."""
+
+
+def problem_type(code: str) -> str:
+    return PROBLEM_TYPE_BASE + code
+
+
 class ServiceError(Exception):
     """Base of every error the API answers with a problem document."""
 
@@ -47,18 +55,28 @@ class ServiceError(Exception):
         if field is not None and not self.invalid_params:
             self.invalid_params = (InvalidParam(field, detail),)
 
-    def to_problem(self) -> dict[str, Any]:
-        """The problem+json body for this error."""
+    def about(self, name: str) -> ServiceError:
+        """This error, naming the input field `name` unless it already names fields."""
+        if not self.invalid_params:
+            self.invalid_params = (InvalidParam(name, self.detail),)
+        return self
+
+    def to_problem(self, language: str = "en") -> dict[str, Any]:
+        """The problem+json body for this error, `title`/`detail` in `language`
+        (`en` or `zh-Hans`, see i18n.py); `code` and field names are never translated."""
+        from .i18n import translate  # noqa: PLC0415 - a leaf module, loaded on first error
+
         body: dict[str, Any] = {
-            "type": f"https://barcode-backend.dev/problems/{self.code}",
-            "title": self.title,
+            "type": problem_type(self.code),
+            "title": translate(self.title, language),
             "status": self.status,
-            "detail": self.detail,
+            "detail": translate(self.detail, language),
             "code": self.code,
         }
         if self.invalid_params:
             body["invalid_params"] = [
-                {"name": param.name, "reason": param.reason} for param in self.invalid_params
+                {"name": param.name, "reason": translate(param.reason, language)}
+                for param in self.invalid_params
             ]
         # Extension members may add to the problem, never change its core members.
         body.update((key, value) for key, value in self.extra.items() if key not in body)
@@ -74,6 +92,28 @@ class InvalidParameter(ServiceError):
     title = "Invalid parameter"
 
 
+class UnknownParameter(InvalidParameter):
+    """Parameters or body members a route does not take: refused, never ignored."""
+
+    def __init__(self, names: Iterable[str], where: str = "query string") -> None:
+        unknown = list(dict.fromkeys(names))
+        shown = ", ".join(repr(name[:40]) for name in unknown[:10])
+        super().__init__(
+            f"unknown {where} parameter{'s' if len(unknown) > 1 else ''}: {shown}",
+            invalid_params=[InvalidParam(name[:100], "unknown parameter") for name in unknown],
+        )
+
+
+def refuse_unknown(
+    params: Iterable[str], allowed: Iterable[str], where: str = "query string"
+) -> None:
+    """Raise UnknownParameter when `params` holds a name outside `allowed`."""
+    accepted = set(allowed)
+    unknown = [name for name in params if name not in accepted]
+    if unknown:
+        raise UnknownParameter(unknown, where)
+
+
 class InvalidGs1(InvalidParameter):
     """A GS1 element string or Digital Link URI that breaks the GS1 rules (AI, check
     digit, date, length); `reason` says which, without the rest of the input."""
@@ -87,7 +127,10 @@ class Unscannable(ServiceError):
     title = "The image would not scan"
 
 
-class InvalidGtin(ServiceError):
+class InvalidGtin(InvalidParameter):
+    """A code that should hold a GTIN and does not (length, characters, check digit):
+    the same code on every route, lookups and generate alike."""
+
     status = 400
     code = "invalid_gtin"
     title = "Invalid GTIN"
@@ -103,6 +146,26 @@ class UnsupportedFileType(UnsupportedType):
     """An upload or scan of a file type we do not read (same stable code)."""
 
     title = "Unsupported file type"
+
+
+class UnsupportedMediaType(ServiceError):
+    """A request body in a media type the route does not read."""
+
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+class MethodNotAllowed(ServiceError):
+    """A known path asked with a method it does not have (the answer carries `Allow`)."""
+
+    status = 405
+    code = "method_not_allowed"
+    title = "Method not allowed"
+
+    def __init__(self, method: str, allow: Iterable[str]) -> None:
+        self.allow = tuple(allow)
+        super().__init__(f"{method[:20]} is not allowed here; allowed: {', '.join(self.allow)}")
 
 
 class NotFound(ServiceError):

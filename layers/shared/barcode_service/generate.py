@@ -27,6 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .barcode_request import (
     MAX_DIMENSION,
     MIN_DIMENSION,
+    PARAMETERS,
     BarcodeRequest,
     ImageFormat,
     parse_request,
@@ -37,6 +38,7 @@ from .errors import (
     ServiceError,
     UnsupportedType,
     UpstreamError,
+    refuse_unknown,
 )
 from .observability import count, logger, tracer
 from .settings import Settings
@@ -310,6 +312,7 @@ class GenerateService:
             try:
                 if not isinstance(item, Mapping):
                     raise InvalidParameter("each request must be a JSON object")
+                refuse_unknown(item, PARAMETERS, "body")
                 request = parse_request(item)
                 if request.digest not in done:
                     # Past the budget no more upstream calls: the answer must fit the timeout.

@@ -35,6 +35,7 @@ from .errors import (
     ACCOUNT_BLOCKS,
     CredentialsNotConfigured,
     InvalidGtin,
+    InvalidParam,
     InvalidParameter,
     NotFound,
     PayloadTooLarge,
@@ -572,9 +573,21 @@ class LookupService:
         `client_budget_exceeded` problem; the other rows still answer.
         """
         if not isinstance(codes, list) or not codes:
-            raise InvalidParameter("'codes' must be a non-empty list of codes")
+            raise InvalidParameter("'codes' must be a non-empty list of codes", field="codes")
         if len(codes) > MAX_BATCH:
-            raise PayloadTooLarge(f"at most {MAX_BATCH} codes per request; got {len(codes)}")
+            raise PayloadTooLarge(
+                f"at most {MAX_BATCH} codes per request; got {len(codes)}", field="codes"
+            )
+        wrong = [
+            InvalidParam(f"codes[{index}]", "must be a string (or a whole number) of the code")
+            for index, raw in enumerate(codes)
+            if isinstance(raw, bool) or not isinstance(raw, str | int)
+        ]
+        if wrong:
+            # A null or an object is the caller's mistake, not a code to report on.
+            raise InvalidParameter(
+                "each code must be a string of digits", invalid_params=wrong[:MAX_BATCH]
+            )
         entries = [self._batch_key(raw) for raw in codes]
         distinct: dict[str, Gtin] = {}
         for _, parsed in entries:

@@ -12,7 +12,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from .errors import InvalidParameter, PayloadTooLarge
+from .errors import InvalidParam, InvalidParameter, PayloadTooLarge
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def multipart_file(content_type: str, raw: bytes, field: str, what: str = "the f
             return part.data
     raise InvalidParameter(
         f"the multipart body has no '{field}' field with {what}",
-        extra={"invalid_params": [{"name": field, "reason": "missing"}]},
+        invalid_params=[InvalidParam(field, "missing")],
     )
 
 

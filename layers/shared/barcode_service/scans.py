@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from .canonical import Canonical, Kind, attempted_kind, canonicalise
 from .errors import (
     InvalidGtin,
+    InvalidParam,
     InvalidParameter,
     NotFound,
     PayloadTooLarge,
     ServiceError,
-    UnsupportedFileType,
+    UnsupportedMediaType,
+    refuse_unknown,
 )
 from .request_body import body_bytes, media_type, multipart_file
 
@@ -105,7 +107,7 @@ def parse_scan_request(
             raise PayloadTooLarge("the photo is over 4 MB")
         return ScanRequest(image=image)
     if media != "application/json":
-        raise UnsupportedFileType(
+        raise UnsupportedMediaType(
             f"Content-Type {media[:100]!r} is not accepted; send application/json "
             f'{{"text": ...}}, an image ({", ".join(IMAGE_TYPES)}) or multipart/form-data '
             "with the photo in field 'image'"
@@ -117,16 +119,17 @@ def parse_scan_request(
         raise InvalidParameter("request body is not valid JSON") from None
     if not isinstance(parsed, dict):
         raise InvalidParameter("request body must be a JSON object")
+    refuse_unknown(parsed, ("text", "format"), "body")
     text, fmt = parsed.get("text"), parsed.get("format")
     if not isinstance(text, str) or not text.strip():
         raise InvalidParameter(
             "'text' must be the scanner's output, a non-empty string",
-            extra={"invalid_params": [{"name": "text", "reason": "must be a non-empty string"}]},
+            invalid_params=[InvalidParam("text", "must be a non-empty string")],
         )
     if fmt is not None and not isinstance(fmt, str):
         raise InvalidParameter(
             "'format' must be a symbology name",
-            extra={"invalid_params": [{"name": "format", "reason": "must be a string"}]},
+            invalid_params=[InvalidParam("format", "must be a string")],
         )
     return ScanRequest(text=text, format=fmt)
 

@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import InvalidGs1, InvalidParameter, UnsupportedType
+from .errors import InvalidGs1, InvalidGtin, InvalidParameter, UnsupportedType
 from .gtin import check_digit
 
 MAX_CONTENT_LENGTH = 1000
@@ -126,18 +126,21 @@ _SEPARATORS = re.compile(r"[\s-]")
 
 
 def _gs1(length: int) -> ContentRule:
-    """Fixed-length GS1 number: without its check digit (added) or with a correct one."""
+    """Fixed-length GS1 number: without its check digit (added) or with a correct one.
+
+    Up to 14 digits it is a GTIN: its mistakes are `invalid_gtin`, as in lookups."""
+    wrong = InvalidGtin if length <= 14 else InvalidParameter
 
     def check(title: str, content: str) -> str:
         digits = _SEPARATORS.sub("", content)
         if not digits.isdigit() or not digits.isascii() or len(digits) not in (length - 1, length):
-            raise InvalidParameter(
+            raise wrong(
                 f"{title} content must be {length - 1} digits (the check digit is added) "
                 f"or {length} digits ending in a correct check digit; got {content!r}"
             )
         expected = gs1_check_digit(digits[: length - 1])
         if len(digits) == length and digits[-1] != expected:
-            raise InvalidParameter(
+            raise wrong(
                 f"{title} check digit of {digits[:-1]} is {expected}, not {digits[-1]}: "
                 f"send {digits[:-1]}{expected}, or the first {length - 1} digits only"
             )
@@ -220,15 +223,15 @@ def _text(max_len: int) -> ContentRule:
 def _upce_check(title: str, content: str) -> str:
     digits = _SEPARATORS.sub("", content)
     if not digits.isascii() or not digits.isdigit() or len(digits) not in (7, 8):
-        raise InvalidParameter(
+        raise InvalidGtin(
             f"{title} content must be 7 digits (number system 0 or 1, then 6 digits; the check "
             f"digit is added) or 8 digits ending in a correct check digit; got {content!r}"
         )
     if digits[0] not in "01":
-        raise InvalidParameter(f"{title} content must start with number system 0 or 1")
+        raise InvalidGtin(f"{title} content must start with number system 0 or 1")
     expected = gs1_check_digit(upce_to_upca(digits[:7]))
     if len(digits) == 8 and digits[-1] != expected:
-        raise InvalidParameter(
+        raise InvalidGtin(
             f"{title} check digit of {digits[:7]} is {expected}, not {digits[-1]}: "
             f"send {digits[:7]}{expected}, or the first 7 digits only"
         )
@@ -246,19 +249,17 @@ def _isbn_check(title: str, content: str) -> str:
     if re.fullmatch(r"\d{9}[\dX]", raw):
         expected = isbn10_check_digit(raw[:9])
         if raw[-1] != expected:
-            raise InvalidParameter(
-                f"ISBN-10 check character of {raw[:9]} is {expected}, not {raw[-1]}"
-            )
+            raise InvalidGtin(f"ISBN-10 check character of {raw[:9]} is {expected}, not {raw[-1]}")
         twelve = "978" + raw[:9]
         return twelve + gs1_check_digit(twelve)
     if not re.fullmatch(r"97[89]\d{9,10}", raw):
-        raise InvalidParameter(
+        raise InvalidGtin(
             f"{title} content must be an ISBN-13 starting 978 or 979 (12 digits, or 13 with a "
             f"correct check digit) or an ISBN-10 (10 characters); got {content!r}"
         )
     expected = gs1_check_digit(raw[:12])
     if len(raw) == 13 and raw[-1] != expected:
-        raise InvalidParameter(
+        raise InvalidGtin(
             f"ISBN-13 check digit of {raw[:12]} is {expected}, not {raw[-1]}: "
             f"send {raw[:12]}{expected}"
         )

@@ -52,7 +52,7 @@ def new_upload_id() -> str:
 def check_upload_id(upload_id: str) -> str:
     """The id if well-formed; InvalidParameter otherwise (ids are 32 lower-case hex digits)."""
     if not isinstance(upload_id, str) or not _UPLOAD_ID.match(upload_id):
-        raise InvalidParameter("an upload id is 32 hexadecimal characters")
+        raise InvalidParameter("an upload id is 32 hexadecimal characters", field="id")
     return upload_id
 
 
@@ -92,15 +92,19 @@ def display_filename(raw: str) -> str:
 def choose_type(filename: Any, content_type: Any) -> tuple[str, Kind, str]:
     """(canonical extension, kind, bare content type) of an upload request, or a 400."""
     if not isinstance(filename, str) or not filename.strip():
-        raise InvalidParameter("'filename' must be a non-empty string")
+        raise InvalidParameter("'filename' must be a non-empty string", field="filename")
     if not isinstance(content_type, str) or not content_type.strip():
-        raise InvalidParameter("'content_type' must be a non-empty string")
+        raise InvalidParameter("'content_type' must be a non-empty string", field="content_type")
     if len(filename) > 4 * MAX_FILENAME:
-        raise InvalidParameter(f"'filename' is longer than {MAX_FILENAME} characters")
+        raise InvalidParameter(
+            f"'filename' is longer than {MAX_FILENAME} characters", field="filename"
+        )
     accepted = "accepted: .csv/.txt (text/csv, text/plain), .jpg/.jpeg/.png/.webp/.heic images"
     bare = content_type.split(";", 1)[0].strip().lower()
     if bare not in CONTENT_TYPES:
-        raise UnsupportedFileType(f"content type {bare[:100]!r} is not accepted; {accepted}")
+        raise UnsupportedFileType(
+            f"content type {bare[:100]!r} is not accepted; {accepted}", field="content_type"
+        )
     # NFKC folds look-alike characters (full-width letters) so only plain ASCII remains
     # to compare; the extension then comes from our table, never from the client.
     name = display_filename(filename).replace("\\", "/").rsplit("/", 1)[-1].rstrip(". ")
@@ -109,10 +113,14 @@ def choose_type(filename: Any, content_type: Any) -> tuple[str, Kind, str]:
     if not suffix:
         return type_ext, type_kind, bare
     if suffix not in EXTENSIONS:
-        raise UnsupportedFileType(f"files ending in .{suffix[:20]} are not accepted; {accepted}")
+        raise UnsupportedFileType(
+            f"files ending in .{suffix[:20]} are not accepted; {accepted}", field="filename"
+        )
     ext, kind = EXTENSIONS[suffix]
     if kind != type_kind:
-        raise InvalidParameter(f"content type {bare} does not match a .{suffix} file")
+        raise InvalidParameter(
+            f"content type {bare} does not match a .{suffix} file", field="content_type"
+        )
     return ext, kind, bare
 
 

@@ -99,7 +99,7 @@ def test_generate_bad_input_is_problem(stack: RunningStack) -> None:
     response = stack.get("/barcodes", params=params)
     assert response.status_code == 400
     assert response.headers["Content-Type"].startswith("application/problem+json")
-    assert response.json()["code"] == "invalid_parameter"
+    assert response.json()["code"] == "invalid_gtin"  # a wrong check digit, as in lookups
 
 
 def _image_get(

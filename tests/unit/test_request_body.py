@@ -82,7 +82,7 @@ def test_a_missing_file_field_is_400_naming_it() -> None:
     with pytest.raises(InvalidParameter) as caught:
         multipart_file(CONTENT_TYPE, raw, "image", "the photo")
     assert "the photo" in caught.value.detail
-    assert caught.value.extra["invalid_params"] == [{"name": "image", "reason": "missing"}]
+    assert caught.value.to_problem()["invalid_params"] == [{"name": "image", "reason": "missing"}]
 
 
 def test_multipart_without_a_boundary_is_400() -> None:

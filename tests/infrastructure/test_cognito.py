@@ -14,8 +14,14 @@ import pytest
 from tests.support.sam import sam_template, transformed_template
 
 POOL_ARN = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf123"
-OPEN_ROUTES = {("/health", "get")}
-METHODS = {"get", "post", "put", "patch", "delete"}
+# The contract's public routes: health and the API description (GET, and the `any`
+# method that answers their other methods with a 405).
+OPEN_ROUTES = {
+    (path, method)
+    for path in ("/health", "/openapi.json")
+    for method in ("get", "x-amazon-apigateway-any-method")
+}
+METHODS = {"get", "post", "put", "patch", "delete", "x-amazon-apigateway-any-method"}
 
 
 def body(**parameters: str) -> dict[str, Any]:

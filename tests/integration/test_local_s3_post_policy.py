@@ -22,6 +22,7 @@ from urllib.parse import unquote_plus
 import boto3
 import pytest
 import requests
+from botocore.config import Config
 
 from barcode_service.settings import get_settings
 from barcode_service.uploads.jobs import JobStore
@@ -81,7 +82,13 @@ def local(monkeypatch: pytest.MonkeyPatch) -> Iterator[Local]:
     # moto's state is per process: start from nothing, leave nothing behind.
     requests.post(f"{server.url}/moto-api/reset", timeout=TIMEOUT)
     try:
-        s3 = boto3.client("s3", endpoint_url=server.url, region_name="us-east-1")
+        # Signed as build_upload_service signs (SigV4); the expiry test below uses SigV2.
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            config=Config(signature_version="s3v4"),
+        )
         sqs = boto3.client("sqs", endpoint_url=server.url, region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
         # As template.yaml's UploadsBucket: web clients POST the form straight to S3.
@@ -118,6 +125,7 @@ def error_of(response: requests.Response) -> dict[str, str]:
 
 def test_a_file_within_the_policy_is_stored_and_notified(local: Local) -> None:
     upload = local.upload("codes.csv", "text/csv")
+    assert "x-amz-signature" in upload["fields"]  # SigV4, as in AWS
     response = local.post(upload, b"code\n6901234567892\n")
     assert response.status_code == 204
     key = upload["fields"]["key"]

@@ -19,8 +19,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from barcode_service.api import (
     JSON_MEDIA_TYPES,
+    cacheable,
+    dumps,
     json_body,
     make_resolver,
+    matches,
     query_params,
     require_media_type,
 )
@@ -42,6 +45,9 @@ MAX_BODY_BYTES = 16 * 1024  # parameters only; content is capped far below this
 MAX_BATCH_BODY_BYTES = 1024 * 1024  # 100 requests of up to ~10 KB each
 REDIRECT_CACHE_CONTROL = "public, max-age=86400"  # the target URL is content-addressed
 REQUEST_PARAMETERS = (*PARAMETERS, "response")
+# A JSON answer names a content-addressed image: an hour, then revalidate (If-None-Match).
+JSON_CACHE_CONTROL = "private, max-age=3600"
+TYPES_CACHE_CONTROL = "public, max-age=3600"
 BODY_MEDIA_TYPES = (*JSON_MEDIA_TYPES, "application/x-www-form-urlencoded", "multipart/form-data")
 
 app = make_resolver()
@@ -84,10 +90,10 @@ def _generate(params: dict[str, Any], where: str) -> Response[Any]:
     mode = response_mode(params, accept)
     if mode == "json":
         request = parse_request(params)
-        return _json(service().generate(request).to_dict())
+        return cacheable(app, _json(service().generate(request).to_dict()), JSON_CACHE_CONTROL)
     request = parse_request(accepted_format(params, accept))
     if mode == "image":
-        if request.etag in _etags(headers.get("if-none-match")):
+        if matches(headers.get("if-none-match"), request.etag):
             # The ETag is the request's digest: no render, no storage read.
             return Response(status_code=304, headers=_image_headers(request.etag), body="")
         # API Gateway turns base64 back into bytes only when the first Accept type is
@@ -112,7 +118,7 @@ def _json(body: dict[str, Any]) -> Response[Any]:
     return Response(
         status_code=200,
         content_type="application/json",
-        body=json.dumps(body, ensure_ascii=False),
+        body=dumps(body),
     )
 
 
@@ -132,22 +138,14 @@ def _first_type(accept: str | None) -> str:
     return (accept or "").split(",", 1)[0].split(";", 1)[0].strip().lower()
 
 
-def _etags(header: str | None) -> set[str]:
-    """The entity tags of an If-None-Match header (weak ones compared by their value)."""
-    tags = {tag.strip().removeprefix("W/") for tag in (header or "").split(",")}
-    return {tag for tag in tags if tag}
-
-
 @app.get("/barcodes/types")
 def list_types() -> Response[str]:
     """Every supported symbology, its content rule and its backends."""
     query_params(app)
-    return Response(
-        status_code=200,
-        content_type="application/json",
-        body=json.dumps(types_document(), ensure_ascii=False),
-        headers={"Cache-Control": "public, max-age=3600"},
+    listed = Response(
+        status_code=200, content_type="application/json", body=dumps(types_document())
     )
+    return cacheable(app, listed, TYPES_CACHE_CONTROL)
 
 
 @app.get("/barcodes")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -11,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.api import json_body, make_resolver, query_params, with_headers
+from barcode_service.api import cacheable, json_body, make_resolver, query_params, with_headers
 from barcode_service.budgets import ClientBudget
 from barcode_service.callers import caller_of
 from barcode_service.errors import InvalidGtin, InvalidParameter
@@ -59,6 +60,7 @@ def openapi() -> dict[str, Any]:
 def get_product(code: str) -> Response[str]:
     # The route matches the raw path: "690%201234..." arrives still URL-encoded.
     format_name = query_params(app, ("format",)).get("format")
+    fresh_for: list[int] = []
 
     def answer(spender: ClientBudget | None) -> dict[str, Any]:
         try:
@@ -67,9 +69,12 @@ def get_product(code: str) -> Response[str]:
             raise error.about("code") from None
         except InvalidParameter as error:
             raise error.about("format") from None
+        fresh_for.append(product.max_age(time.time()))
         return product.to_dict()
 
-    return metered(answer)
+    response = metered(answer)
+    # Per API key (private): fresh for what is left of the cache's freshness.
+    return cacheable(app, response, f"private, max-age={fresh_for[0]}")
 
 
 @app.post("/products/lookup")

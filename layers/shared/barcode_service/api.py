@@ -7,6 +7,7 @@ problems in the language of `Accept-Language`, and JSON in raw UTF-8.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -194,3 +195,43 @@ def with_headers(
         error.headers.update(headers())
         raise
     return json_response(body, headers())
+
+
+# --- HTTP caching ------------------------------------------------------------------------
+
+# Headers a 304 leaves out: it has no body (RFC 9110 15.4.5 keeps the rest).
+_BODY_HEADERS = ("content-type", "content-length", "content-encoding")
+
+
+def entity_tag(body: str | bytes) -> str:
+    """A strong ETag: the SHA-256 of the exact body bytes."""
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    return '"' + hashlib.sha256(raw).hexdigest() + '"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header (`*`, one tag or a list) matches `etag`; weak
+    comparison, as RFC 9110 13.1.2 asks for If-None-Match."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip() for tag in if_none_match.split(",")]
+    if "*" in tags:
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.removeprefix("W/") == bare for tag in tags if tag)
+
+
+def cacheable(
+    app: APIGatewayRestResolver, response: Response[Any], cache_control: str
+) -> Response[Any]:
+    """`response` with `Cache-Control` and a strong `ETag` of its body, or a 304 with the
+    same headers and no body when the request's If-None-Match names that ETag."""
+    if response.status_code != 200 or not isinstance(response.body, str | bytes):
+        return response
+    etag = entity_tag(response.body)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = cache_control
+    if not matches(app.current_event.headers.get("if-none-match"), etag):
+        return response
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in _BODY_HEADERS}
+    return Response(status_code=304, body="", headers=headers)

@@ -62,6 +62,8 @@ if TYPE_CHECKING:
 
 Source = Literal["upstream", "cache", "catalog"]
 MAX_BATCH = 100
+CATALOG_MAX_AGE = 300
+"""How long a client may keep a catalog answer: an operator's edit shows within it."""
 
 # The paid provider (Baichuan) as outcomes and metrics name it.
 PROVIDER = "baichuan"
@@ -80,6 +82,16 @@ class Product:
     provider: str | None = None  # None for catalog items
     attribution: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    fresh_until: int | None = None  # epoch s; None: a catalog item (CATALOG_MAX_AGE)
+
+    def max_age(self, now: float) -> int:
+        """Seconds a client may keep this answer: what is left of the cache's freshness
+        (0 for a stale answer; CATALOG_MAX_AGE for an operator's catalog item)."""
+        if self.stale:
+            return 0
+        if self.fresh_until is None:
+            return CATALOG_MAX_AGE
+        return max(0, int(self.fresh_until - now))
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"gtin": self.gtin.gtin14, "code": self.gtin.code}
@@ -300,6 +312,7 @@ class LookupService:
             provider=cached.provider,
             attribution=cached.attribution,
             details=cached.details,
+            fresh_until=cached.fresh_until,
         )
 
     def _serve_stale_or_raise(
@@ -508,6 +521,7 @@ class LookupService:
             provider=found.provider,
             attribution=provider.attribution,
             details=details,
+            fresh_until=int(self._clock()) + self.settings.found_ttl_seconds,
         )
 
     def _store_not_found(self, gtin: Gtin, route: Route) -> Product:

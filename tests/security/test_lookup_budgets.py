@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,10 +38,29 @@ def gtin13(body: str) -> str:
 CODES = [gtin13(f"69012345{n:04d}") for n in range(10)]
 
 
+class AtomicUpdates:
+    """DynamoDB applies a conditional update atomically; moto does not across threads
+    (a batch looks codes up on 4), so its budget updates are serialised here."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.lock = threading.Lock()
+
+    def update_item(self, **kwargs: Any) -> Any:
+        with self.lock:
+            return self.client.update_item(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
 @pytest.fixture(autouse=True)
 def _budget_of_three(monkeypatch: pytest.MonkeyPatch, table: str, secret: dict) -> Iterator[None]:
     monkeypatch.setenv("CLIENT_DAILY_LOOKUP_BUDGET", "3")
     app.service.cache_clear()
+    budgets = app.service().budgets
+    assert budgets is not None
+    budgets.client = AtomicUpdates(budgets.client)
     yield
     app.service.cache_clear()
 

@@ -1,7 +1,10 @@
-"""One local stack (`python -m local.stack` in a subprocess) shared by the e2e test files.
+"""The local stack (`python -m local.stack` in a subprocess) the e2e test files drive.
 
-The upstreams are the fakes in fake_upstreams.py; AWS is the stack's own moto. Nothing
-leaves the machine.
+One stack and one set of fake upstreams per test file: a file's scenarios may build on
+each other (a lookup fills the cache the next one reads, the quota scenario blocks the
+provider for the rest of the day), so no file sees another file's state. The upstreams
+are the fakes in fake_upstreams.py; AWS is the stack's own moto. Nothing leaves the
+machine.
 """
 
 from __future__ import annotations
@@ -15,14 +18,14 @@ from tests.e2e.running import API_KEY, RunningStack
 from tests.e2e.stack_process import StackDidNotStart, local_stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def upstreams() -> Iterator[FakeUpstreams]:
     fakes = FakeUpstreams().start()
     yield fakes
     fakes.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(
     upstreams: FakeUpstreams, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningStack]:

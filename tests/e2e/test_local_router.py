@@ -94,6 +94,8 @@ def test_router_provider_that_cannot_answer_is_named(
 def test_quota_exhausted_is_503_then_no_more_upstream_calls(stack: RunningStack) -> None:
     # Last: the quota block stays for the rest of this stack's (local) day.
     needs_function("lookup")
+    warm = stack.get(f"/products/{FOUND_CODE}")  # in the cache before the block
+    assert warm.status_code == 200, warm.text
     first = stack.get(f"/products/{QUOTA_CODE}")
     assert first.status_code == 503
     assert first.json()["code"] == "upstream_quota_exhausted"

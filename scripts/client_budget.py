@@ -8,17 +8,23 @@ Run:
   .venv/bin/python scripts/client_budget.py --table <CacheTableName> --api-key-id abc123
   .venv/bin/python scripts/client_budget.py --table <CacheTableName> --api-key-id abc123 \\
       --set 20000 --note "partner app"
-  (--user-sub <sub> instead of --api-key-id; --set 0 = unlimited; --clear = default again)
+  .venv/bin/python -m scripts.client_budget --local --api-key-id local-api-key --set 3
+  (--user-sub <sub> instead of --api-key-id; --set 0 = unlimited; --clear = default again;
+  --local: the running `make run` stack, whose first key's id is `local-api-key` and whose
+  LOCAL_EXTRA_API_KEYS are `local-api-key-2`, `-3`, ...)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "layers" / "shared"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # scripts.import_catalog
 
 from barcode_service.budgets import DEFAULT_DAILY_BUDGET, Budgets, override_key
 from barcode_service.callers import Caller
@@ -36,9 +42,11 @@ def run(args: argparse.Namespace, client: Any) -> str:
     return f"{caller.kind}: limit {limit}, used today {state.used}, remaining {state.remaining}"
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--table", required=True, help="the stack's CacheTableName output")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--table", help="the stack's CacheTableName output")
+    target.add_argument("--local", action="store_true", help="the running `make run` stack")
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--api-key-id")
     who.add_argument("--user-sub")
@@ -53,9 +61,19 @@ def main(argv: list[str] | None = None) -> int:
         help="the stack's CLIENT_DAILY_LOOKUP_BUDGET, to show the right limit",
     )
     args = parser.parse_args(argv)
-    import boto3  # noqa: PLC0415 - only when really run
+    if args.local:
+        from scripts.import_catalog import LocalStackNotRunning, local_target  # noqa: PLC0415
 
-    print(run(args, boto3.client("dynamodb")))
+        try:
+            args.table, client = local_target(os.environ if environ is None else environ)
+        except LocalStackNotRunning as error:
+            print(error, file=sys.stderr)
+            return 2
+    else:
+        import boto3  # noqa: PLC0415 - only when really run
+
+        client = boto3.client("dynamodb")
+    print(run(args, client))
     return 0
 
 

@@ -145,9 +145,9 @@ def test_throttled_url_cache_costs_only_a_miss(
     from functions.generate import app
 
     upstream.always(respond(200, OK))
-    cache_table = app.service().cache.table
-    monkeypatch.setattr(cache_table, "get_item", _throttle)
-    monkeypatch.setattr(cache_table, "put_item", _throttle)
+    cache_client = app.service().cache.client
+    monkeypatch.setattr(cache_client, "get_item", _throttle)
+    monkeypatch.setattr(cache_client, "put_item", _throttle)
     result = call_generate()
     assert_defined(result, 200)
     assert result.body["backend"] == "upstream"

@@ -102,7 +102,7 @@ class FailingTable:
 
 def test_url_cache_roundtrip_and_expiry(table: str) -> None:
     now = [1_000_000.0]
-    cache = DynamoUrlCache(boto3.resource("dynamodb").Table(table), 60, clock=lambda: now[0])
+    cache = DynamoUrlCache(boto3.client("dynamodb"), table, 60, clock=lambda: now[0])
     cache.put("abc", CachedUrl("upstream", url="https://cdn.example.com/x.png"))
     cache.put("def", CachedUrl("local", key="barcodes/def.png"))
     assert cache.get("abc") == CachedUrl("upstream", url="https://cdn.example.com/x.png")
@@ -117,19 +117,21 @@ def test_url_cache_roundtrip_and_expiry(table: str) -> None:
 def test_url_cache_ignores_malformed_items(table: str) -> None:
     resource = boto3.resource("dynamodb").Table(table)
     resource.put_item(Item={"pk": "BARCODE#bad", "backend": "ftp", "expires_at": 2**40})
-    assert DynamoUrlCache(resource, 60).get("bad") is None
+    assert DynamoUrlCache(boto3.client("dynamodb"), table, 60).get("bad") is None
 
 
 def test_url_cache_failures_are_misses() -> None:
-    cache = DynamoUrlCache(FailingTable(), 60)
+    cache = DynamoUrlCache(FailingTable(), "t", 60)
     assert cache.get("abc") is None
     cache.put("abc", CachedUrl("upstream", url="https://x"))  # logged, not raised
 
 
 def test_url_cache_disabled() -> None:
-    assert DynamoUrlCache(None, 60).get("abc") is None
-    DynamoUrlCache(None, 60).put("abc", CachedUrl("local", key="k"))
-    DynamoUrlCache(FailingTable(), 0).put("abc", CachedUrl("local", key="k"))  # TTL 0: not written
+    assert DynamoUrlCache(None, "", 60).get("abc") is None
+    DynamoUrlCache(None, "", 60).put("abc", CachedUrl("local", key="k"))
+    DynamoUrlCache(FailingTable(), "t", 0).put(
+        "abc", CachedUrl("local", key="k")
+    )  # TTL 0: not written
 
 
 # --- image store ----------------------------------------------------------------------------
@@ -198,7 +200,7 @@ def make_service(s3: Any, mode: str, upstream: FakeUpstream | None) -> GenerateS
     return GenerateService(
         mode=mode,  # type: ignore[arg-type]
         images=S3ImageStore(s3, BUCKET, base_url="https://img.example.com"),
-        cache=DynamoUrlCache(None, 60),
+        cache=DynamoUrlCache(None, "", 60),
         upstream=upstream,  # type: ignore[arg-type]
     )
 
@@ -244,7 +246,7 @@ def test_local_mode_never_calls_upstream(s3: Any) -> None:
 
 
 def test_cached_items_of_the_other_backend_are_ignored_outside_auto(s3: Any, table: str) -> None:
-    cache = DynamoUrlCache(boto3.resource("dynamodb").Table(table), 60)
+    cache = DynamoUrlCache(boto3.client("dynamodb"), table, 60)
     request = parse_request(EAN)
     cache.put(request.digest, CachedUrl("upstream", url="https://cdn.example.com/u.png"))
     local = GenerateService(
@@ -281,8 +283,9 @@ def test_build_service_wires_settings(aws: None) -> None:
     assert service.upstream is not None
     assert service.upstream.url == settings.generate_api_url
     assert service.images.bucket == "b"
-    assert service.cache.table is not None
+    assert service.cache.client is not None
+    assert service.cache.table == "t"
 
     local = build_generate_service(load_settings({"GENERATE_BACKEND": "local"}))
     assert local.upstream is None
-    assert local.cache.table is None
+    assert local.cache.client is None

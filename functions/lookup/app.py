@@ -12,16 +12,27 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.api import cacheable, json_body, make_resolver, query_params, with_headers
+from barcode_service import explorer
+from barcode_service.api import (
+    cacheable,
+    json_body,
+    json_response,
+    make_resolver,
+    query_params,
+    with_headers,
+)
 from barcode_service.budgets import ClientBudget
 from barcode_service.callers import caller_of
 from barcode_service.errors import InvalidGtin, InvalidParameter
 from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.openapi import openapi_document
+from barcode_service.public_url import request_base_url
 from barcode_service.settings import get_settings
 
 app = make_resolver()
+DOCS_CACHE_CONTROL = "public, max-age=300"
+ASSET_CACHE_CONTROL = "public, max-age=86400"  # pinned with the layer
 
 
 @lru_cache(maxsize=1)
@@ -50,9 +61,37 @@ def health() -> dict[str, Any]:
 
 
 @app.get("/openapi.json")
-def openapi() -> dict[str, Any]:
-    """The API description, for client generators and API explorers."""
-    return openapi_document()
+def openapi() -> Response[str]:
+    """The API description, public, with `servers` naming the base URL that served it."""
+    query_params(app)
+    document = openapi_document()
+    document["servers"] = [{"url": _base_url("/openapi.json"), "description": "this API"}]
+    return cacheable(app, json_response(document), DOCS_CACHE_CONTROL)
+
+
+@app.get("/docs")
+def docs() -> Response[str]:
+    """The interactive explorer (Swagger UI from the layer, no third-party CDN)."""
+    query_params(app)
+    page = Response(status_code=200, content_type="text/html; charset=utf-8", body=explorer.page())
+    return cacheable(app, page, DOCS_CACHE_CONTROL)
+
+
+@app.get("/docs/<name>")
+def docs_asset(name: str) -> Response[str]:
+    query_params(app)
+    text, content_type = explorer.asset(name)
+    return cacheable(
+        app, Response(status_code=200, content_type=content_type, body=text), ASSET_CACHE_CONTROL
+    )
+
+
+def _base_url(route_path: str) -> str:
+    """Where this API is served: PUBLIC_BASE_URL, else the request's own scheme and host."""
+    configured = get_settings().public_base_url
+    if configured:
+        return configured.rstrip("/")
+    return request_base_url(app.current_event.raw_event, route_path)
 
 
 @app.get("/products/<code>")

@@ -18,7 +18,7 @@ POOL_ARN = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbCdEf
 # method that answers their other methods with a 405).
 OPEN_ROUTES = {
     (path, method)
-    for path in ("/health", "/openapi.json")
+    for path in ("/health", "/openapi.json", "/docs", "/docs/{name}")
     for method in ("get", "x-amazon-apigateway-any-method")
 }
 METHODS = {"get", "post", "put", "patch", "delete", "x-amazon-apigateway-any-method"}

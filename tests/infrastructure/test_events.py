@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.infrastructure.test_openapi import template_routes
+from tests.support.template_facts import PUBLIC_PATHS
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 REFERENCE = json.loads((EVENTS / "api_health.json").read_text(encoding="utf-8"))
@@ -41,7 +42,7 @@ def test_api_events_have_the_rest_proxy_shape(name: str) -> None:
     assert context["httpMethod"] == event["httpMethod"]
     for header, value in event["headers"].items():
         assert event["multiValueHeaders"][header] == [value], (name, header)
-    if event["resource"] != "/health":
+    if event["resource"] not in PUBLIC_PATHS:
         assert event["headers"].get("x-api-key"), name
         assert context["identity"]["apiKeyId"], name
 

@@ -337,7 +337,9 @@ def test_project_template_routes_follow_the_contract() -> None:
     assert routes
     for route in routes:
         assert route.stage == "v1"
-        assert route.api_key_required is (route.resource not in ("/health", "/openapi.json"))
+        assert route.api_key_required is (
+            route.resource not in ("/health", "/openapi.json", "/docs", "/docs/{name}")
+        )
 
 
 # -- the response ---------------------------------------------------------------------

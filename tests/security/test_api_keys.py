@@ -17,7 +17,12 @@ from tests.support.sam import transformed_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
-OPEN_PATHS = {"/health", "/openapi.json"}  # every method: GET answers, others 405
+OPEN_PATHS = {
+    "/health",
+    "/openapi.json",
+    "/docs",
+    "/docs/{name}",
+}  # every method: GET answers, others 405
 CONTRACT_ROUTES = {
     ("GET", "/products/{code}"),
     ("POST", "/products/lookup"),

@@ -16,6 +16,8 @@ ROUTES = {
         ("POST", "/scans"),
         ("GET", "/health"),
         ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/docs/{name}"),
     },
     "GenerateFunction": {
         ("GET", "/barcodes"),
@@ -26,7 +28,7 @@ ROUTES = {
     "UploadsFunction": {("POST", "/uploads"), ("GET", "/uploads/{id}")},
 }
 GENERATE_ROUTES = ROUTES["GenerateFunction"]
-PUBLIC_PATHS = ("/health", "/openapi.json")  # the contract's routes without a key
+PUBLIC_PATHS = ("/health", "/openapi.json", "/docs", "/docs/{name}")  # no key needed
 LOOKUP_ROUTES = {("GET", "/products/{code}"), ("POST", "/products/lookup"), ("POST", "/scans")}
 
 # Actions AWS only grants on "*" (no resource-level permissions).

@@ -76,6 +76,9 @@ def local(monkeypatch: pytest.MonkeyPatch) -> Iterator[Local]:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
     monkeypatch.setenv("UPLOADS_BUCKET", BUCKET)
+    # boto3's default session keeps the credentials it resolved first (an earlier test's
+    # "testing" keys): a fresh one signs with the local keys the server checks.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     get_settings.cache_clear()
     server = LocalMotoServer("127.0.0.1", 0, {"local": "local"})
     server.start()

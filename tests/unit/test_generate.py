@@ -47,10 +47,16 @@ def test_parse_request_normalises() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, False), (True, True), (False, False), ("0", False), ("on", True), ("", False)],
+    [(True, True), (False, False), ("0", False), ("on", True), ("", False)],
 )
 def test_show_text_values(value: Any, expected: bool) -> None:
     assert parse_request({**EAN, "show_text": value}).show_text is expected
+
+
+def test_a_null_parameter_is_refused_not_taken_as_its_default() -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        parse_request({**EAN, "show_text": None, "fg": None})
+    assert [p.name for p in caught.value.invalid_params] == ["show_text", "fg"]
 
 
 def test_parameter_errors() -> None:

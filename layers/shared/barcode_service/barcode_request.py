@@ -295,6 +295,13 @@ class _Fields:
 
 def parse_request(params: Mapping[str, Any]) -> BarcodeRequest:
     """Validate raw parameters into a request, or raise a 400 naming every bad field."""
+    nulls = [name for name, value in params.items() if value is None]
+    if nulls:
+        # JSON null is not a value of any parameter: leave the member out for a default.
+        raise InvalidParameter(
+            f"parameters must not be null: {', '.join(nulls)}",
+            invalid_params=[InvalidParam(name, "must not be null") for name in nulls],
+        )
     fields = _Fields()
     try:
         symbology = find_symbology(_text_param(params, "type"))

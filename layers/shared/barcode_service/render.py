@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import io
 import re
+import struct
+import zlib
 from dataclasses import dataclass
-from functools import lru_cache, reduce
+from functools import cached_property, lru_cache, reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,13 @@ MAX_PIXELS_PER_MODULE = 400  # zint's largest scale (200) is 400 px per module
 TEXT_MIN_PIXELS_PER_MODULE = 2  # zint drops the human-readable text below this
 
 UTF8_ECI = 26
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_COMPRESS_LEVEL = 1
+"""zlib's fastest: the scanlines are runs of repeated rows (a few kB), level 6 makes them
+at most ~20% smaller (tens of bytes) at twice the time."""
+
+_BINARY_DIGITS = b"0" * 128 + b"1" * 128  # grey -> bit, thresholded as Pillow's "1" mode
 
 _ZINT_ERROR = re.compile(r"^(?:Error|Warning) \d+: ")
 _SVG_SIZE = re.compile(r'<svg width="([\d.]+)" height="([\d.]+)"')
@@ -61,15 +70,94 @@ PLAIN = Style()
 
 
 @dataclass(frozen=True)
-class Drawing:
-    """A raster render: the final image, how many pixels one module is, the image before
-    its quarter turn, and the symbol alone in its colours (what is decoded back: the
-    turn is lossless and the rest of the canvas is background)."""
+class Raster:
+    """zint's bitmap of the symbol, as zint drew it: RGB rows, black on white (every
+    channel 0 or 255). The one copy of the pixels that is decoded back and written."""
 
-    image: Image
+    data: bytes
+    width: int
+    height: int
+
+    @property
+    def stride(self) -> int:
+        return 3 * self.width
+
+    def grey_rows(self, first: int, count: int) -> bytes:
+        """`count` rows from `first` as grey bytes (one channel: the pixels are grey)."""
+        return self.data[first * self.stride : (first + count) * self.stride : 3]
+
+    def runs(self) -> tuple[tuple[int, int], ...]:
+        """The rows as runs of byte-identical rows: (first row, how many), top to bottom.
+
+        Exact (bytes compared, nothing sampled): a PNG built from one row per run is the
+        bitmap itself. 1D bars are one long run; a k px module row is a run of k.
+        """
+        stride, data, height = self.stride, self.data, self.height
+        current = data[:stride]
+        if data == current * height:  # 1D bars without text: one comparison
+            return ((0, height),)
+        runs: list[tuple[int, int]] = []
+        start = 0
+        for row in range(1, height):
+            if not data.startswith(current, row * stride):
+                runs.append((start, row - start))
+                start = row
+                current = data[row * stride : (row + 1) * stride]
+        runs.append((start, height - start))
+        return tuple(runs)
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A raster render: zint's bitmap of the symbol (what is decoded back), how many
+    pixels one module is, the upright canvas size it is centred on, and the style.
+
+    `image` (the final image), `upright` (before the quarter turn) and `symbol` (the
+    symbol alone in its colours) are Pillow images made on demand; `png_bytes` writes
+    an upright render straight from the bitmap's rows instead.
+    """
+
+    raster: Raster
     module_px: int
-    upright: Image
-    symbol: Image
+    canvas_size: tuple[int, int]  # upright (width, height)
+    style: Style = PLAIN
+
+    @property
+    def offset(self) -> tuple[int, int]:
+        """Where the symbol's top-left pixel is on the upright canvas (centred)."""
+        cw, ch = self.canvas_size
+        return (cw - self.raster.width) // 2, (ch - self.raster.height) // 2
+
+    @cached_property
+    def _drawn(self) -> Image:
+        from PIL import Image  # noqa: PLC0415 - lazy, see module docstring
+
+        raster = self.raster
+        return Image.frombytes(
+            "L", (raster.width, raster.height), raster.grey_rows(0, raster.height)
+        )
+
+    @cached_property
+    def upright(self) -> Image:
+        from PIL import Image  # noqa: PLC0415
+
+        canvas = Image.new("L", self.canvas_size, 255)
+        canvas.paste(self._drawn, self.offset)
+        if self.style.plain:
+            return canvas.convert("1", dither=Image.Dither.NONE)
+        return _coloured(canvas, self.style)
+
+    @cached_property
+    def symbol(self) -> Image:
+        return self._drawn if self.style.plain else _coloured(self._drawn, self.style)
+
+    @cached_property
+    def image(self) -> Image:
+        from PIL import Image  # noqa: PLC0415
+
+        if not self.style.rotate:
+            return self.upright
+        return self.upright.transpose(getattr(Image.Transpose, _TURNS[self.style.rotate]))
 
 
 @dataclass(frozen=True)
@@ -269,25 +357,12 @@ def draw(
     *,
     style: Style = PLAIN,
 ) -> Drawing:
-    """The barcode as an image of exactly width x height: 1-bit when black on white,
-    else a two-colour palette image (index 0 = bars, 1 = background)."""
-    from PIL import Image  # noqa: PLC0415 - lazy, see module docstring
-
+    """The barcode at exactly width x height: 1-bit when black on white, else a
+    two-colour palette image (index 0 = bars, 1 = background)."""
     symbol, w, h, k = _fit(symbology, content, show_text, (width, height), style)
-    # zint draws black on white: one channel of its RGB bitmap is the grey image.
-    drawn = Image.frombytes("L", (w, h), bytes(symbol.bitmap)[0::3])
+    raster = Raster(bytes(symbol.bitmap), w, h)
     canvas_size = (height, width) if style.sideways else (width, height)
-    canvas = Image.new("L", canvas_size, 255)
-    canvas.paste(drawn, ((canvas_size[0] - w) // 2, (canvas_size[1] - h) // 2))
-    if style.plain:
-        canvas = canvas.convert("1", dither=Image.Dither.NONE)
-        symbol_only = drawn
-    else:
-        canvas, symbol_only = _coloured(canvas, style), _coloured(drawn, style)
-    turned = canvas
-    if style.rotate:
-        turned = canvas.transpose(getattr(Image.Transpose, _TURNS[style.rotate]))
-    return Drawing(turned, k, canvas, symbol_only)
+    return Drawing(raster, k, canvas_size, style)
 
 
 _INDEX = [0] * 128 + [1] * 128  # grey 0 (bars) -> palette 0, 255 (space) -> palette 1
@@ -308,8 +383,56 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 
 
 def png_bytes(drawing: Drawing, dpi: int | None = None) -> bytes:
-    """The drawing as a PNG; `dpi` is written into its pHYs chunk."""
-    image = drawing.image
+    """The drawing as a PNG (1-bit grey, or a 1-bit two-colour palette); `dpi` is
+    written into its pHYs chunk.
+
+    An upright drawing is written from its bitmap's rows: each run of identical rows
+    (`Raster.runs`) is packed to bits once and repeated, the canvas margins are
+    background. The pixels are the same as Pillow writing `drawing.image` (tested);
+    packing every pixel of the canvas was most of a render's time. A turned drawing
+    goes through Pillow.
+    """
+    if drawing.style.rotate:
+        return _pillow_png(drawing.image, dpi)
+    raster, style = drawing.raster, drawing.style
+    cw, ch = drawing.canvas_size
+    left, top = drawing.offset
+    runs = raster.runs()
+    row_bytes = (cw + 7) // 8
+    # One canvas row per run, and a blank one, in grey (the margins are background and
+    # the bits that pad a row to whole bytes are 0); then "0"/"1" per pixel, read as one
+    # binary number: its bytes are the packed rows, bars 0 and space 1, which is also
+    # the palette's index order (0 = fg, 1 = bg).
+    before, pad = b"\xff" * left, b"\x00" * (8 * row_bytes - cw)
+    after = b"\xff" * (cw - raster.width - left) + pad
+    blank = b"\xff" * cw + pad
+    grey = b"".join([blank, *(before + raster.grey_rows(first, 1) + after for first, _ in runs)])
+    bits = int(grey.translate(_BINARY_DIGITS), 2).to_bytes(len(grey) // 8, "big")
+    rows = [b"\x00" + bits[i * row_bytes : (i + 1) * row_bytes] for i in range(len(runs) + 1)]
+    bottom = ch - top - raster.height
+    scanlines = b"".join(
+        [
+            rows[0] * top,
+            *(rows[i + 1] * count for i, (_, count) in enumerate(runs)),
+            rows[0] * bottom,
+        ]
+    )
+    chunks = [(b"IHDR", struct.pack(">IIBBBBB", cw, ch, 1, 0 if style.plain else 3, 0, 0, 0))]
+    if not style.plain:
+        chunks.append((b"PLTE", bytes((*_rgb(style.fg), *_rgb(style.bg or "FFFFFF")))))
+        if style.bg is None:
+            chunks.append((b"tRNS", b"\xff\x00"))  # index 1 (background) transparent
+    if dpi is not None:
+        per_metre = int(dpi / 0.0254 + 0.5)  # as Pillow writes it
+        chunks.append((b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
+    chunks += [(b"IDAT", zlib.compress(scanlines, PNG_COMPRESS_LEVEL)), (b"IEND", b"")]
+    return PNG_SIGNATURE + b"".join(
+        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        for kind, body in chunks
+    )
+
+
+def _pillow_png(image: Image, dpi: int | None) -> bytes:
     options: dict[str, Any] = {"format": "PNG", "optimize": False}
     if dpi is not None:
         options["dpi"] = (dpi, dpi)

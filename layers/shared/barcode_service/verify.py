@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import render
 from .barcode_request import MAX_DIMENSION, BarcodeRequest
 from .errors import InvalidParam, Unscannable
 from .observability import count
-from .symbologies import Symbology
+from .symbologies import ReadBack, Symbology
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -64,23 +65,80 @@ def decodes(symbology: Symbology, content: str, image: Image) -> bool | None:
     scanners read every direction, but zxing-cpp reads some 2D types upright only; the
     rest of the canvas is background (more quiet zone).
     """
+    if symbology.read is None:
+        return None
+    grey = image if image.mode == "L" else image.convert("L")  # palette: bg colour, not alpha
+    return _reads(symbology.read, content, grey)
+
+
+def drawing_decodes(symbology: Symbology, content: str, drawing: render.Drawing) -> bool | None:
+    """`decodes(symbology, content, drawing.symbol)`, read from zint's bitmap itself.
+
+    The same pixels without a Pillow image: black on white, zxing-cpp reads one channel
+    of the bitmap in place; in colour, the bitmap's two levels become the grey levels
+    of fg and bg (what `decodes` sees of the palette image).
+
+    A 1D symbol (`Symbology.stretch`) is first read from its middle row alone. That is
+    the very input zxing-cpp's pure 1D reader takes from the whole symbol: it binarises
+    each row on its own (a histogram of that row) and, when pure, reads the middle row
+    (`height / 2`) only; only its DataBar readers pair rows (they read the whole
+    symbol). So the row reading back means the symbol reads back; if it does not, the
+    whole symbol is read exactly as `decodes` reads it, and the answer is that one.
+    """
     read = symbology.read
     if read is None:
         return None
+    raster = drawing.raster
+    one_row = symbology.stretch and not read.format.startswith("DataBar")
+    if one_row and _reads(read, content, _lum(drawing, raster.height // 2, 1), pure=True):
+        return True
+    return _reads(read, content, _lum(drawing, 0, raster.height))
+
+
+def _lum(drawing: render.Drawing, first: int, count: int) -> Any:
+    """`count` rows of the symbol from `first`, as a zxing-cpp grey image view."""
     import zxingcpp  # noqa: PLC0415 - lazy, see module docstring
 
-    grey = image if image.mode == "L" else image.convert("L")  # palette: bg colour, not alpha
+    raster, style = drawing.raster, drawing.style
+    if style.plain:
+        # A view into the drawing's own bytes (an ImageView does not keep its buffer
+        # alive: the drawing does, for as long as it is read).
+        stride = raster.stride
+        rows = memoryview(raster.data)[first * stride : (first + count) * stride]
+        return zxingcpp.ImageView(rows, raster.width, count, zxingcpp.ImageFormat.Lum, stride, 3)
+    grey = raster.grey_rows(first, count).translate(_grey_levels(style.fg, style.bg or "FFFFFF"))
+    return memoryview(grey).cast("B", (count, raster.width))  # the view owns its bytes
+
+
+@lru_cache(maxsize=64)
+def _grey_levels(fg: str, bg: str) -> bytes:
+    """A translate table: bitmap 0 (bars) -> grey of fg, 255 (space) -> grey of bg, as
+    Pillow converts the two-colour palette image to grey."""
+    from PIL import Image  # noqa: PLC0415
+
+    pair = Image.new("P", (2, 1))
+    pair.putdata([0, 1])
+    pair.putpalette([*render._rgb(fg), *render._rgb(bg)])
+    dark, light = pair.convert("L").tobytes()
+    return bytes([dark] * 128 + [light] * 128)
+
+
+def _reads(read: ReadBack, content: str, grey: Any, *, pure: bool | None = None) -> bool:
+    """Whether zxing-cpp reads `grey` as `content`: only the type's own format, at the
+    resolution drawn, nothing turned or inverted (as a scanner sees the render)."""
+    import zxingcpp  # noqa: PLC0415
+
     formats = getattr(zxingcpp.BarcodeFormat, read.format)
     # A generated image is "pure" (nothing but the symbol, aligned): zxing-cpp reads it
     # ~20x faster so. Only if that fails does the general reader get its chance.
-    for pure in (True, False):
+    for is_pure in (True, False) if pure is None else (pure,):
         found = zxingcpp.read_barcodes(
             grey,
             formats=formats,
             try_rotate=False,
             try_downscale=False,
             try_invert=False,
-            is_pure=pure,
+            is_pure=is_pure,
         )
         if any(read.matches(content, barcode.text) for barcode in found):
             return True
@@ -103,7 +161,7 @@ def _draw_and_read(request: BarcodeRequest, width: int, height: int) -> tuple[An
     drawing = render.draw(
         request.symbology, request.content, width, height, request.show_text, style=request.style
     )
-    return drawing, decodes(request.symbology, request.content, drawing.symbol)
+    return drawing, drawing_decodes(request.symbology, request.content, drawing)
 
 
 def render_verified(request: BarcodeRequest) -> LocalRender:

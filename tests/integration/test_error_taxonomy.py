@@ -366,3 +366,34 @@ def test_batch_json_is_raw_utf8(secret: dict) -> None:
     assert status == 200
     assert "测试" in body
     assert "\\u" not in body
+
+
+# --- problems inside answers speak the request's language too ------------------------
+
+
+def test_batch_rows_speak_the_language_asked(table: str) -> None:
+    request_ = json_post("/products/lookup", {"codes": [EAN_BAD_CHECK]})
+    request_["headers"]["Accept-Language"] = "zh-CN,zh;q=0.9"
+    status, _, body = call("lookup", request_)
+    assert status == 200
+    row = json.loads(body)["results"][0]
+    assert row["status"] == "invalid_gtin"
+    assert row["error"]["title"] == "无效的 GTIN 条码"
+    assert row["error"]["code"] == "invalid_gtin"
+    # The next request, without the header, is English again.
+    status, _, body = call("lookup", json_post("/products/lookup", {"codes": [EAN_BAD_CHECK]}))
+    assert json.loads(body)["results"][0]["error"]["title"] == "Invalid GTIN"
+
+
+def test_generate_batch_rows_and_scan_entries_speak_it(aws: None, table: str) -> None:
+    batch = json_post(
+        "/barcodes/batch",
+        {"requests": [{"type": "ean13", "content": EAN_BAD_CHECK, "width": 300, "height": 150}]},
+    )
+    batch["headers"]["Accept-Language"] = "zh"
+    _, _, body = call("generate", batch)
+    assert json.loads(body)["results"][0]["problem"]["title"] == "无效的 GTIN 条码"
+    scan = json_post("/scans", {"text": EAN_BAD_CHECK})
+    scan["headers"]["Accept-Language"] = "zh-Hans"
+    _, _, body = call("lookup", scan)
+    assert json.loads(body)["scans"][0]["error"]["title"] == "无效的 GTIN 条码"

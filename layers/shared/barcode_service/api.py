@@ -14,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from .errors import (
@@ -24,7 +25,7 @@ from .errors import (
     UnsupportedMediaType,
     refuse_unknown,
 )
-from .i18n import negotiate
+from .i18n import REQUEST_LANGUAGE, negotiate
 from .observability import logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -92,6 +93,18 @@ def make_resolver() -> APIGatewayRestResolver:
             return app.current_event.headers.get("accept-language")
         except (AttributeError, KeyError):
             return None
+
+    def speak_the_request_language(
+        resolver: APIGatewayRestResolver, next_middleware: NextMiddleware
+    ) -> Response[Any]:
+        # Problems built inside an answer (batch rows, scan entries) follow it too.
+        token = REQUEST_LANGUAGE.set(negotiate(language()))
+        try:
+            return next_middleware(resolver)
+        finally:
+            REQUEST_LANGUAGE.reset(token)
+
+    app.use(middlewares=[speak_the_request_language])
 
     @app.exception_handler(ServiceError)
     def _service_error(error: ServiceError) -> Response[str]:

@@ -61,10 +61,13 @@ class ServiceError(Exception):
             self.invalid_params = (InvalidParam(name, self.detail),)
         return self
 
-    def to_problem(self, language: str = "en") -> dict[str, Any]:
+    def to_problem(self, language: str | None = None) -> dict[str, Any]:
         """The problem+json body for this error, `title`/`detail` in `language`
-        (`en` or `zh-Hans`, see i18n.py); `code` and field names are never translated."""
-        from .i18n import translate  # noqa: PLC0415 - a leaf module, loaded on first error
+        (`en` or `zh-Hans`, see i18n.py; by default the current request's language);
+        `code` and field names are never translated."""
+        from .i18n import REQUEST_LANGUAGE, translate  # noqa: PLC0415 - a leaf module
+
+        language = language or REQUEST_LANGUAGE.get()
 
         body: dict[str, Any] = {
             "type": problem_type(self.code),

@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 
 ENGLISH = "en"
 CHINESE = "zh-Hans"
 LANGUAGES = (ENGLISH, CHINESE)
+
+REQUEST_LANGUAGE: ContextVar[str] = ContextVar("request_language", default=ENGLISH)
+"""The language the current request asked for (set by api.make_resolver for each
+request): the problems inside an answer (batch rows, scan entries) speak it too."""
 
 # Every ServiceError title (errors.py) and the gateway's own (template.yaml).
 TITLES: dict[str, str] = {
@@ -121,6 +126,17 @@ DETAILS: tuple[_Rule, ...] = (
     ),
     _rule(r"a valid x-api-key header is required", "需要有效的 x-api-key 请求头"),
     _rule(r"no such route or method", "没有这个路径或方法"),
+    _rule(
+        r"unknown barcode type (?P<n>.+); GET /barcodes/types lists the supported types",
+        "未知的条码类型 {n}；GET /barcodes/types 列出了所有支持的类型",
+    ),
+    _rule(r"(?P<t>.+?) content must be (?P<w>.+); got (?P<g>.+)", "{t} 的内容必须是 {w}；收到 {g}"),
+    _rule(r"parameters must not be null: (?P<n>.+)", "参数不能为 null：{n}"),
+    _rule(r"must not be null", "不能为 null"),
+    _rule(r"the request body is over (?P<n>\d+) MB", "请求体超过 {n} MB"),
+    _rule(r"Content-Type (?P<t>.+?) is not accepted; (?P<r>.+)", "不接受 Content-Type {t}；{r}"),
+    _rule(r"missing", "缺失"),
+    _rule(r"no such explorer asset", "没有这个文件"),
     _rule(r"the server could not complete the request", "服务器无法完成请求"),
 )
 

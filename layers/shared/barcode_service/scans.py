@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -160,8 +161,15 @@ class ScanService:
         if not codes:
             return ScanReport((), measure(photo).advice())
         jobs = [(code.text, code.format, code.position) for code in codes[:MAX_CODES]]
+        # Each lookup runs in the caller's context (the request's language, for problems).
+        contexts = [copy_context() for _ in jobs]
         with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(jobs)))) as pool:
-            entries = list(pool.map(lambda job: self.entry(*job), jobs))
+            entries = list(
+                pool.map(
+                    lambda pair: pair[0].run(self.entry, *pair[1]),
+                    zip(contexts, jobs, strict=True),
+                )
+            )
         skipped = ServiceError(f"at most {MAX_CODES} codes of one photo are looked up")
         entries += [
             ScanEntry(

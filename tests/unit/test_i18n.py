@@ -59,6 +59,8 @@ def test_negotiation(header: str | None, language: str) -> None:
         "digits only",
         "unknown barcode type 'nope'; GET /barcodes/types lists the supported types",
         "a valid x-api-key header is required",
+        "no such upload is known to this API key or user (uploads are kept 7 days)",
+        "an upload id is 32 hexadecimal characters",
     ],
 )
 def test_the_common_details_have_their_own_chinese(detail: str) -> None:

@@ -115,7 +115,10 @@ DETAILS: tuple[_Rule, ...] = (
         "收到 {n} 位",
     ),
     _rule(r"no product is known for (?P<c>.+)", "没有关于 {c} 的商品信息"),
-    _rule(r"no upload (?P<r>.+)", "没有这个上传任务"),
+    _rule(
+        r"no such upload is known to this API key or user \(uploads are kept (?P<d>\d+) days\)",
+        "此 API 密钥或用户没有这个上传任务（上传任务保留 {d} 天）",
+    ),
     _rule(r"an upload id is 32 hexadecimal characters", "上传任务 ID 是 32 位十六进制字符"),
     _rule(r"'(?P<n>\w+)' must be a non-empty string", "'{n}' 必须是非空字符串"),
     _rule(r"'codes' must be a non-empty list of codes", "'codes' 必须是非空的条码列表"),

@@ -116,3 +116,15 @@ def test_local_paths_outside_the_api_are_the_templates_problem(
         "detail": "no such route or method",
         "code": "not_found",
     }
+
+
+def test_browsers_may_send_the_headers_the_api_reads(sam_template: dict[str, Any]) -> None:
+    # If-None-Match (304s) is not a CORS-safelisted header, and Accept-Language is not for
+    # every value: the preflight must allow both, as the functions' CORS config does.
+    from barcode_service.api import CORS
+
+    allowed = _api(sam_template)["Cors"]["AllowHeaders"].strip("'").lower().split(",")
+    assert {"if-none-match", "accept-language", "x-api-key", "content-type"} <= set(allowed)
+    # Powertools adds the AWS signing headers (X-Amz-*) on its own; the rest must match.
+    ours = {h.lower() for h in CORS.allow_headers if not h.lower().startswith("x-amz-")}
+    assert ours <= set(allowed)

@@ -100,17 +100,15 @@ def _generate(params: dict[str, Any], where: str) -> Response[Any]:
         # one of the API's BinaryMediaTypes (image/*): anyone else gets the redirect.
         if request.format == "svg" or _first_type(accept).startswith("image/"):
             image = service().image(request)
-            if image.body is not None:
-                body: str | bytes = image.body
-                if request.format == "svg":
-                    body = image.body.decode("utf-8")  # text: no base64 round trip
-                return Response(
-                    status_code=200,
-                    content_type=image.content_type,
-                    body=body,
-                    headers=_image_headers(image.etag),
-                )
-            return _redirect(image.barcode.url)
+            body: str | bytes = image.body
+            if request.format == "svg":
+                body = image.body.decode("utf-8")  # text: no base64 round trip
+            return Response(
+                status_code=200,
+                content_type=image.content_type,
+                body=body,
+                headers=_image_headers(image.etag),
+            )
     return _redirect(service().redirect(request).url)
 
 

@@ -16,6 +16,8 @@ import responses
 import zxingcpp
 from PIL import Image
 
+from barcode_service.render import render_png
+from barcode_service.symbologies import find_symbology
 from functions.generate import app
 from local.context import LambdaContext
 from tests.conftest import load_event, response_headers
@@ -152,9 +154,16 @@ def test_operator_can_have_image_answers_follow_the_upstream(
 ) -> None:
     monkeypatch.setenv("GENERATE_BACKEND", "upstream")
     monkeypatch.setenv("GENERATE_IMAGE_BACKEND", "configured")
-    status, headers, _ = call(get_event({**EAN, "response": "image"}, {"Accept": "image/png"}))
-    assert status == 302
-    assert headers["Location"] == CDN_URL
+    # response=image is image bytes: the upstream's, fetched and read back.
+    drawn = render_png(find_symbology("ean13"), "6901234567892", 400, 200)
+    upstream.get(CDN_URL, body=drawn, content_type="image/png")
+    status, headers, response = call(
+        get_event({**EAN, "response": "image"}, {"Accept": "image/png"})
+    )
+    assert status == 200
+    assert headers["Content-Type"] == "image/png"
+    assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert base64.b64decode(response["body"]) == drawn
     status, headers, _ = call(get_event({**EAN, "response": "redirect"}))
     assert headers["Location"] == CDN_URL
 

@@ -34,6 +34,7 @@ from .barcode_request import (
     parse_request,
 )
 from .errors import (
+    CredentialsMissing,
     CredentialsNotConfigured,
     InvalidParameter,
     ServiceError,
@@ -44,7 +45,7 @@ from .errors import (
 from .observability import count, logger, tracer
 from .settings import Settings
 from .storage import CONTENT_TYPES, ImageStore, S3ImageStore, image_key
-from .verify import RenderFacts, render_verified
+from .verify import RenderFacts, render_verified, upstream_png
 
 if TYPE_CHECKING:
     # The upstream client stack (requests, Secrets Manager, pydantic models) is
@@ -176,10 +177,11 @@ class GeneratedBarcode:
 
 @dataclass(frozen=True)
 class BarcodeImage:
-    """The image itself (response=image), or where it is when only a URL is known."""
+    """The image itself (response=image): a local render, or the upstream's image once it
+    was fetched and read back."""
 
     barcode: GeneratedBarcode
-    body: bytes | None  # None: an upstream render, answer with a redirect to its url
+    body: bytes
     etag: str
 
     @property
@@ -300,13 +302,56 @@ class GenerateService:
         return self._local(request, digest)[0]
 
     def image(self, request: BarcodeRequest) -> BarcodeImage:
-        """The image bytes for response=image (rendered here unless the operator chose)."""
+        """The image bytes for response=image (rendered here unless the operator chose).
+
+        With GENERATE_IMAGE_BACKEND=configured, an upstream render is fetched from its
+        URL, read back with zxing-cpp and stored under the request's key like a local
+        render; one that cannot be fetched or does not read back (or of a type no
+        decoder here reads) is rendered locally instead.
+        """
         if self.image_backend == "configured" and self.plan(request) == "upstream":
             barcode = self.generate(request)
             if barcode.backend == "upstream":
-                return BarcodeImage(barcode, None, request.etag)
-        barcode, body = self._local(request, request.digest, want_body=True)
-        return BarcodeImage(barcode, body, request.etag)
+                body = self._upstream_image(request, barcode.url)
+                if body is not None:
+                    return BarcodeImage(barcode, body, request.etag)
+        barcode, local_body = self._local(request, request.digest, want_body=True)
+        assert local_body is not None  # want_body: the stored or rendered bytes
+        return BarcodeImage(barcode, local_body, request.etag)
+
+    @tracer.capture_method(capture_response=False)  # image bytes are no trace metadata
+    def _upstream_image(self, request: BarcodeRequest, url: str) -> bytes | None:
+        """The upstream's image of `request` as checked PNG bytes, stored once (None: render
+        here instead)."""
+        key = image_key(request.digest, request.format)
+        # The key is the request's hash: an existing object is an image of this request.
+        stored = self.images.get(key)
+        if stored is not None:
+            return stored
+        client = self.upstream
+        if client is None:  # pragma: no cover - plan() chose the upstream
+            return None
+        try:
+            fetched = client.fetch_image(url)
+        except UpstreamError as error:
+            count("UpstreamImageFallback")
+            logger.warning(
+                "generation upstream image could not be fetched; rendering locally",
+                extra={"code": error.code, "type": request.symbology.name},
+            )
+            return None
+        body = upstream_png(request, fetched)
+        if body is None:
+            count("UpstreamImageFallback")
+            logger.warning(
+                "generation upstream image does not read back; rendering locally",
+                extra={"type": request.symbology.name, "bytes": len(fetched)},
+            )
+            return None
+        # No render facts: the local paths re-render rather than trust its geometry.
+        self.images.put(key, body, request.format)
+        count("UpstreamImageStored")
+        return body
 
     def redirect(self, request: BarcodeRequest) -> GeneratedBarcode:
         """Where response=redirect sends the client."""
@@ -345,7 +390,6 @@ class GenerateService:
         client, upstream_type = self.upstream, request.symbology.upstream
         if client is None or upstream_type is None:  # pragma: no cover - plan() checked
             raise AssertionError("no upstream for this request")
-        count("UpstreamGenerateCall")
         try:
             image = client.generate(
                 type=upstream_type,
@@ -355,6 +399,7 @@ class GenerateService:
                 show_label=request.show_text,
             )
         except CredentialsNotConfigured as error:
+            # No appkey: no call was made, and none is counted.
             if self.mode == "upstream":
                 raise
             if not self._noted_keyless:
@@ -364,6 +409,12 @@ class GenerateService:
                     extra={"code": error.code},
                 )
             return None
+        except CredentialsMissing:
+            raise  # the secret is unusable: no call was made either
+        except UpstreamError:
+            count("UpstreamGenerateCall")  # called, and it failed
+            raise
+        count("UpstreamGenerateCall")
         return image.url
 
     @tracer.capture_method

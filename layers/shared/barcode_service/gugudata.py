@@ -38,6 +38,9 @@ from .transport import (
     with_retries,
 )
 
+MAX_IMAGE_BYTES = 2_000_000
+"""Cap on an image downloaded from the upstream's CDN (its barcodes are a few kB)."""
+
 RequestMode = Literal["get", "form", "multipart", "json"]
 AppkeySource = Callable[[bool], str]
 """Returns the appkey; called with True to bypass caches after an auth failure."""
@@ -90,6 +93,36 @@ class GuGuDataClient:
             self._appkey,
             lambda key: with_retries(lambda t: self._attempt(params, key, t), self.policy),
         )
+
+    def fetch_image(self, url: str, *, limit: int = MAX_IMAGE_BYTES) -> bytes:
+        """The bytes at an image URL the upstream answered, through the same session,
+        retries and deadline; over `limit` bytes is an UpstreamError.
+
+        The URL is never put into an error or a log line: a CDN URL can carry a token.
+        """
+        if not _is_https_url(url):
+            raise UpstreamError("generation upstream image URL is not https")
+        return with_retries(lambda timeout: self._download(url, timeout, limit), self.policy)
+
+    def _download(self, url: str, timeout: tuple[float, float], limit: int) -> bytes:
+        deadline = attempt_deadline(timeout)
+        try:
+            with self.session.get(url, timeout=timeout, stream=True) as response:
+                status = response.status_code
+                if status == 429 or status >= 500:
+                    raise Retryable(
+                        UpstreamUnavailable(f"generation upstream image failed (HTTP {status})"),
+                        retry_after_seconds(response),
+                    )
+                if status != 200:
+                    raise UpstreamError(f"generation upstream image answered HTTP {status}")
+                return read_body(response, deadline, limit)
+        except requests.Timeout:
+            raise Retryable(UpstreamTimeout("generation upstream image timed out")) from None
+        except BodyTooLarge:
+            raise UpstreamError(f"generation upstream image is over {limit} bytes") from None
+        except requests.RequestException:
+            raise Retryable(UpstreamUnavailable("generation upstream image unreachable")) from None
 
     def _send(
         self, params: dict[str, str], key: str, timeout: tuple[float, float]

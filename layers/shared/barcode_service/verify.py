@@ -13,6 +13,7 @@ zxing-cpp is imported inside the function: only renders need it.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -143,6 +144,34 @@ def _reads(read: ReadBack, content: str, grey: Any, *, pure: bool | None = None)
         if any(read.matches(content, barcode.text) for barcode in found):
             return True
     return False
+
+
+def upstream_png(request: BarcodeRequest, body: bytes) -> bytes | None:
+    """An image the upstream drew for `request`, as PNG bytes, when it decodes back to
+    the content; None when it is not an image, is too large, or does not read back.
+
+    Only a read-back counts: for a type no decoder here reads, None too (the caller
+    renders locally; an upstream image that nothing checked is never served as bytes).
+    A PNG is kept as it came; another format is written as a PNG of the same pixels.
+    """
+    if request.symbology.read is None:
+        return None
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - lazy, see module docstring
+
+    try:
+        image = Image.open(io.BytesIO(body))
+        if image.width * image.height > MAX_DIMENSION * MAX_DIMENSION:
+            return None
+        image.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
+        return None
+    if not decodes(request.symbology, request.content, image):
+        return None
+    if image.format == "PNG":
+        return body
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 VERIFY_SEARCH_MAX_PX = 12

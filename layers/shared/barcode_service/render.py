@@ -40,6 +40,12 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_COMPRESS_LEVEL = 1
 """zlib's fastest: the scanlines are runs of repeated rows (a few kB), level 6 makes them
 at most ~20% smaller (tens of bytes) at twice the time."""
+PNG_WINDOW_BITS = 12
+PNG_MEM_LEVEL = 4
+"""A 4 kB window (a row of the widest canvas, 4000 px, is 501 bytes: the row above is
+always in reach) and small hash tables: zlib's defaults allocate and clear ~256 kB per
+stream, which cost more than compressing (~60 us vs ~7 us measured on a loaded machine,
+the PNG a few % larger at most)."""
 
 _BINARY_DIGITS = b"0" * 128 + b"1" * 128  # grey -> bit, thresholded as Pillow's "1" mode
 
@@ -183,7 +189,7 @@ def _encode(
     symbol.symbology = getattr(zint.Symbology, symbology.zint)
     # Warnings (e.g. content silently changed) are treated as errors, never shipped.
     symbol.warn_level = zint.WarningLevel.FAIL_ALL
-    symbol.output_options |= (
+    symbol.output_options = (  # a new symbol has none set: no flag arithmetic needed
         zint.OutputOptions.BARCODE_QUIET_ZONES
         if style.quiet_zone
         else zint.OutputOptions.BARCODE_NO_QUIET_ZONES
@@ -425,7 +431,8 @@ def png_bytes(drawing: Drawing, dpi: int | None = None) -> bytes:
     if dpi is not None:
         per_metre = int(dpi / 0.0254 + 0.5)  # as Pillow writes it
         chunks.append((b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
-    chunks += [(b"IDAT", zlib.compress(scanlines, PNG_COMPRESS_LEVEL)), (b"IEND", b"")]
+    deflate = zlib.compressobj(PNG_COMPRESS_LEVEL, zlib.DEFLATED, PNG_WINDOW_BITS, PNG_MEM_LEVEL)
+    chunks += [(b"IDAT", deflate.compress(scanlines) + deflate.flush()), (b"IEND", b"")]
     return PNG_SIGNATURE + b"".join(
         struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
         for kind, body in chunks

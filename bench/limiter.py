@@ -94,7 +94,7 @@ def drive(seconds: float, limiter_on: bool) -> Counter[str]:
         start.wait()
         while time.monotonic() < stop:
             if pacer is not None:
-                pacer.wait()
+                pacer.take()
             try:
                 lookups.lookup(next_code())
                 seen["upload found" if uploads else "api found"] += 1
@@ -102,8 +102,6 @@ def drive(seconds: float, limiter_on: bool) -> Counter[str]:
                 seen["not_found"] += 1
             except ServiceError as error:
                 seen[f"{'upload' if uploads else 'api'} {error.code}"] += 1
-            if pacer is not None:
-                pacer.spent()
         with lock:
             outcomes.update(seen)
 

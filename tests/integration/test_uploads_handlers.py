@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 import boto3
 import pytest
@@ -208,9 +209,15 @@ def test_upload_end_to_end(stack: Stack) -> None:
         post["url"], data=post["fields"], files={"file": ("codes.csv", csv_body)}, timeout=5
     )
     assert answer.status_code == 204
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        # By code, not by order: the worker looks rows up ahead, several at once.
+        code = parse_qs(str(request.body))["code_sn"][0]
+        body = baichuan_found(code, "绿茶") if code == "6901234567892" else baichuan_not_found()
+        return 200, {"Content-Type": "application/json"}, json.dumps(body, ensure_ascii=False)
+
     with responses.RequestsMock() as upstream:
-        upstream.post(BAICHUAN_URL, json=baichuan_found("6901234567892", "绿茶"))
-        upstream.post(BAICHUAN_URL, json=baichuan_not_found())
+        upstream.add_callback(responses.POST, BAICHUAN_URL, callback=answer)
         assert drain(stack) == 1
     status, _, body = call_api(status_event(created["upload_id"]))
     assert status == 200

@@ -124,6 +124,8 @@ def make_worker(
 ) -> UploadWorker:
     """A worker on moto; `wall` is the epoch clock of the lookups and of waiting."""
     overrides.setdefault("worker_time_margin_seconds", 0)
+    # One lookup at a time unless a test asks: fake clocks and sleeps see the rows in order.
+    overrides.setdefault("worker_lookup_concurrency", 1)
     settings = dataclasses.replace(env.settings, **overrides)
     real = build_lookup_service(settings)
     epoch: dict[str, Any] = {} if wall is None else {"clock": wall}

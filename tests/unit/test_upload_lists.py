@@ -94,7 +94,7 @@ def test_list_in_chunks_completes_in_order(env: Env, mock: responses.RequestsMoc
 def test_chunk_out_of_time_continues_in_a_new_message(
     env: Env, mock: responses.RequestsMock
 ) -> None:
-    codes = [gtin13(n) for n in range(12)]
+    codes = [gtin13(n) for n in range(20)]  # ~2 looks at the clock per row: over 25 s
     Upstream(mock, set(codes))
     worker = make_worker(
         env, clock=Clock(), worker_time_margin_seconds=0, worker_lookups_per_second=1000
@@ -150,13 +150,12 @@ def test_pacer_arithmetic() -> None:
     now = [0.0]
     slept: list[float] = []
     pacer = Pacer(4, clock=lambda: now[0], sleep=slept.append)
-    pacer.wait()
+    pacer.take()
     now[0] = 0.1  # the upstream call took 100 ms: the next may start at 0.25, not 0.35
-    pacer.spent()
-    pacer.wait()
+    pacer.take()
     assert slept == [pytest.approx(0.15)]
     now[0] = 10.0
-    pacer.wait()
+    pacer.take()
     assert slept == [pytest.approx(0.15)]
 
 
@@ -164,18 +163,14 @@ def test_pacer_keeps_its_schedule_after_a_slightly_late_call_only() -> None:
     now = [100.0]
     slept: list[float] = []
     pacer = Pacer(4, clock=lambda: now[0], sleep=slept.append)
-    pacer.wait()
-    pacer.spent()  # next at 100.25
+    pacer.take()  # next at 100.25
     now[0] = 100.45  # starved: started 0.2 s late
-    pacer.wait()
-    pacer.spent()  # the schedule holds: next at 100.5, not 100.7
-    pacer.wait()
-    assert slept == [pytest.approx(0.05)]
-    pacer.spent()  # next at 100.75
+    pacer.take()  # the schedule holds: next at 100.5, not 100.7
+    pacer.take()
+    assert slept == [pytest.approx(0.05)]  # next at 100.75
     now[0] = 110.0  # a pause, not lateness
-    pacer.wait()
-    pacer.spent()
-    pacer.wait()  # no burst after it: a full interval
+    pacer.take()
+    pacer.take()  # no burst after it: a full interval
     assert slept == [pytest.approx(0.05), pytest.approx(0.25)]
 
 

@@ -100,6 +100,9 @@ class Settings:
     # account problem) to end before its remaining rows get `error` rows; 0: never wait.
     upload_max_wait_seconds: int = field(default=2 * DAY, metadata={"ge": 0})
     worker_lookups_per_second: float = field(default=4.0, metadata={"gt": 0})
+    # Lookups a worker runs at once ahead of the row it writes, so it keeps its rate when a
+    # provider call takes longer than 1 / WORKER_LOOKUPS_PER_SECOND; 1: one after another.
+    worker_lookup_concurrency: int = field(default=4, metadata={"ge": 1, "le": 16})
     worker_time_margin_seconds: float = field(default=20.0, metadata={"ge": 0})
     public_base_url: str = ""
     # GS1 region whose rules give the weight/price inside variable-measure numbers

@@ -15,6 +15,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidGtin
@@ -24,12 +25,11 @@ from ..settings import Settings
 from .bucket import UploadBucket
 from .jobs import Job, JobStore
 from .messages import ChunkMessage
-from .pacing import Pacer
+from .pacing import PacedSpender, Pacer
 from .policy import upload_ref, work_key
 from .results import ResultRow, ResultWriter
 
 if TYPE_CHECKING:
-    from ..budgets import ClientBudget
     from ..codelist import CodeRow
 
 # A chunk waiting for an upstream block re-sends itself with this delay (SQS allows at
@@ -110,51 +110,56 @@ class ChunkProcessor:
         if start:
             part = self.bucket.get_json(work_key(upload_id, run, f"part-{chunk}-{start}.json"))
             done = [ResultRow.from_dict(row) for row in part]
-        memo: dict[str, LookupOutcome] = {}
-        budget = self.lookups.budget_for(job.owner)  # the upload's creator pays its lookups
-        patient = True
-        for index in range(start, len(rows)):
-            if index > start and self._clock() >= self.deadline:
-                return self._continue_later(message, index, done)
-            number, line, code = rows[index]
-            outcome, called = self._list_row(code, memo, budget)
-            blocked = outcome.blocked
-            if blocked is not None and patient:
-                if self._may_wait(job):
-                    return self._defer(message, index, done, code=blocked.code, until=blocked.until)
-                patient = False
-                count("UploadWaitGaveUp")
-                logger.warning("upstream still blocked: no more waiting", extra={"chunk": chunk})
-            elif blocked is None and job.waiting and (called or (message.wait and index == start)):
-                # The block is over (a lookup reached the upstream, or the row it stopped
-                # at went through): the job is no longer waiting.
-                self.jobs.resume(upload_id, run)
-                job.waiting = None
-            done.append(ResultRow.of(outcome, code, row=number, line=line))
+        # The upload's creator pays its lookups; the worker's pacing rides on the same seam.
+        spender = PacedSpender(self.pacer, self.lookups.budget_for(job.owner))
+        codes = [str(row[2]) for row in rows]
+        depth = self.settings.worker_lookup_concurrency
+        with Lookahead(self.lookups, codes, spender, depth) as ahead:
+            stopped = self._look_up(message, job, rows, done, ahead)
+        if stopped is not None:
+            return stopped
         self.bucket.put_json(work_key(upload_id, run, f"out-{chunk}.json"), _plain(done))
         after = self.jobs.chunk_done(upload_id, run, chunk)
         if after is not None and after.complete:
             self._assemble(after)
         return {"upload_id": upload_id, "chunk": chunk, "rows": len(done)}
 
-    def _list_row(
-        self, code: str, memo: dict[str, LookupOutcome], budget: ClientBudget | None = None
-    ) -> tuple[LookupOutcome, bool]:
-        """(a code's lookup outcome, whether a provider was called for it just now).
-
-        Repeats of a GTIN in the same chunk reuse the first outcome.
-        """
-        try:
-            gtin = self.lookups.canonical_gtin(code)
-        except InvalidGtin as error:
-            return LookupOutcome(error), False
-        if gtin.gtin14 in memo:
-            return memo[gtin.gtin14], False
-        self.pacer.wait()
-        outcome = memo[gtin.gtin14] = self.lookups.resolve_gtin(gtin, budget=budget)
-        if outcome.called_provider:
-            self.pacer.spent()
-        return outcome, outcome.called_provider
+    def _look_up(
+        self,
+        message: ChunkMessage,
+        job: Job,
+        rows: list[Any],
+        done: list[ResultRow],
+        ahead: Lookahead,
+    ) -> dict[str, Any] | None:
+        """Rows from `message.start` on, in order, into `done`; the answer of a chunk that
+        stops early (out of time, or waiting for a block), None when every row is done."""
+        patient = True
+        for index in range(message.start, len(rows)):
+            if index > message.start and self._clock() >= self.deadline:
+                return self._continue_later(message, index, done)
+            number, line, code = rows[index]
+            outcome, called = ahead.outcome(index)
+            blocked = outcome.blocked
+            if blocked is not None and patient:
+                if self._may_wait(job):
+                    return self._defer(message, index, done, code=blocked.code, until=blocked.until)
+                patient = False
+                count("UploadWaitGaveUp")
+                logger.warning(
+                    "upstream still blocked: no more waiting", extra={"chunk": message.chunk}
+                )
+            elif (
+                blocked is None
+                and job.waiting
+                and (called or (message.wait and index == message.start))
+            ):
+                # The block is over (a lookup reached the upstream, or the row it stopped
+                # at went through): the job is no longer waiting.
+                self.jobs.resume(message.upload_id, message.run)
+                job.waiting = None
+            done.append(ResultRow.of(outcome, code, row=number, line=line))
+        return None
 
     def _may_wait(self, job: Job) -> bool:
         """Whether the job may still wait for an upstream block (counted from its first)."""
@@ -224,3 +229,75 @@ class ChunkProcessor:
 
 def _plain(rows: list[ResultRow]) -> list[dict[str, Any]]:
     return [row.to_dict() for row in rows]
+
+
+class Lookahead:
+    """The lookups of a chunk's rows, run up to `depth` at once ahead of the row being
+    written, so a worker keeps its provider rate when one call takes longer than the
+    pacing interval (a far provider, a slow table). The caller still writes, defers and
+    continues the rows strictly in order. Repeats of a GTIN in the chunk share the first
+    one's outcome and never count as a call of their own. At `depth` 1 each lookup runs
+    in the caller's thread when its row is reached (nothing ahead). On exit the lookups
+    not started are dropped and the running ones finish, so none outlives the
+    invocation; one done ahead of a row that is then deferred or continued is in the
+    cache for the message that resumes there.
+    """
+
+    def __init__(
+        self, lookups: LookupService, codes: list[str], spender: PacedSpender, depth: int
+    ) -> None:
+        self.lookups = lookups
+        self.codes = codes
+        self.spender = spender
+        self.depth = max(1, depth)
+        self._pool: ThreadPoolExecutor | None = None
+        self._rows: dict[int, InvalidGtin | int] = {}  # row -> its error, or the row it repeats
+        self._lookups: dict[int, Future[LookupOutcome]] = {}  # first row of a GTIN -> lookup
+        self._first: dict[str, int] = {}  # gtin14 -> the row that looks it up
+        self._next = 0  # the next row to prepare
+
+    def __enter__(self) -> Lookahead:
+        if self.depth > 1:
+            self._pool = ThreadPoolExecutor(self.depth, thread_name_prefix="lookahead")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def outcome(self, index: int) -> tuple[LookupOutcome, bool]:
+        """(row `index`'s outcome, whether a provider was called for it just now)."""
+        self._next = max(self._next, index)
+        while self._next <= index:
+            self._prepare(self._next)
+        if self._pool is not None:
+            horizon = min(len(self.codes), index + 4 * self.depth)
+            while self._next < horizon and self._running(index) < self.depth:
+                self._prepare(self._next)
+        row = self._rows[index]
+        if isinstance(row, InvalidGtin):
+            return LookupOutcome(row), False
+        outcome = self._lookups[row].result()
+        return outcome, row == index and outcome.called_provider
+
+    def _running(self, index: int) -> int:
+        return sum(1 for row, lookup in self._lookups.items() if row >= index and not lookup.done())
+
+    def _prepare(self, index: int) -> None:
+        self._next = index + 1
+        try:
+            gtin = self.lookups.canonical_gtin(self.codes[index])
+        except InvalidGtin as error:
+            self._rows[index] = error
+            return
+        first = self._rows[index] = self._first.setdefault(gtin.gtin14, index)
+        if first != index:
+            return
+        if self._pool is None:
+            done: Future[LookupOutcome] = Future()
+            done.set_result(self.lookups.resolve_gtin(gtin, budget=self.spender))
+            self._lookups[index] = done
+        else:
+            self._lookups[index] = self._pool.submit(
+                self.lookups.resolve_gtin, gtin, budget=self.spender
+            )

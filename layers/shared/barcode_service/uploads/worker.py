@@ -44,7 +44,7 @@ from .bucket import UploadBucket
 from .chunks import ChunkProcessor
 from .jobs import DynamoJobStore, JobStore
 from .messages import ChunkMessage, ObjectVersion, jobs_named_in
-from .pacing import Pacer
+from .pacing import PacedSpender, Pacer
 from .policy import Kind, kind_of, max_bytes, parse_upload_key, upload_ref
 from .results import ResultRow, ResultWriter
 
@@ -252,10 +252,8 @@ class UploadWorker:
         if code.gtin is None:
             outcome = LookupOutcome(InvalidGtin(f"this {code.format} symbol holds no GTIN"))
         else:
-            self.pacer.wait()
-            outcome = self.lookups.resolve(code.gtin, budget=budget)
-            if outcome.called_provider:
-                self.pacer.spent()
+            spender = PacedSpender(self.pacer, budget)  # paced right before a provider call
+            outcome = self.lookups.resolve(code.gtin, budget=spender)
         text = code.text if code.gtin != code.text else None
         position = code.position.to_dict() if code.position is not None else None
         return ResultRow.of(

@@ -1,183 +1,29 @@
-"""The local API Gateway: routing, API keys, the proxy event and the proxy response."""
+"""The local API Gateway: the event it builds, API keys, routing and CORS, as API Gateway does."""
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
 from local.gateway import (
-    ApiConfig,
     Gateway,
-    HttpRequest,
     Route,
     api_configs,
     api_routes,
-    build_event,
     match,
-    proxy_to_http,
-    serve,
 )
-from local.lambdas import LocalFunction, function_specs
+from local.lambdas import function_specs
 from local.resources import register_placeholders
 from local.template import Resolver, Template
-
-ROOT = Path(__file__).resolve().parents[2]
-KEY = "test-local-key"
-PNG = b"\x89PNG\r\n\x1a\nfake"
-
-TEMPLATE = """
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Handler: app.lambda_handler
-    Timeout: 7
-Resources:
-  Api:
-    Type: AWS::Serverless::Api
-    Properties:
-      StageName: v1
-      BinaryMediaTypes: [multipart~1form-data, image~1png]
-      Auth:
-        ApiKeyRequired: true
-        AddApiKeyRequiredToCorsPreflight: false
-      Cors:
-        AllowOrigin: "'*'"
-        AllowMethods: "'GET,POST,OPTIONS'"
-        AllowHeaders: "'Content-Type,X-Api-Key'"
-      GatewayResponses:
-        DEFAULT_4XX:
-          ResponseParameters:
-            Headers:
-              Access-Control-Allow-Origin: "'*'"
-        QUOTA_EXCEEDED:
-          StatusCode: "429"
-  Echo:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: functions/echo/
-      MemorySize: 256
-      Events:
-        Health:
-          Type: Api
-          Properties:
-            {RestApiId: !Ref Api, Path: /health, Method: get, Auth: {ApiKeyRequired: false}}
-        Product:
-          Type: Api
-          Properties: {RestApiId: !Ref Api, Path: "/products/{code}", Method: get}
-        Batch:
-          Type: Api
-          Properties: {RestApiId: !Ref Api, Path: /products/lookup, Method: post}
-        Files:
-          Type: Api
-          Properties: {RestApiId: !Ref Api, Path: "/files/{proxy+}", Method: any}
-        Upload:
-          Type: Api
-          Properties: {RestApiId: !Ref Api, Path: /upload, Method: post}
-  Odd:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: functions/odd/
-      Events:
-        Image:
-          Type: Api
-          Properties: {RestApiId: !Ref Api, Path: /image, Method: get}
-        Boom:
-          Type: Api
-          Properties: {RestApiId: !Ref Api, Path: /boom, Method: get}
-        Bad:
-          Type: Api
-          Properties: {RestApiId: !Ref Api, Path: /bad, Method: get}
-  Missing:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: functions/missing/
-      Events:
-        Gone:
-          Type: Api
-          Properties: {RestApiId: !Ref Api, Path: /gone, Method: get}
-"""
-
-ECHO = """
-import json
-
-def lambda_handler(event, context):
-    return {
-        "statusCode": 200,
-        "headers": {"Content-Type": "application/json", "X-Single": "s"},
-        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
-        "body": json.dumps({
-            "event": event,
-            "context": {
-                "function_name": context.function_name,
-                "memory": context.memory_limit_in_mb,
-                "arn": context.invoked_function_arn,
-                "request_id": context.aws_request_id,
-                "remaining": context.get_remaining_time_in_millis(),
-            },
-        }),
-    }
-"""
-
-ODD = f"""
-import base64
-
-def lambda_handler(event, context):
-    if event["resource"] == "/image":
-        return {{
-            "statusCode": 200,
-            "headers": {{"Content-Type": "image/png"}},
-            "body": base64.b64encode({PNG!r}).decode(),
-            "isBase64Encoded": True,
-        }}
-    if event["resource"] == "/boom":
-        raise RuntimeError("boom")
-    return "not a proxy response"
-"""
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> tuple[Gateway, Resolver]:
-    (tmp_path / "template.yaml").write_text(TEMPLATE, encoding="utf-8")
-    for name, code in (("echo", ECHO), ("odd", ODD)):
-        folder = tmp_path / "functions" / name
-        folder.mkdir(parents=True)
-        (folder / "app.py").write_text(code, encoding="utf-8")
-    resolver = Resolver(Template.load(tmp_path / "template.yaml"))
-    register_placeholders(resolver)
-    specs = function_specs(resolver)
-    apis = api_configs(resolver)
-    functions = {lid: LocalFunction(spec) for lid, spec in specs.items()}
-    gateway = Gateway(api_routes(resolver, specs, apis), apis, functions, {KEY: "key-id-1"})
-    return gateway, resolver
-
-
-def call(
-    gateway: Gateway,
-    method: str,
-    target: str,
-    headers: dict[str, str] | None = None,
-    *,
-    body: bytes = b"",
-    key: str | None = KEY,
-) -> tuple[int, dict[str, str], bytes]:
-    pairs = [("Host", "127.0.0.1:3000"), *(headers or {}).items()]
-    if key is not None:
-        pairs.append(("x-api-key", key))
-    response = gateway.handle(HttpRequest(method=method, target=target, headers=pairs, body=body))
-    return response.status, {k.lower(): v for k, v in response.headers}, response.body
-
-
-def echoed(body: bytes) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(body)
-    return data
-
+from tests.support.local_gateway_stack import (
+    KEY,
+    ROOT,
+    call,
+    echoed,
+    gateway_stack,  # noqa: F401 - the `stack` fixture
+)
 
 # -- the event ------------------------------------------------------------------------
 
@@ -340,99 +186,3 @@ def test_project_template_routes_follow_the_contract() -> None:
         assert route.api_key_required is (
             route.resource not in ("/health", "/openapi.json", "/docs", "/docs/{name}")
         )
-
-
-# -- the response ---------------------------------------------------------------------
-
-
-def test_headers_and_multi_value_headers_are_merged(stack: tuple[Gateway, Resolver]) -> None:
-    gateway, _ = stack
-    response = gateway.handle(
-        HttpRequest("GET", "/v1/health", [("Host", "127.0.0.1:3000")], b"", "127.0.0.1")
-    )
-    assert response.status == 200
-    assert [v for k, v in response.headers if k == "Set-Cookie"] == ["a=1", "b=2"]
-    assert response.header("X-Single") == "s"
-    assert response.header("x-amzn-RequestId")
-
-
-def test_base64_bodies_are_decoded_for_binary_accept_types(
-    stack: tuple[Gateway, Resolver],
-) -> None:
-    gateway, _ = stack
-    status, headers, body = call(gateway, "GET", "/v1/image", {"Accept": "image/png"})
-    assert status == 200
-    assert headers["content-type"] == "image/png"
-    assert body == PNG
-    # API Gateway leaves the body base64 when the first Accept type is not binary.
-    _, _, body = call(gateway, "GET", "/v1/image", {"Accept": "*/*"})
-    assert base64.b64decode(body) == PNG
-
-
-def test_proxy_to_http_directly() -> None:
-    response = proxy_to_http(
-        {"statusCode": 201, "headers": {"A": "1"}, "body": "x"},
-        accept=None,
-        binary_media_types=(),
-    )
-    assert (response.status, response.header("A"), response.body) == (201, "1", b"x")
-    response = proxy_to_http(
-        {
-            "statusCode": 200,
-            "body": base64.b64encode(b"\x00\x01").decode(),
-            "isBase64Encoded": True,
-        },
-        accept="application/octet-stream",
-        binary_media_types=("*/*",),
-    )
-    assert response.body == b"\x00\x01"
-
-
-@pytest.mark.parametrize("target", ["/v1/boom", "/v1/bad", "/v1/gone"])
-def test_failing_functions_give_a_bare_502(stack: tuple[Gateway, Resolver], target: str) -> None:
-    gateway, _ = stack
-    status, headers, body = call(gateway, "GET", target)
-    assert status == 502
-    assert json.loads(body) == {"message": "Internal server error"}
-    assert headers["x-amzn-errortype"] == "InternalServerErrorException"
-
-
-def test_build_event_strips_the_stage() -> None:
-    api = ApiConfig(logical_id="Api", stage="v1")
-    route = Route("Api", "v1", "/", "GET", "F", False)
-    request = HttpRequest("GET", "/v1", [("Host", "localhost:3000")])
-    event = build_event(request, route, {}, api=api)
-    assert event["path"] == "/"
-    assert event["requestContext"]["path"] == "/v1"
-    assert event["requestContext"]["domainName"] == "localhost"
-
-
-# -- over HTTP ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def server(stack: tuple[Gateway, Resolver]) -> Iterator[str]:
-    gateway, _ = stack
-    httpd = serve(gateway, "127.0.0.1", 0)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def test_over_http(server: str) -> None:
-    response = requests.get(f"{server}/v1/health", timeout=5)
-    assert response.status_code == 200
-    assert response.json()["event"]["path"] == "/health"
-    response = requests.post(
-        f"{server}/v1/products/lookup", json={"codes": ["1"]}, headers={"x-api-key": KEY}, timeout=5
-    )
-    assert response.status_code == 200
-    assert json.loads(response.json()["event"]["body"]) == {"codes": ["1"]}
-    response = requests.get(f"{server}/v1/products/1", timeout=5)
-    assert response.status_code == 403
-    assert response.json() == {"message": "Forbidden"}
-    headers = {"Accept": "image/png", "x-api-key": KEY}
-    response = requests.get(f"{server}/v1/image", headers=headers, timeout=5)
-    assert response.content == PNG

@@ -56,6 +56,9 @@ FUNCTION = "UploadWorkerFunction"
 # LookupBurstLimit (the token bucket's depth).
 RATE = 20.0
 BURST = 10.0
+# BENCH_LATENCY=0.35: every upstream answer takes that long (a provider far away); the
+# workers then need WORKER_LOOKUP_CONCURRENCY > 1 to keep their rate.
+LATENCY = float(os.environ.get("BENCH_LATENCY", "0"))
 CONCURRENCY = 5  # UploadsMaximumConcurrency: worker invocations the event source runs at once
 CHUNK_SIZE = 500  # UPLOAD_CHUNK_SIZE: rows per chunk message
 TARGET_FRACTION = 0.95
@@ -300,7 +303,7 @@ class Measured:
 
 def measure(csv: bytes, batch_size: int | None) -> Measured:
     """One upload through CONCURRENCY workers; batch_size None = the template's BatchSize."""
-    with FakeLookupUpstream(rate=RATE, burst=BURST) as upstream:
+    with FakeLookupUpstream(rate=RATE, burst=BURST, latency=LATENCY) as upstream:
         outcome = emulate(csv, upstream.url, CONCURRENCY, batch_size)
         span = (upstream.last_call or 0) - (upstream.first_call or 0)
         to95, peak, middle = timeline(list(upstream.accepted_at))

@@ -23,9 +23,9 @@ def test_no_extra_keys_by_default() -> None:
 
 
 def test_the_gateway_names_each_key_it_checked(tmp_path: Path) -> None:
-    from tests.integration import test_local_gateway as gateway_tests
+    from tests.support import local_gateway_stack as gateway_tests
 
-    gateway, _ = gateway_tests.stack.__wrapped__(tmp_path)  # type: ignore[attr-defined]
+    gateway, _ = gateway_tests.gateway_stack.__wrapped__(tmp_path)  # type: ignore[attr-defined]
     gateway.api_keys.update(extra_api_keys({"LOCAL_EXTRA_API_KEYS": "second-key"}))
     seen = {}
     for key in (gateway_tests.KEY, "second-key"):

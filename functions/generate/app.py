@@ -36,7 +36,7 @@ from barcode_service.barcode_request import (
 from barcode_service.errors import InvalidParameter, PayloadTooLarge, refuse_unknown
 from barcode_service.generate import BATCH_MAX, GenerateService, build_generate_service
 from barcode_service.observability import logger, metrics, tracer
-from barcode_service.request_body import body_bytes, multipart_fields
+from barcode_service.request_body import body_bytes, multipart_fields, too_large
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
@@ -162,7 +162,7 @@ def generate_batch() -> Response[Any]:
     """Up to 100 requests -> one result each, in order (a URL or a problem)."""
     raw = app.current_event.body or ""
     if len(raw) > MAX_BATCH_BODY_BYTES * 4 // 3 + 4:
-        raise PayloadTooLarge(f"request body is over {MAX_BATCH_BODY_BYTES} bytes")
+        raise PayloadTooLarge(too_large(MAX_BATCH_BODY_BYTES))
     query_params(app)
     requests = json_body(app, ("requests",)).get("requests")
     if not isinstance(requests, list) or not 1 <= len(requests) <= BATCH_MAX:

@@ -78,3 +78,11 @@ def test_code_and_field_names_are_never_translated() -> None:
     assert problem["code"] == "invalid_gtin"
     assert problem["type"].endswith("/invalid_gtin")
     assert problem["invalid_params"] == [{"name": "code", "reason": "条码为空"}]
+
+
+@pytest.mark.parametrize("limit", [16 * 1024, 4 * 1024 * 1024])
+def test_the_413_detail_of_every_route_is_translated(limit: int) -> None:
+    from barcode_service.request_body import too_large
+
+    assert is_translated(too_large(limit))
+    assert translate(too_large(limit), CHINESE).startswith("请求体超过")

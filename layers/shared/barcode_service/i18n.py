@@ -78,7 +78,7 @@ DETAILS: tuple[_Rule, ...] = (
     _rule(r"request body must be a JSON object", "请求体必须是 JSON 对象"),
     _rule(r"request body is not valid (?P<t>.+)", "请求体不是有效的 {t}"),
     _rule(r"request body must be UTF-8 JSON", "请求体必须是 UTF-8 编码的 JSON"),
-    _rule(r"request body is over (?P<n>\d+) bytes", "请求体超过 {n} 字节"),
+    _rule(r"the request body is over (?P<n>\d+) bytes", "请求体超过 {n} 字节"),
     _rule(r"parameter '(?P<n>\w+)' is required: (?P<r>.+)", "缺少参数 '{n}'：{r}"),
     _rule(r"parameter '(?P<n>\w+)' is required", "缺少参数 '{n}'"),
     _rule(r"parameter '(?P<n>\w+)' must be a string", "参数 '{n}' 必须是字符串"),

@@ -38,7 +38,7 @@ def body_bytes(body: str | None, base64_encoded: bool, limit: int) -> bytes:
     text = body or ""
     if base64_encoded:
         if len(text) > (limit + 2) * 4 // 3 + 4:
-            raise PayloadTooLarge(_too_large(limit))
+            raise PayloadTooLarge(too_large(limit))
         try:
             raw = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
@@ -46,7 +46,7 @@ def body_bytes(body: str | None, base64_encoded: bool, limit: int) -> bytes:
     else:
         raw = text.encode("utf-8", errors="surrogateescape")
     if len(raw) > limit:
-        raise PayloadTooLarge(_too_large(limit))
+        raise PayloadTooLarge(too_large(limit))
     return raw
 
 
@@ -92,7 +92,8 @@ def multipart_file(content_type: str, raw: bytes, field: str, what: str = "the f
     )
 
 
-def _too_large(limit: int) -> str:
+def too_large(limit: int) -> str:
+    """The detail of every 413 for a body over `limit` bytes (one wording on every route)."""
     mib = 1024 * 1024
     size = f"{limit // mib} MB" if limit % mib == 0 else f"{limit} bytes"
     return f"the request body is over {size}"

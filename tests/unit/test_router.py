@@ -17,6 +17,7 @@ import responses
 from barcode_service.errors import NotFound, UpstreamError, UpstreamRateLimited
 from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.settings import load_settings
+from tests.support.clocks import Clock
 from tests.support.upstreams import (
     BAICHUAN_URL,
     baichuan_failure,
@@ -35,17 +36,9 @@ BOOK = "9780140328721"  # only Open Library knows it
 NOBODY = "4006381333931"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC).timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC).timestamp())
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from barcode_service.errors import ClientBudgetExceeded
 from barcode_service.lookup import LookupService, build_lookup_service
 from barcode_service.settings import load_settings
 from tests.conftest import TABLE
+from tests.support.clocks import Clock
 from tests.support.upstreams import (
     BAICHUAN_URL,
     baichuan_found,
@@ -34,17 +35,9 @@ CLIENT = "c" * 32
 NOON = datetime(2026, 12, 1, 12, 0, tzinfo=UTC).timestamp()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOON
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOON)
 
 
 @pytest.fixture

@@ -76,10 +76,8 @@ def gtin_prefix(digits: str) -> tuple[tuple[str, str] | None, bool]:
     else:  # GTIN-14: the first digit is the packaging level, never an RCN
         return gs1_prefix(payload[1:]), False
     usage = prefix[1] if prefix else ""
-    restricted = RCN_GEOGRAPHIC in usage or RCN_COMPANY in usage
-    if len(significant) == 8 and significant[:1] in ("0", "2"):
-        restricted = True  # GS1-8 prefixes 0xx and 2xx: company-internal numbers
-    return prefix, restricted
+    # GS1-8 prefixes 0xx and 2xx carry the company RCN usage (gs1_8_prefix).
+    return prefix, RCN_GEOGRAPHIC in usage or RCN_COMPANY in usage
 
 
 def _strip_leading_zeros(value: str) -> str:

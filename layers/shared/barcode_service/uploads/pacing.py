@@ -4,7 +4,7 @@ The pacer is asked for a slot right before each provider call (through `PacedSpe
 the router's budget seam: it is asked exactly when a call is about to leave, after the
 catalog, the cache and the provider blocks were read), so cache and catalog answers are
 never paced. Slots are handed out under a lock, so the lookups a chunk runs ahead of its
-current row (`ChunkProcessor`, WORKER_LOOKUP_CONCURRENCY) share one schedule.
+current row (`lookahead.Lookahead`, WORKER_LOOKUP_CONCURRENCY) share one schedule.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
 
 from barcode_service.settings import get_settings
@@ -20,6 +22,12 @@ from local.template import Resolver, Template
 
 # Every AWS call a function handler makes must be granted by its role in template.yaml.
 pytest_plugins = ("tests.support.iam_audit",)
+
+# Property tests draw the same examples on every run, so a gate never fails on a draw it
+# did not make before; `HYPOTHESIS_PROFILE=explore` draws fresh ones when hunting bugs.
+hypothesis_settings.register_profile("gate", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"

@@ -292,6 +292,9 @@ CONTENTS = st.one_of(
     show_text=None,
 )
 @example(type_="qrcode", content="\x00", width=200, height=200, image_format="svg", show_text=True)
+@example(  # a wrong check digit is the GTIN's own code
+    type_="ean13", content="6901234567890", width=300, height=150, image_format=None, show_text=None
+)
 def test_generate_parameters_raise_only_400_problems(  # noqa: PLR0917 - hypothesis arguments
     type_: Any, content: Any, width: Any, height: Any, image_format: Any, show_text: Any
 ) -> None:
@@ -311,7 +314,7 @@ def test_generate_parameters_raise_only_400_problems(  # noqa: PLR0917 - hypothe
     if error is not None:
         assert error.status == 400, error
         problem = error.to_problem()
-        assert problem["code"] in ("invalid_parameter", "unsupported_type")
+        assert problem["code"] in ("invalid_parameter", "invalid_gtin", "unsupported_type")
         json.dumps(problem)
         return
     assert generate.MIN_DIMENSION <= request.width <= generate.MAX_DIMENSION

@@ -9,6 +9,8 @@ CHECKOV_VENV := .venv-checkov
 TEMPLATES := template.yaml deploy/api-gateway-account.yaml
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
+# The layer's bytecode is written by the runtime's CPython (layers/shared/Makefile).
+export BYTECODE_PYTHON := $(CURDIR)/$(PY)
 
 .PHONY: test run install lint types unit template format bench clean import-catalog
 
@@ -34,7 +36,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 types: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/shared/barcode_service functions local scripts bench
+	$(VENV)/bin/mypy layers/shared/barcode_service layers/shared/compile_bytecode.py functions local scripts bench
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest --cov --cov-report=term

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import bytecode
 from .common import (
     LAYER,
     REGION,
@@ -85,6 +86,7 @@ class Sample:
     calls: dict[str, int]
     max_rss_kib: int  # VmHWM of the child (interpreter included)
     child_cpu: float  # user+sys of the whole child from wait4 (interpreter start-up included)
+    modules: list[str] = field(default_factory=list)  # sources loaded from layer/site-packages
 
 
 @dataclass
@@ -97,6 +99,7 @@ class Scenario:
     cold_figure: bool = False  # the function's cold-start figure (its first real request)
     warm: int | None = None  # warm requests after the first (None: the run's default)
     pairs: list[tuple[Sample, Sample]] = field(default_factory=list)  # (sample, its baseline)
+    modules: set[str] = field(default_factory=set)  # sources its children loaded (bench.bytecode)
 
     @property
     def samples(self) -> list[Sample]:
@@ -480,6 +483,7 @@ def _measure(stack: Stack, rounds: int, warm: int) -> Measurement:
             result = run_child(_plan(stack, scenario, warm), envs[scenario.function])
             if not 200 <= result.statuses[0] < 300:
                 raise RuntimeError(f"first request answered {result.statuses[0]}")
+            scenario.modules.update(result.modules)
             return result
         except Exception as error:  # one broken request kind must not hide the others
             failures[scenario.name] = f"{type(error).__name__}: {error}"[:400]
@@ -614,6 +618,7 @@ def run(quick: bool = False) -> list[Figure]:
                 ),
             )
         )
+    figures.append(bytecode.figure(measured.scenarios, SHORT_NAMES))
     for name, error in measured.failures.items():
         figures.append(Figure("cold_start", f"{name}: not measured", error, ok=False))
     return figures

@@ -8,7 +8,9 @@ Times are taken inside this process from just before the first import (interpret
 start-up is the same for both and not counted): wall (perf_counter) and CPU
 (process_time: user+sys of this process). During the warm requests every AWS API
 call is counted by service and operation. The result is the last stdout line,
-prefixed with RESULT_MARK (Powertools writes its logs and metrics to stdout too).
+prefixed with RESULT_MARK (Powertools writes its logs and metrics to stdout too); it
+names the source files of the modules loaded from the layer (PYTHONPATH) and from
+site-packages by then, which bench.bytecode compares with what the layer ships compiled.
 """
 
 import json
@@ -83,6 +85,19 @@ def count_aws_calls(calls: dict[str, int]) -> None:
     botocore.client.BaseClient._make_api_call = counted
 
 
+def loaded_sources() -> list[str]:
+    """Source files of the loaded modules that live in the layer or in site-packages."""
+    import os
+
+    roots = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    files = {getattr(module, "__file__", None) or "" for module in list(sys.modules.values())}
+    return sorted(
+        f
+        for f in files
+        if f.endswith(".py") and ("site-packages" in f or any(f.startswith(r) for r in roots))
+    )
+
+
 def main(plan_file: str) -> None:
     with open(plan_file, encoding="utf-8") as handle:
         plan: dict[str, Any] = json.load(handle)
@@ -134,6 +149,7 @@ def main(plan_file: str) -> None:
         "warm": warm,
         "statuses": statuses,
         "calls": calls,
+        "modules": loaded_sources(),
     }
     sys.stdout.flush()
     print(RESULT_MARK + json.dumps(result), flush=True)

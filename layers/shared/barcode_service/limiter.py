@@ -12,6 +12,10 @@ limit's length holds at most its number of calls: a strict spacing, no burst at
 window edges. A caller that would wait longer than allowed gets a defined
 `UpstreamRateLimited` with `Retry-After`, and the provider is not called. Items
 expire through the table's TTL an hour after their last slot.
+
+The same slots share out limits that are ours rather than a provider's (the upload
+workers' share, uploads.pacing.FleetShare): those are not strict, a late caller keeps
+its slot, since a call a little closer to the next breaks no provider's limit.
 """
 
 from __future__ import annotations
@@ -59,11 +63,14 @@ class FleetLimiter:
         self._sleep = sleep
         self._busy_until: dict[str, int] = {}  # last `next_at` seen: try the queue path first
 
-    def acquire(self, provider: str, limit: RateLimit, max_wait: float) -> float:
+    def acquire(
+        self, provider: str, limit: RateLimit, max_wait: float, *, strict: bool = True
+    ) -> float:
         """Wait for our slot of `provider`'s limit; returns the seconds waited.
 
         Raises UpstreamRateLimited (with retry_after) when the next free slot is more
         than `max_wait` seconds away, UpstreamUnavailable when the table is down.
+        `strict=False`: a caller that wakes late for its slot still takes it.
         """
         interval = max(1, math.ceil(limit.interval * SPACING_MARGIN * 1000))
         tolerance = LATE_FRACTION * limit.per_seconds * 1000
@@ -90,7 +97,7 @@ class FleetLimiter:
                 continue
             if slot > now:
                 self._sleep((slot - now) / 1000)
-            if self._clock() * 1000 - slot <= tolerance:
+            if not strict or self._clock() * 1000 - slot <= tolerance:
                 return max(0.0, slot / 1000 - started)
             # Woke too late for this slot (a busy CPU): using it could bunch calls.
         raise self._busy(provider, interval)

@@ -100,6 +100,9 @@ class Settings:
     # account problem) to end before its remaining rows get `error` rows; 0: never wait.
     upload_max_wait_seconds: int = field(default=2 * DAY, metadata={"ge": 0})
     worker_lookups_per_second: float = field(default=4.0, metadata={"gt": 0})
+    # The SQS event source's MaximumConcurrency: with WORKER_LOOKUPS_PER_SECOND it makes the
+    # uploads' share of the provider rate, which the workers split among themselves.
+    uploads_maximum_concurrency: int = field(default=5, metadata={"ge": 1})
     # Lookups a worker runs at once ahead of the row it writes, so it keeps its rate when a
     # provider call takes longer than 1 / WORKER_LOOKUPS_PER_SECOND; 1: one after another.
     worker_lookup_concurrency: int = field(default=4, metadata={"ge": 1, "le": 16})
@@ -108,6 +111,11 @@ class Settings:
     # GS1 region whose rules give the weight/price inside variable-measure numbers
     # (prefixes 20-29); empty: such numbers are only reported as restricted.
     gs1_rcn_region: Literal["", "dk", "ee", "fi", "de", "gb", "lv", "lt", "no", "se"] = ""
+
+    @property
+    def uploads_lookups_per_second(self) -> float:
+        """The provider lookups per second all upload workers together may make."""
+        return self.worker_lookups_per_second * self.uploads_maximum_concurrency
 
     def provider_names(self, *, uploads: bool = False) -> tuple[str, ...]:
         """LOOKUP_PROVIDERS (or UPLOAD_LOOKUP_PROVIDERS) as names, in order."""

@@ -24,7 +24,7 @@ from .bucket import UploadBucket
 from .jobs import Job, JobStore
 from .lookahead import Lookahead
 from .messages import ChunkMessage
-from .pacing import PacedSpender, Pacer
+from .pacing import Pace, PacedSpender
 from .policy import upload_ref, work_key
 from .results import ResultRow, ResultWriter
 
@@ -48,7 +48,7 @@ class ChunkProcessor:
         lookups: LookupService,
         bucket: UploadBucket,
         results: ResultWriter,
-        pacer: Pacer,
+        pacer: Pace,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:

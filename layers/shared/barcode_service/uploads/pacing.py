@@ -1,10 +1,18 @@
-"""Spacing of provider lookups in the worker, so a big list keeps to the provider's rate.
+"""Spacing of provider lookups in the workers, so big lists keep to the uploads' share.
+
+The uploads' share of the provider rate is WORKER_LOOKUPS_PER_SECOND x
+UPLOADS_MAXIMUM_CONCURRENCY (the template's rules keep it within LookupRateLimit).
+`FleetShare` spaces the lookups of all workers together to it, through the fleet
+limiter's slots (limiter.FleetLimiter, key `RATE#uploads`): a worker that runs alone
+(the first to start, the last to finish) may use the whole share, so a list is not slowed
+by the others' start and end. When the table cannot give a slot, each worker falls back to
+its own `Pacer` at WORKER_LOOKUPS_PER_SECOND, which also keeps the fleet within the share.
 
 The pacer is asked for a slot right before each provider call (through `PacedSpender`,
 the router's budget seam: it is asked exactly when a call is about to leave, after the
 catalog, the cache and the provider blocks were read), so cache and catalog answers are
-never paced. Slots are handed out under a lock, so the lookups a chunk runs ahead of its
-current row (`lookahead.Lookahead`, WORKER_LOOKUP_CONCURRENCY) share one schedule.
+never paced. The lookups a chunk runs ahead of its current row (`lookahead.Lookahead`,
+WORKER_LOOKUP_CONCURRENCY) each ask for their own slot.
 """
 
 from __future__ import annotations
@@ -12,9 +20,32 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
+from ..errors import UpstreamError
+from ..providers.base import RateLimit
 from ..router import Spender
+
+SHARE_KEY = "uploads"
+SHARE_MAX_WAIT = 15.0
+"""Longest wait for a slot of the share (below the worker's time margin, 20 s); a longer
+queue means more workers than the share was set for: this worker paces itself then."""
+
+
+class Pace(Protocol):
+    """What `PacedSpender` asks before each provider call."""
+
+    def take(self) -> None:
+        """Wait for the next slot."""
+        ...
+
+
+class SlotLimiter(Protocol):
+    """The fleet limiter (limiter.FleetLimiter) as FleetShare uses it."""
+
+    def acquire(
+        self, provider: str, limit: RateLimit, max_wait: float, *, strict: bool = True
+    ) -> float: ...
 
 
 class Pacer:
@@ -59,10 +90,26 @@ class Pacer:
             self._sleep(delay)
 
 
+class FleetShare:
+    """Provider calls of all upload workers together at most `per_second`."""
+
+    def __init__(self, limiter: SlotLimiter, per_second: float, fallback: Pace) -> None:
+        self.limiter = limiter
+        self.limit = RateLimit(per_second, 1.0)
+        self.fallback = fallback
+
+    def take(self) -> None:
+        try:
+            # Not strict: the share is ours; the provider's own limiter stays strict.
+            self.limiter.acquire(SHARE_KEY, self.limit, SHARE_MAX_WAIT, strict=False)
+        except UpstreamError:  # the table is down, or the queue is over SHARE_MAX_WAIT
+            self.fallback.take()
+
+
 class PacedSpender:
     """The caller's budget (if any) plus the worker's pacing, as one router.Spender."""
 
-    def __init__(self, pacer: Pacer, budget: Spender | None) -> None:
+    def __init__(self, pacer: Pace, budget: Spender | None) -> None:
         self.pacer = pacer
         self.budget = budget
 

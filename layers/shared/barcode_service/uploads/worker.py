@@ -44,7 +44,7 @@ from .bucket import UploadBucket
 from .chunks import ChunkProcessor
 from .jobs import DynamoJobStore, JobStore
 from .messages import ChunkMessage, ObjectVersion, jobs_named_in
-from .pacing import PacedSpender, Pacer
+from .pacing import FleetShare, Pace, PacedSpender, Pacer
 from .policy import Kind, kind_of, max_bytes, parse_upload_key, upload_ref
 from .results import ResultRow, ResultWriter
 
@@ -77,6 +77,7 @@ class UploadWorker:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
+        pacer: Pace | None = None,
     ) -> None:
         self.settings = settings
         self.s3 = s3
@@ -84,7 +85,9 @@ class UploadWorker:
         self.jobs = jobs
         self.lookups = lookups
         self._clock = clock
-        self.pacer = Pacer(settings.worker_lookups_per_second, clock, sleep)
+        # build_upload_worker shares the uploads' rate across the fleet (FleetShare);
+        # without one, this worker keeps to its own WORKER_LOOKUPS_PER_SECOND.
+        self.pacer = pacer or Pacer(settings.worker_lookups_per_second, clock, sleep)
         self.bucket = UploadBucket(s3, settings.uploads_bucket)
         self.results = ResultWriter(settings, self.bucket, jobs)
         self.chunks = ChunkProcessor(
@@ -270,6 +273,8 @@ def build_upload_worker(settings: Settings, lookups: LookupService) -> UploadWor
     """The worker wired to the real bucket, queue and table."""
     import boto3  # noqa: PLC0415 - keeps this module importable without AWS config
 
+    from ..limiter import FleetLimiter  # noqa: PLC0415 - as lookup.py loads it
+
     dynamodb = boto3.client("dynamodb")
     persistence = DynamoDBPersistenceLayer(
         table_name=settings.cache_table,
@@ -286,4 +291,9 @@ def build_upload_worker(settings: Settings, lookups: LookupService) -> UploadWor
         ),
         lookups=lookups,
         persistence=persistence,
+        pacer=FleetShare(
+            FleetLimiter(settings.cache_table, dynamodb),
+            settings.uploads_lookups_per_second,
+            fallback=Pacer(settings.worker_lookups_per_second),
+        ),
     )

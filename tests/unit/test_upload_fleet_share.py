@@ -9,17 +9,23 @@ import boto3
 import pytest
 
 from barcode_service.errors import UpstreamRateLimited, UpstreamUnavailable
-from barcode_service.limiter import SPACING_MARGIN, FleetLimiter, rate_key
+from barcode_service.limiter import FleetLimiter, rate_key
 from barcode_service.lookup import build_lookup_service
 from barcode_service.providers.base import RateLimit
 from barcode_service.settings import get_settings
-from barcode_service.uploads.pacing import SHARE_KEY, SHARE_MAX_WAIT, FleetShare, Pacer
+from barcode_service.uploads.pacing import (
+    SHARE_KEY,
+    SHARE_MAX_WAIT,
+    SHARE_SLACK,
+    FleetShare,
+    Pacer,
+)
 from barcode_service.uploads.worker import build_upload_worker
 from tests.conftest import TABLE
 from tests.unit.test_limiter import Clock
 
 SHARE = 20.0  # WORKER_LOOKUPS_PER_SECOND 4 x UPLOADS_MAXIMUM_CONCURRENCY 5
-SLOT = math.ceil(1000 / SHARE * SPACING_MARGIN) / 1000  # the limiter's whole milliseconds
+SLOT = math.ceil(1000 / SHARE * SHARE_SLACK) / 1000  # the limiter's whole milliseconds
 
 
 class Fallback:
@@ -116,7 +122,7 @@ def test_the_worker_is_built_with_the_fleet_share_of_its_settings(
     settings = get_settings()
     worker = build_upload_worker(settings, build_lookup_service(settings, uploads=True))
     assert isinstance(worker.pacer, FleetShare)
-    assert worker.pacer.limit == RateLimit(16.0, 1.0)
+    assert worker.pacer.limit == RateLimit(16.0 / SHARE_SLACK, 1.0)
     assert isinstance(worker.pacer.fallback, Pacer)
     assert worker.pacer.fallback.interval == pytest.approx(0.5)
     assert worker.chunks.pacer is worker.pacer

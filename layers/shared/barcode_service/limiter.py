@@ -6,12 +6,15 @@ with one conditional UpdateItem:
 - idle provider (`next_at` in the past): take the slot now, `next_at = now + interval`;
 - busy provider: take the next free slot, `next_at = next_at + interval`, but only if
   that slot starts within the caller's wait, then sleep until it.
-Calls therefore start at least `interval` apart across the fleet (plus a 5% margin,
-and a caller that wakes too late for its slot queues again), so any window of the
-limit's length holds at most its number of calls: a strict spacing, no burst at
-window edges. A caller that would wait longer than allowed gets a defined
-`UpstreamRateLimited` with `Retry-After`, and the provider is not called. Items
-expire through the table's TTL an hour after their last slot.
+Calls therefore start at least `interval` apart across the fleet. For a window limit
+(`RateLimit.burst` 1) slots are 5% wider and a caller that wakes too late for its slot
+moves it or queues again, so any window of the limit's length holds at most its number
+of calls: a strict spacing, no burst at window edges. For a token bucket (burst > 1)
+slots are exactly the rate's interval and a caller may leave up to half the bucket's
+depth late (the other half covers the network): the calls stay within the bucket.
+A caller that would wait longer than allowed gets a defined `UpstreamRateLimited` with
+`Retry-After`, and the provider is not called. Items expire through the table's TTL an
+hour after their last slot.
 
 The same slots share out limits that are ours rather than a provider's (the upload
 workers' share, uploads.pacing.FleetShare): those are not strict, a late caller keeps
@@ -37,13 +40,29 @@ SPACING_MARGIN = 1.05
 """Slots are 5% wider than the limit, so that calls that leave late (a busy CPU, a
 slow connect) cannot bunch up into more than the limit in any window."""
 LATE_FRACTION = 0.04
-"""A caller that wakes later than this fraction of the limit's window after its slot
-gives the slot up and queues again: a late call could bunch with on-time ones."""
+"""A caller that wakes later than this fraction of a window limit's window after its
+slot may not use it as it is (a late call could bunch with on-time ones): it moves the
+slot to now when no one queued behind it, and queues again otherwise."""
 _EXPIRE_AFTER_SECONDS = 3600
+BUSY_MEMORY_MS = 1000
+"""A provider this instance saw busy (a `next_at` in the future) until less than this
+long ago is taken to be busy still: its queue is tried first. Under steady load (an upload
+list) other instances keep moving `next_at`, so what this one last saw is soon in the past
+although the provider is still busy; trying the idle path first would cost two writes."""
 
 
 def rate_key(provider: str) -> str:
     return f"RATE#{provider}"
+
+
+def spacing(limit: RateLimit, *, strict: bool = True) -> tuple[int, float]:
+    """(ms between two slots, ms a caller may wake after its slot and still use it)."""
+    exact = limit.interval * 1000
+    if not strict:
+        return max(1, math.ceil(exact)), math.inf
+    if limit.burst > 1:
+        return max(1, math.ceil(exact)), (limit.burst - 1) * exact / 2
+    return max(1, math.ceil(exact * SPACING_MARGIN)), LATE_FRACTION * limit.per_seconds * 1000
 
 
 class FleetLimiter:
@@ -72,19 +91,20 @@ class FleetLimiter:
         than `max_wait` seconds away, UpstreamUnavailable when the table is down.
         `strict=False`: a caller that wakes late for its slot still takes it.
         """
-        interval = max(1, math.ceil(limit.interval * SPACING_MARGIN * 1000))
-        tolerance = LATE_FRACTION * limit.per_seconds * 1000
+        interval, tolerance = spacing(limit, strict=strict)
         started = self._clock()
         latest = int((started + max_wait) * 1000)  # the whole wait, late wake-ups included
         races = 0
+        busy = self._busy_until.get(provider, 0) + BUSY_MEMORY_MS > int(started * 1000)
         while races < _ATTEMPTS:
             now = int(self._clock() * 1000)
-            if self._busy_until.get(provider, 0) <= now:
-                seen = self._take_idle(provider, now, interval)
-                if seen is None:
-                    return max(0.0, now / 1000 - started)
+            if busy:
+                seen = self._busy_until.get(provider, 0)
             else:
-                seen = self._busy_until[provider]
+                busy_at = self._take_idle(provider, now, interval)  # None: the slot is ours
+                if busy_at is None:
+                    return max(0.0, now / 1000 - started)
+                seen = busy_at
             if seen > latest:
                 self._busy_until[provider] = seen
                 raise self._busy(provider, seen - now)
@@ -94,13 +114,29 @@ class FleetLimiter:
                 self._busy_until[provider] = seen
                 if seen > latest:
                     raise self._busy(provider, seen - now)
+                busy = seen > now  # idle after all: take the slot now on the next try
                 continue
+            busy = True
             if slot > now:
                 self._sleep((slot - now) / 1000)
-            if not strict or self._clock() * 1000 - slot <= tolerance:
+            if self._clock() * 1000 - slot <= tolerance:
                 return max(0.0, slot / 1000 - started)
-            # Woke too late for this slot (a busy CPU): using it could bunch calls.
+            # Woke too late for this slot (a busy CPU): using it could bunch calls. If no
+            # one queued behind it, the slot moves to now; otherwise queue again.
+            now = int(self._clock() * 1000)
+            if self._move_late(provider, slot + interval, now, interval) is None:
+                return max(0.0, now / 1000 - started)
         raise self._busy(provider, interval)
+
+    def _move_late(self, provider: str, ours: int, now: int, interval: int) -> int | None:
+        """Move our late slot to `now` if `next_at` is still the one we set (`ours`):
+        None, else the current `next_at`."""
+        return self._update(
+            provider,
+            "SET next_at = :next, expires_at = :expires",
+            "next_at = :ours",
+            {":ours": ours, ":next": now + interval, ":expires": self._expiry(now + interval)},
+        )[1]
 
     def _take_idle(self, provider: str, now: int, interval: int) -> int | None:
         """Take the slot `now` if the provider is idle: None, else the current `next_at`."""

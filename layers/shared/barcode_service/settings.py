@@ -47,6 +47,8 @@ class Settings:
     openfoodfacts_requests_per_minute: float = field(default=100.0, metadata={"gt": 0})
     openlibrary_requests_per_minute: float = field(default=60.0, metadata={"gt": 0})
     baichuan_requests_per_second: float = field(default=20.0, metadata={"gt": 0})
+    # Baichuan's limit is a token bucket, like the lookup routes' throttle: its depth.
+    baichuan_burst: int = field(default=10, metadata={"ge": 1})
     # The operator's URL or e-mail, sent in the User-Agent as the free providers ask.
     provider_contact: str = ""
     # How long a caller waits for a free slot of a provider's limit before that provider

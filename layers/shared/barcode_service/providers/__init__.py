@@ -70,6 +70,6 @@ def build_provider(
     if name == "baichuan":
         from .baichuan import BaichuanProvider  # noqa: PLC0415
 
-        limit = RateLimit(settings.baichuan_requests_per_second, 1)
+        limit = RateLimit(settings.baichuan_requests_per_second, 1, settings.baichuan_burst)
         return BaichuanProvider(baichuan_client, limit)
     raise ValueError(f"unknown provider {name!r}")

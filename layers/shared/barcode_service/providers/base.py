@@ -44,10 +44,17 @@ ANSWERS: frozenset[Outcome] = frozenset({"found", "not_found"})
 
 @dataclass(frozen=True)
 class RateLimit:
-    """A provider's documented (or polite) limit: `requests` per `per_seconds`, fleet-wide."""
+    """A provider's documented (or polite) limit: `requests` per `per_seconds`, fleet-wide.
+
+    `burst` 1: a window limit (no window of `per_seconds` may hold more than `requests`
+    calls), kept with evenly spaced calls. `burst` > 1: a token bucket of that depth
+    refilled at the rate, as API Gateway throttles (Baichuan's limit is the lookup
+    routes' LookupRateLimit and LookupBurstLimit); the depth absorbs calls that leave late.
+    """
 
     requests: float
     per_seconds: float = 60.0
+    burst: int = 1
 
     @property
     def interval(self) -> float:

@@ -27,6 +27,10 @@ from ..providers.base import RateLimit
 from ..router import Spender
 
 SHARE_KEY = "uploads"
+SHARE_SLACK = 1.01
+"""The share's slots are 1% wider than its rate: when the share is the whole provider
+rate (the template's default), the provider's own limiter then mostly finds the provider
+idle (one write, no wait) instead of queueing each call just behind the last one."""
 SHARE_MAX_WAIT = 15.0
 """Longest wait for a slot of the share (below the worker's time margin, 20 s); a longer
 queue means more workers than the share was set for: this worker paces itself then."""
@@ -95,7 +99,7 @@ class FleetShare:
 
     def __init__(self, limiter: SlotLimiter, per_second: float, fallback: Pace) -> None:
         self.limiter = limiter
-        self.limit = RateLimit(per_second, 1.0)
+        self.limit = RateLimit(per_second / SHARE_SLACK, 1.0)
         self.fallback = fallback
 
     def take(self) -> None:

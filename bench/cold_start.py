@@ -428,6 +428,7 @@ class Measurement:
     failures: dict[str, str]
     heavy: dict[str, list[str]]
     specs: dict[str, Any]
+    floors: list[tuple[Sample, Sample]] = field(default_factory=list)  # (floor, its baseline)
 
 
 _LAST: list[Measurement] = []
@@ -472,6 +473,7 @@ def _measure(stack: Stack, rounds: int, warm: int) -> Measurement:
         "key": {"pk": {"S": f"PRODUCT#{GTIN14}"}},
         "events": [None] * (1 + warm),
     }
+    floor_plan = {"kind": "floor", "events": [None]}
     kinds = scenarios()
     envs = {s.function: child_environment(stack, s.function, xray_port) for s in kinds}
     failures: dict[str, str] = {}
@@ -494,11 +496,13 @@ def _measure(stack: Stack, rounds: int, warm: int) -> Measurement:
     for scenario in kinds:
         sample(scenario)
     baselines: list[Sample] = []
+    floors: list[tuple[Sample, Sample]] = []
     for index in range(rounds):
         order = kinds[index % len(kinds) :] + kinds[: index % len(kinds)]
         for position, scenario in enumerate(order):
             if position % 2 == 0:  # a baseline next to every two request kinds
                 baselines.append(run_child(base_plan, base_env))
+                floors.append((run_child(floor_plan, envs["LookupFunction"]), baselines[-1]))
             result = sample(scenario)
             if result is not None:
                 scenario.pairs.append((result, baselines[-1]))
@@ -512,7 +516,7 @@ def _measure(stack: Stack, rounds: int, warm: int) -> Measurement:
             heavy[scenario.function] = heavy_imports(
                 str(spec.code_dir), envs[scenario.function], boto3_modules
             )
-    return Measurement(baselines, kinds, failures, heavy, stack.specs)
+    return Measurement(baselines, kinds, failures, heavy, stack.specs, floors)
 
 
 # ---------------------------------------------------------------- figures
@@ -554,6 +558,21 @@ def run(quick: bool = False) -> list[Figure]:
             ),
         )
     ]
+    if measured.floors:
+        floor = Spread(tuple(f.import_cpu / b.import_cpu for f, b in measured.floors))
+        figures.append(
+            Figure(
+                "cold_start",
+                "floor: import boto3 + Powertools Logger, Tracer, Metrics, REST resolver "
+                "(CPU) vs import boto3",
+                floor.text(unit="x") + f"; {_ms([f.import_cpu for f, _ in measured.floors])} CPU",
+                notes=(
+                    "what each API handler loads and builds before its own code, tracing on "
+                    f"as deployed; the handler import target ({IMPORT_TARGET}x) is "
+                    + ("below it" if floor.median > IMPORT_TARGET else "above it"),
+                ),
+            )
+        )
     for scenario in measured.scenarios:
         if not scenario.cold_figure or not scenario.pairs:
             continue

@@ -48,7 +48,7 @@ def _problem(error: ServiceError) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.LAMBDA_FUNCTION_URL)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # the answer is the image itself
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     method = (event.get("requestContext") or {}).get("http", {}).get("method", "GET")

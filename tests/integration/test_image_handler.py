@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 import json
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -17,18 +15,12 @@ from PIL import Image
 from barcode_service.errors import InvalidParameter, NotFound
 from barcode_service.image_path import MAX_DIMENSION, request_from_path
 from local.context import LambdaContext
-
-APP = Path(__file__).resolve().parents[2] / "functions" / "image" / "app.py"
+from tests.support.image_app import load_image_app
 
 
 @pytest.fixture(scope="module")
 def image_app() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("image_function_app", APP)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_image_app()
 
 
 def url_event(path: str, query: dict[str, str], method: str = "GET") -> dict[str, Any]:

@@ -11,7 +11,6 @@ import copy
 import io
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -22,6 +21,7 @@ from functions.upload_worker import app as worker_app
 from functions.uploads import app as uploads_app
 from local.context import LambdaContext
 from tests.conftest import load_event, response_headers
+from tests.support.traces import RecordingProvider
 
 BUCKET = "test-uploads"
 KEY_A, KEY_B = "k7x2m9p4q1", "partner-key-2"
@@ -131,32 +131,6 @@ def test_ids_and_presigned_fields_stay_out_of_logs(monkeypatch: pytest.MonkeyPat
     for name, value in created["upload"]["fields"].items():
         if name not in ("Content-Type", "key"):
             assert value not in logged, name
-
-
-class RecordingSubsegment:
-    def __init__(self, store: list[Any]) -> None:
-        self.store = store
-
-    def put_metadata(self, key: str, value: Any, namespace: str = "") -> None:
-        self.store.append((key, value))
-
-    def put_annotation(self, key: str, value: Any) -> None:
-        self.store.append((key, value))
-
-    def add_exception(self, exception: Exception, stack: Any = None, remote: bool = False) -> None:
-        self.store.append(("exception", str(exception)))
-
-
-class RecordingProvider:
-    """Stands in for the X-Ray provider: keeps what the Tracer would put in segments."""
-
-    def __init__(self) -> None:
-        self.recorded: list[Any] = []
-
-    @contextmanager
-    def in_subsegment(self, name: str = "", **_: Any) -> Iterator[RecordingSubsegment]:
-        self.recorded.append(("subsegment", name))
-        yield RecordingSubsegment(self.recorded)
 
 
 def test_ids_and_presigned_fields_stay_out_of_traces(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -417,7 +417,7 @@ class GenerateService:
         count("UpstreamGenerateCall")
         return image.url
 
-    @tracer.capture_method
+    @tracer.capture_method(capture_response=False)  # its result holds the image bytes
     def _local(
         self, request: BarcodeRequest, digest: str, *, want_body: bool = False
     ) -> tuple[GeneratedBarcode, bytes | None]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from functools import cache
 from typing import Any
 
@@ -281,3 +283,33 @@ def test_lookup_rotation_through_the_store(secret: dict[str, Any]) -> None:
     assert isinstance(product, UpstreamProduct)
     assert product.name == "水"
     assert "secret_key=bc-secret-ROTATED-7777" in str(responses.calls[1].request.body)
+
+
+def test_concurrent_first_reads_fetch_the_secret_once(
+    secret: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = secretsmanager()
+    fetches: list[str] = []
+    real = client.get_secret_value
+
+    def counted(**kwargs: Any) -> Any:
+        fetches.append(kwargs["SecretId"])
+        time.sleep(0.05)  # a real round trip: the other threads arrive meanwhile
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "get_secret_value", counted)
+    store = SecretStore(SECRET)
+    barrier = threading.Barrier(6)
+    keys: list[str] = []
+
+    def read() -> None:
+        barrier.wait()
+        keys.append(store.lookup().api_key.get_secret_value())
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert keys == [secret["lookup"]["api_key"]] * 6
+    assert fetches == [SECRET]

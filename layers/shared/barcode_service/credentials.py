@@ -6,6 +6,7 @@ Values are held as `SecretStr` so that no repr, log line or error shows them.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
@@ -32,19 +33,25 @@ class LookupCredentials(BaseModel):
 
 
 class SecretStore:
-    """Reads the credentials secret through Powertools Parameters (cached `max_age` s)."""
+    """Reads the credentials secret through Powertools Parameters (cached `max_age` s).
+
+    Reads are one at a time: the lookups an upload worker runs at once would otherwise
+    all miss the empty cache together at a cold start and each fetch the secret.
+    """
 
     def __init__(self, secret_id: str, max_age: int = 300) -> None:
         self.secret_id = secret_id
         self.max_age = max_age
+        self._lock = threading.Lock()
 
     def _document(self, refresh: bool) -> dict[str, Any]:
         if not self.secret_id:
             raise CredentialsNotConfigured("no credentials secret is configured (SECRET_ID)")
         try:
-            value = parameters.get_secret(
-                self.secret_id, transform="json", max_age=self.max_age, force_fetch=refresh
-            )
+            with self._lock:  # the first caller fetches; the others then read its cache
+                value = parameters.get_secret(
+                    self.secret_id, transform="json", max_age=self.max_age, force_fetch=refresh
+                )
         except TransformParameterError:
             raise CredentialsMissing(f"secret {self.secret_id!r} is not a JSON document") from None
         except GetParameterError:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import LAYER, Figure
+from .common import LAYER, Figure, ensure_paths
 
 LIST = LAYER / "bytecode.txt"
 REQUIREMENTS = LAYER / "requirements.txt"
@@ -62,8 +62,11 @@ def layer_path(source: str, top_levels: set[str]) -> str | None:
 
 
 def listed() -> set[str]:
-    lines = (line.split("#", 1)[0].strip() for line in LIST.read_text().splitlines())
-    return {line for line in lines if line}
+    """The files bytecode.txt names, read as the layer build reads them."""
+    ensure_paths()
+    import compile_bytecode  # layers/shared: the build's own reader of the list
+
+    return set(compile_bytecode.listed(LIST))
 
 
 def compile_cpu(sources: list[str]) -> float:

@@ -178,15 +178,13 @@ def create_cache_table(client: Any, name: str = TABLE) -> None:
 def seed_product(client: Any, table: str, gtin14: str) -> None:
     """A found product in the lookup cache, fresh for a day (a cache hit)."""
     ensure_paths()
-    from barcode_service.cache import DynamoLookupStore
+    from barcode_service.cache import CachedLookup, DynamoLookupStore
+    from barcode_service.product import ProductFields
 
-    DynamoLookupStore(table, client).put_result(
-        gtin14,
-        "found",
-        {"name": "Bench Tea", "brand": "Bench", "country": "中国"},
-        fresh_for=86_400,
-        stale_grace=86_400,
-    )
+    now = int(time.time())
+    fields = ProductFields(name="Bench Tea", brand="Bench", country="中国")
+    entry = CachedLookup("found", fields, now, now + 86_400, provider="baichuan")
+    DynamoLookupStore(table, client).put_result(gtin14, entry, stale_grace=86_400)
 
 
 def gtin_check_digit(payload: str) -> str:

@@ -70,10 +70,11 @@ def drive(seconds: float, limiter_on: bool) -> Counter[str]:
     """API threads and upload workers against Baichuan for `seconds`: answers by kind."""
     ensure_paths()
     from barcode_service.errors import NotFound, ServiceError
-    from barcode_service.lookup import LookupService, build_lookup_service
+    from barcode_service.lookup import LookupService
     from barcode_service.router import Router
     from barcode_service.settings import get_settings
     from barcode_service.uploads.pacing import Pacer
+    from barcode_service.wiring import build_lookup_service
 
     class NoLimiter:
         def acquire(self, provider: str, limit: Any, max_wait: float) -> float:
@@ -96,9 +97,9 @@ def drive(seconds: float, limiter_on: bool) -> Counter[str]:
             lambda: real.router.providers,
             NoLimiter,
             max_wait=0,
-            budget=settings.upstream_deadline,
+            deadline=settings.upstream_deadline,
         )
-        return LookupService(settings, real.store, router)
+        return LookupService(real.policy, real.store, router, real.health)
 
     def next_code() -> str:
         with lock:

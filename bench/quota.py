@@ -85,8 +85,8 @@ def drive(requests: list[str], threads: int) -> tuple[Counter[str], float]:
     """Look every code up from `threads` threads, one LookupService each: (outcomes, s)."""
     ensure_paths()
     from barcode_service.errors import NotFound, ServiceError
-    from barcode_service.lookup import build_lookup_service
     from barcode_service.settings import get_settings
+    from barcode_service.wiring import build_lookup_service
 
     get_settings.cache_clear()
     work: queue.SimpleQueue[str] = queue.SimpleQueue()

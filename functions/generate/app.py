@@ -34,12 +34,13 @@ from barcode_service.barcode_request import (
     response_mode,
 )
 from barcode_service.errors import InvalidParameter, PayloadTooLarge, refuse_unknown
-from barcode_service.generate import BATCH_MAX, GenerateService, build_generate_service
+from barcode_service.generate import BATCH_MAX, GenerateService
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.request_body import body_bytes, multipart_fields, too_large
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
+from barcode_service.wiring import build_generate_service
 
 MAX_BODY_BYTES = 16 * 1024  # parameters only; content is capped far below this
 MAX_BATCH_BODY_BYTES = 1024 * 1024  # 100 requests of up to ~10 KB each

@@ -21,14 +21,16 @@ from barcode_service.api import (
     query_params,
     with_headers,
 )
+from barcode_service.batch import lookup_many
 from barcode_service.budgets import ClientBudget
 from barcode_service.callers import caller_of
 from barcode_service.errors import InvalidGtin, InvalidParameter
-from barcode_service.lookup import LookupService, build_lookup_service
+from barcode_service.lookup import LookupService
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.openapi import openapi_document
 from barcode_service.public_url import request_base_url
 from barcode_service.settings import get_settings
+from barcode_service.wiring import build_lookup_service
 
 app = make_resolver()
 DOCS_CACHE_CONTROL = "public, max-age=300"
@@ -122,7 +124,11 @@ def lookup_batch() -> Response[str]:
     query_params(app)
     body = json_body(app, ("codes",))
     return metered(
-        lambda spender: {"results": service().lookup_many(body.get("codes"), budget=spender)}
+        lambda spender: {
+            "results": [
+                row.to_dict() for row in lookup_many(service(), body.get("codes"), budget=spender)
+            ]
+        }
     )
 
 

@@ -17,10 +17,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.lookup import build_lookup_service
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.settings import get_settings
-from barcode_service.uploads.worker import UploadWorker, build_upload_worker
+from barcode_service.uploads.worker import UploadWorker
+from barcode_service.wiring import build_upload_worker
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -28,15 +28,14 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @lru_cache(maxsize=1)
 def worker() -> UploadWorker:
     """Built on first use and reused while the execution environment lives."""
-    settings = get_settings()
-    return build_upload_worker(settings, build_lookup_service(settings, uploads=True))
+    return build_upload_worker(get_settings())
 
 
 # Its answer names the upload: traces never hold upload ids.
 @tracer.capture_method(capture_response=False)
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     receive_count = int(record.attributes.approximate_receive_count or 1)
-    return worker().handle(record.body, receive_count=receive_count)
+    return worker().handle(record.body, receive_count=receive_count).to_dict()
 
 
 @logger.inject_lambda_context

@@ -16,7 +16,8 @@ from barcode_service.observability import logger, metrics, tracer
 from barcode_service.public_url import request_base_url
 from barcode_service.settings import get_settings
 from barcode_service.uploads.policy import upload_ref
-from barcode_service.uploads.service import UploadService, build_upload_service
+from barcode_service.uploads.service import UploadService
+from barcode_service.wiring import build_upload_service
 
 app = make_resolver()
 

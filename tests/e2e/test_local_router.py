@@ -85,7 +85,13 @@ def test_router_provider_that_cannot_answer_is_named(
     assert answer.status_code == status, answer.text
     problem = answer.json()
     assert (problem["code"], problem["provider"]) == (problem_code, "openfoodfacts")
-    assert problem["providers"][0] == {"name": "openfoodfacts", "outcome": outcome}
+    named = problem["providers"][0]
+    # A blocked provider also says when it may be asked again (a 429's pause, the breaker).
+    assert {k: named[k] for k in ("name", "outcome")} == {
+        "name": "openfoodfacts",
+        "outcome": outcome,
+    }
+    assert set(named) <= {"name", "outcome", "retry_at"}
     assert problem["providers"][2] == {"name": "baichuan", "outcome": "not_found"}
     assert int(answer.headers["Retry-After"]) > 0
     time.sleep(1.2)  # past the provider's pause, so the next scenario meets it fresh
@@ -98,7 +104,7 @@ def test_quota_exhausted_is_503_then_no_more_upstream_calls(stack: RunningStack)
     assert warm.status_code == 200, warm.text
     first = stack.get(f"/products/{QUOTA_CODE}")
     assert first.status_code == 503
-    assert first.json()["code"] == "upstream_quota_exhausted"
+    assert first.json()["code"] == "upstream_quota_exhausted", first.text
     assert int(first.headers["Retry-After"]) > 0
     before = stack.upstreams.calls["lookup"]
     second = stack.get("/products/4006381333931")

@@ -33,7 +33,7 @@ from tests.support.iam_audit import Request, granted, requests_for
                 "LookupFunction",
                 "dynamodb:BatchGetItem",
                 "CacheTable",
-                leading_keys=("PRODUCT#1", "QUOTA#lookup"),
+                leading_keys=("PRODUCT#1", "HEALTH#baichuan"),
             ),
             True,
         ),

@@ -17,13 +17,13 @@ import pytest
 Resources = dict[str, dict[str, Any]]
 FUNCTIONS = ("LookupFunction", "GenerateFunction", "UploadsFunction", "UploadWorkerFunction")
 
-LOOKUP_READS = {"PRODUCT#*", "CATALOG#*", "QUOTA#*", "LEASE#*", "MISS#*", "RATE#*"}
+LOOKUP_READS = {"PRODUCT#*", "CATALOG#*", "HEALTH#*", "LEASE#*", "MISS#*", "RATE#*"}
 LOOKUP_ITEMS = {
     # BUDGET#: a caller's count of the day; CLIENT#: an operator's budget override.
     "dynamodb:GetItem": LOOKUP_READS | {"BUDGET#*", "CLIENT#*"},
     "dynamodb:BatchGetItem": LOOKUP_READS | {"BUDGET#*", "CLIENT#*"},
-    "dynamodb:PutItem": {"PRODUCT#*", "QUOTA#*", "LEASE#*", "MISS#*"},
-    "dynamodb:UpdateItem": {"RATE#*", "BUDGET#*"},
+    "dynamodb:PutItem": {"PRODUCT#*", "LEASE#*", "MISS#*"},
+    "dynamodb:UpdateItem": {"RATE#*", "HEALTH#*", "BUDGET#*"},
     "dynamodb:DeleteItem": {"LEASE#*"},
 }
 # Per function: DynamoDB action -> the item kinds (LeadingKeys patterns) it may touch.
@@ -35,7 +35,7 @@ DYNAMODB = {
         "dynamodb:GetItem": LOOKUP_ITEMS["dynamodb:GetItem"] | {"UPLOAD#*", "IDEMPOTENCY#*"},
         "dynamodb:BatchGetItem": LOOKUP_ITEMS["dynamodb:BatchGetItem"],
         "dynamodb:PutItem": LOOKUP_ITEMS["dynamodb:PutItem"] | {"IDEMPOTENCY#*"},
-        "dynamodb:UpdateItem": {"RATE#*", "BUDGET#*", "UPLOAD#*", "IDEMPOTENCY#*"},
+        "dynamodb:UpdateItem": {"RATE#*", "HEALTH#*", "BUDGET#*", "UPLOAD#*", "IDEMPOTENCY#*"},
         "dynamodb:DeleteItem": {"LEASE#*", "IDEMPOTENCY#*"},
     },
 }

@@ -12,7 +12,7 @@ import responses
 
 from barcode_service.api import entity_tag, matches
 from barcode_service.gtin import parse_gtin
-from barcode_service.lookup import CATALOG_MAX_AGE, Product
+from barcode_service.product import CATALOG_MAX_AGE, Product, ProductFields
 from functions.generate import app as generate_app
 from functions.lookup import app as lookup_app
 from local.context import LambdaContext
@@ -81,10 +81,12 @@ def test_problems_are_not_cacheable(table: str) -> None:
 
 def test_max_age_of_catalog_stale_and_cached_products() -> None:
     gtin = parse_gtin("6901234567892")
-    assert Product(gtin, {}, "catalog", 0).max_age(1000) == CATALOG_MAX_AGE
-    assert Product(gtin, {}, "cache", 0, fresh_until=1600).max_age(1000) == 600
-    assert Product(gtin, {}, "cache", 0, fresh_until=900).max_age(1000) == 0
-    assert Product(gtin, {}, "cache", 0, stale=True, fresh_until=1600).max_age(1000) == 0
+    assert Product(gtin, ProductFields(), "catalog", 0).max_age(1000) == CATALOG_MAX_AGE
+    assert Product(gtin, ProductFields(), "cache", 0, fresh_until=1600).max_age(1000) == 600
+    assert Product(gtin, ProductFields(), "cache", 0, fresh_until=900).max_age(1000) == 0
+    assert (
+        Product(gtin, ProductFields(), "cache", 0, stale=True, fresh_until=1600).max_age(1000) == 0
+    )
 
 
 def test_the_types_list_has_an_etag_and_answers_304() -> None:

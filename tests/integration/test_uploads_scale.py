@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,8 +20,9 @@ import boto3
 import pytest
 import responses
 
-from barcode_service.cache import DynamoLookupStore
+from barcode_service.cache import CachedLookup, DynamoLookupStore
 from barcode_service.gtin import check_digit
+from barcode_service.product import ProductFields
 from functions.upload_worker import app as worker_app
 from functions.uploads import app as uploads_app
 from local.context import LambdaContext
@@ -101,9 +103,9 @@ def test_ten_thousand_codes_in_chunks(
     upstream_missing = set(gtins[UPSTREAM_FOUND : UPSTREAM_FOUND + UPSTREAM_MISSING])
     store = DynamoLookupStore(TABLE)
     for gtin in gtins[UPSTREAM_FOUND + UPSTREAM_MISSING :]:
-        store.put_result(
-            gtin.zfill(14), "found", {"name": f"Cached {gtin}"}, fresh_for=86_400, stale_grace=0
-        )
+        now = int(time.time())
+        entry = CachedLookup("found", ProductFields(name=f"Cached {gtin}"), now, now + 86_400)
+        store.put_result(gtin.zfill(14), entry, stale_grace=0)
     codes = [written(gtins[i // VARIANTS], i % VARIANTS) for i in range(ROWS)]
     for i in range(0, ROWS, 250):
         codes[i] = f"bad-{i}"  # rows that cannot be codes still get their row

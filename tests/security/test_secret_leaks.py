@@ -233,7 +233,7 @@ def test_unexpected_error_shows_no_secret(
         url = f"{upstream.base_url}/api?api_key={API_KEY}&secret_key={SECRET_KEY}"
         raise requests.ConnectionError(f"HTTPConnectionPool: Max retries exceeded with url: {url}")
 
-    monkeypatch.setattr("requests.Session.post", broken)
+    monkeypatch.setattr("requests.Session.request", broken)  # every upstream call goes through it
     result = call_lookup()
     assert_defined(result, 503)
     assert_no_secret(everything, result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
-from barcode_service.baichuan import (
+from barcode_service.providers.baichuan import (
     BaichuanClient,
 )
 from barcode_service.transport import RetryPolicy

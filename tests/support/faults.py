@@ -16,7 +16,8 @@ from typing import Any
 import boto3
 import pytest
 
-from barcode_service.cache import DynamoLookupStore
+from barcode_service.cache import CachedLookup, DynamoLookupStore
+from barcode_service.product import ProductFields
 from local.context import LambdaContext
 from tests.conftest import TABLE, load_event, response_headers
 from tests.support.fault_server import FaultServer, Timed
@@ -92,14 +93,9 @@ def images_bucket(aws: None) -> str:
 def stale_entry(table: str) -> dict[str, Any]:
     """A cached product for CODE, fetched 40 days ago: past freshness, inside stale grace."""
     fields = {"name": "Old Jasmine Tea", "brand": "Old Brand", "country": "中国"}
-    DynamoLookupStore(TABLE).put_result(
-        GTIN14,
-        "found",
-        fields,
-        fresh_for=30 * 86_400,
-        stale_grace=60 * 86_400,
-        now=time.time() - 40 * 86_400,
-    )
+    fetched = int(time.time() - 40 * 86_400)
+    entry = CachedLookup("found", ProductFields(**fields), fetched, fetched + 30 * 86_400)
+    DynamoLookupStore(TABLE).put_result(GTIN14, entry, stale_grace=60 * 86_400)
     return fields
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from barcode_service.baichuan import BaichuanClient
-from barcode_service.providers.baichuan import BaichuanProvider
+from barcode_service.providers.baichuan import BaichuanClient, BaichuanProvider
 from barcode_service.providers.base import Provider, RateLimit
 from barcode_service.router import Router
 
@@ -21,11 +20,18 @@ class FreeLimiter:
         return 0.0
 
 
+class OpenGate:
+    """A `router.Gate` that lets every provider be asked (no health recorded)."""
+
+    def check(self, provider: str) -> None:
+        return None
+
+
 def router_over(providers: Sequence[Provider], limiter: FreeLimiter | None = None) -> Router:
     """A router over `providers` in order, without a table behind its limiter."""
     free = limiter or FreeLimiter()
     return Router(
-        [p.name for p in providers], lambda: list(providers), lambda: free, max_wait=0, budget=15
+        [p.name for p in providers], lambda: list(providers), lambda: free, max_wait=0, deadline=15
     )
 
 

@@ -17,14 +17,15 @@ import zint
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from PIL import Image
 
-from barcode_service.baichuan import MSG_DAILY_USED_UP
 from barcode_service.gtin import check_digit
-from barcode_service.lookup import LookupService, build_lookup_service
+from barcode_service.providers.baichuan import MSG_DAILY_USED_UP
 from barcode_service.settings import Settings
 from barcode_service.uploads.jobs import DynamoJobStore, Job
 from barcode_service.uploads.worker import UploadWorker
+from barcode_service.wiring import build_lookup_service
 from local.context import LambdaContext
 from tests.conftest import TABLE, load_event
+from tests.support.lookups import on_clock
 from tests.support.upstreams import (
     BAICHUAN_URL,
     baichuan_failure,
@@ -129,7 +130,7 @@ def make_worker(
     settings = dataclasses.replace(env.settings, **overrides)
     real = build_lookup_service(settings)
     epoch: dict[str, Any] = {} if wall is None else {"clock": wall}
-    lookups = LookupService(settings, real.store, real.router, sleep=lambda s: None, **epoch)
+    lookups = on_clock(real, **epoch)
     persistence = DynamoDBPersistenceLayer(
         table_name=TABLE, key_attr="pk", expiry_attr="expires_at"
     )

@@ -9,11 +9,13 @@ import boto3
 import pytest
 import responses
 
-from barcode_service.lookup import LookupService, build_lookup_service
+from barcode_service.lookup import LookupService
 from barcode_service.settings import load_settings
 from barcode_service.uploads.jobs import DynamoJobStore
+from barcode_service.wiring import build_lookup_service
 from tests.conftest import TABLE
 from tests.support.clocks import Clock
+from tests.support.lookups import on_clock
 from tests.support.workers import BUCKET, Env
 
 
@@ -32,7 +34,7 @@ def clock() -> Clock:
 def service(table: str, secret: dict, clock: Clock) -> LookupService:
     """The real lookup service (moto table and secret) on the fake clock, never sleeping."""
     real = build_lookup_service(load_settings())
-    return LookupService(real.settings, real.store, real.router, clock=clock, sleep=lambda s: None)
+    return on_clock(real, clock)
 
 
 @pytest.fixture

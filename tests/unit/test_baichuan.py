@@ -11,12 +11,6 @@ import pytest
 import responses
 from responses import matchers
 
-from barcode_service import baichuan
-from barcode_service.baichuan import (
-    UpstreamNotFound,
-    UpstreamProduct,
-    next_china_midnight,
-)
 from barcode_service.errors import (
     ServiceError,
     UpstreamAuthFailed,
@@ -26,6 +20,12 @@ from barcode_service.errors import (
     UpstreamPlanExhausted,
     UpstreamQuotaExhausted,
     UpstreamRejected,
+)
+from barcode_service.providers import baichuan
+from barcode_service.providers.baichuan import (
+    UpstreamNotFound,
+    UpstreamProduct,
+    next_china_midnight,
 )
 from barcode_service.transport import USER_AGENT
 from tests.support.baichuan_client import (

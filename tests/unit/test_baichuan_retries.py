@@ -8,12 +8,7 @@ import pytest
 import requests
 import responses
 
-from barcode_service import baichuan, transport
-from barcode_service.baichuan import (
-    BaichuanClient,
-    UpstreamNotFound,
-    UpstreamProduct,
-)
+from barcode_service import transport
 from barcode_service.errors import (
     ServiceError,
     UpstreamAuthFailed,
@@ -21,6 +16,11 @@ from barcode_service.errors import (
     UpstreamRateLimited,
     UpstreamTimeout,
     UpstreamUnavailable,
+)
+from barcode_service.providers.baichuan import (
+    BaichuanClient,
+    UpstreamNotFound,
+    UpstreamProduct,
 )
 from barcode_service.transport import MAX_BODY_BYTES, USER_AGENT, RetryPolicy
 from tests.support.baichuan_client import (
@@ -98,7 +98,7 @@ def test_5xx_and_429_give_up_after_policy_attempts(status: int, error: type[Serv
 def test_a_body_still_arriving_at_the_deadline_is_a_timeout_not_retried(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(baichuan, "attempt_deadline", lambda timeout: 0.0)  # long past
+    monkeypatch.setattr(transport, "attempt_deadline", lambda timeout: 0.0)  # long past
     responses.post(URL, json=found())
     with pytest.raises(UpstreamTimeout):
         client().query(CODE)
@@ -110,14 +110,14 @@ def test_the_body_is_streamed_and_the_response_closed(monkeypatch: pytest.Monkey
     responses.post(URL, json=found())
     lookup = client()
     sent: list[tuple[requests.Response, dict[str, Any]]] = []
-    post = lookup.session.post
+    send = lookup.session.request  # the one HTTP seam sends every request through it
 
     def recording(*args: Any, **kwargs: Any) -> requests.Response:
-        response = post(*args, **kwargs)
+        response = send(*args, **kwargs)
         sent.append((response, kwargs))
         return response
 
-    monkeypatch.setattr(lookup.session, "post", recording)
+    monkeypatch.setattr(lookup.session, "request", recording)
     assert isinstance(lookup.query(CODE), UpstreamProduct)
     [(response, kwargs)] = sent
     assert kwargs["stream"] is True
@@ -141,7 +141,7 @@ def test_retry_after_header_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None
     def recording(attempt: Any, policy: RetryPolicy) -> Any:
         return real(attempt, policy, sleep=sleeps.append)
 
-    monkeypatch.setattr("barcode_service.baichuan.with_retries", recording)
+    monkeypatch.setattr("barcode_service.transport.with_retries", recording)
     responses.post(URL, status=429, headers={"Retry-After": "1.5"})
     responses.post(URL, json=found())
     assert isinstance(client(policy=RetryPolicy(backoff=0)).query(CODE), UpstreamProduct)

@@ -20,9 +20,13 @@ CSV = (
 def test_parse_reports_every_bad_row_with_its_line() -> None:
     entries, errors = parse_catalog_csv(CSV)
     assert [e.gtin14 for e in entries] == ["06901234567892", "00036000291452"]
-    assert entries[0].fields == {"name": "Jasmine Tea", "brand": "Example", "price": "12.50"}
+    assert entries[0].fields.known() == {
+        "name": "Jasmine Tea",
+        "brand": "Example",
+        "price": "12.50",
+    }
     assert entries[0].note == "fix upstream typo"
-    assert entries[1].fields["name"] == "Soup, tomato"
+    assert entries[1].fields.name == "Soup, tomato"
     assert [(e.line, "check digit" in e.reason or "no product" in e.reason) for e in errors] == [
         (3, True),
         (4, True),
@@ -42,7 +46,8 @@ def test_cli_imports_into_the_table(
     assert import_catalog.main([str(path), "--table", TABLE]) == 1  # two rows rejected
     assert "2 valid rows, 2 rejected, 2 written" in capsys.readouterr().out
     snapshot = DynamoLookupStore(TABLE).snapshot("06901234567892")
-    assert snapshot.catalog == {"name": "Jasmine Tea", "brand": "Example", "price": "12.50"}
+    assert snapshot.catalog is not None
+    assert snapshot.catalog.known() == {"name": "Jasmine Tea", "brand": "Example", "price": "12.50"}
 
 
 def test_cli_dry_run_writes_nothing(table: str, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import codecs
 
 import pytest
 
-from barcode_service.codelist import CodeRow, decode_text, parse_code_list
+from barcode_service.codelist import ListedCode, decode_text, parse_code_list
 from barcode_service.errors import EmptyUpload, UnreadableUpload
 
 
@@ -17,9 +17,9 @@ def codes(data: bytes) -> list[str]:
 def test_one_code_per_line_with_blank_lines_and_crlf() -> None:
     rows = parse_code_list(b"6901234567892\r\n\r\n  4006381333931  \r\n\n96385074\n")
     assert rows == [
-        CodeRow(row=1, line=1, code="6901234567892"),
-        CodeRow(row=2, line=3, code="4006381333931"),
-        CodeRow(row=3, line=5, code="96385074"),
+        ListedCode(row=1, line=1, code="6901234567892"),
+        ListedCode(row=2, line=3, code="4006381333931"),
+        ListedCode(row=3, line=5, code="96385074"),
     ]
 
 
@@ -30,7 +30,7 @@ def test_single_column_header_is_skipped() -> None:
 def test_csv_with_bom_and_case_insensitive_header() -> None:
     data = codecs.BOM_UTF8 + "name,GTIN,price\r\n绿茶,6901234567892,3.5\r\n".encode()
     rows = parse_code_list(data)
-    assert rows == [CodeRow(row=1, line=2, code="6901234567892")]
+    assert rows == [ListedCode(row=1, line=2, code="6901234567892")]
 
 
 def test_quoted_fields_with_commas_and_newlines() -> None:

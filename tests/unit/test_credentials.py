@@ -15,10 +15,10 @@ from aws_lambda_powertools.utilities.parameters import base as parameters_base
 from aws_lambda_powertools.utilities.parameters.secrets import SecretsProvider
 from pydantic import SecretStr
 
-from barcode_service.baichuan import BaichuanClient, UpstreamProduct
 from barcode_service.credentials import GenerateCredentials, LookupCredentials, SecretStore
 from barcode_service.errors import CredentialsMissing, ServiceError, UpstreamUnavailable
 from barcode_service.gugudata import GuGuDataClient
+from barcode_service.providers.baichuan import BaichuanClient, UpstreamProduct
 from barcode_service.transport import RetryPolicy
 from tests.conftest import SECRET, SECRET_STRINGS, SECRET_VALUE
 

@@ -273,3 +273,18 @@ def test_account_errors_carry_their_block_duration(
 ) -> None:
     assert cls("x").block_seconds == seconds
     assert errors.account_block(cls.code)[1] == seconds
+
+
+def test_an_error_is_copied_not_changed_in_flight() -> None:
+    from barcode_service.errors import UpstreamQuotaExhausted
+
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    raised = UpstreamQuotaExhausted("used up", reset_at=now + timedelta(hours=4), now=now)
+    copy = raised.copy(retry_after=60, extra={"provider": "baichuan"}, headers={"X": "1"})
+    assert (copy.retry_after, copy.extra["provider"], copy.headers) == (60, "baichuan", {"X": "1"})
+    assert copy.extra["reset_at"] == raised.extra["reset_at"]
+    assert (raised.retry_after, "provider" in raised.extra, raised.headers) == (4 * 3600, False, {})
+    assert type(copy) is UpstreamQuotaExhausted
+    assert copy.reset_at == raised.reset_at
+    assert raised.about("code") is not raised
+    assert not raised.invalid_params

@@ -16,18 +16,13 @@ from barcode_service.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
-from barcode_service.generate import (
-    BarcodeRequest,
-    CachedUrl,
-    DynamoUrlCache,
-    GenerateService,
-    build_generate_service,
-    parse_request,
-)
+from barcode_service.generate import BarcodeRequest, GenerateService, parse_request
 from barcode_service.gugudata import GeneratedImage
 from barcode_service.settings import load_settings
 from barcode_service.storage import CACHE_CONTROL, S3ImageStore, image_key
 from barcode_service.symbologies import find_symbology
+from barcode_service.url_cache import CachedUrl, DynamoUrlCache
+from barcode_service.wiring import build_generate_service
 
 BUCKET = "unit-images"
 EAN = {"type": "ean13", "content": "690123456789", "width": 300, "height": 150}

@@ -18,12 +18,13 @@ from PIL import Image
 from barcode_service import generate as generate_module
 from barcode_service.barcode_request import parse_request
 from barcode_service.errors import CredentialsNotConfigured, UpstreamUnavailable
-from barcode_service.generate import DynamoUrlCache, GenerateService
+from barcode_service.generate import GenerateService
 from barcode_service.gugudata import MAX_IMAGE_BYTES, GeneratedImage, GuGuDataClient
 from barcode_service.render import render_png
 from barcode_service.storage import S3ImageStore, image_key
 from barcode_service.symbologies import find_symbology
 from barcode_service.transport import RetryPolicy
+from barcode_service.url_cache import DynamoUrlCache
 from tests.support.upstreams import GUGUDATA_URL, gugudata_success
 
 BUCKET = "upstream-images"

@@ -10,7 +10,7 @@ import requests
 import responses
 from responses import matchers
 
-from barcode_service import gugudata, transport
+from barcode_service import transport
 from barcode_service.errors import (
     UpstreamAuthFailed,
     UpstreamError,
@@ -75,7 +75,7 @@ def test_a_body_still_arriving_at_the_deadline_is_a_retried_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     deadlines = iter([0.0, float("inf")])  # the first attempt is long past its deadline
-    monkeypatch.setattr(gugudata, "attempt_deadline", lambda timeout: next(deadlines))
+    monkeypatch.setattr(transport, "attempt_deadline", lambda timeout: next(deadlines))
     responses.get(URL, json=pascal())
     assert client().generate(**ARGS).url == IMAGE
     assert len(responses.calls) == 2
@@ -85,7 +85,7 @@ def test_a_body_still_arriving_at_the_deadline_is_a_retried_timeout(
 def test_a_body_never_complete_in_time_gives_up_as_upstream_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(gugudata, "attempt_deadline", lambda timeout: 0.0)
+    monkeypatch.setattr(transport, "attempt_deadline", lambda timeout: 0.0)
     responses.get(URL, json=pascal())
     with pytest.raises(UpstreamTimeout):
         client().generate(**ARGS)
@@ -110,8 +110,8 @@ def test_the_body_is_streamed_and_the_response_closed(
 
         return wrapper
 
-    monkeypatch.setattr(gugu.session, "get", recording(gugu.session.get))
-    monkeypatch.setattr(gugu.session, "post", recording(gugu.session.post))
+    # The one HTTP seam sends every request (GET or POST) through session.request.
+    monkeypatch.setattr(gugu.session, "request", recording(gugu.session.request))
     assert gugu.generate(**ARGS).url == IMAGE
     [(response, kwargs)] = sent
     assert kwargs["stream"] is True
@@ -155,7 +155,7 @@ def test_retry_after_header_is_honoured_and_capped(
     def recording(attempt: Any, policy: RetryPolicy) -> Any:
         return real(attempt, policy, sleep=sleeps.append)
 
-    monkeypatch.setattr("barcode_service.gugudata.with_retries", recording)
+    monkeypatch.setattr("barcode_service.transport.with_retries", recording)
     responses.get(URL, status=429, headers={"Retry-After": header})
     responses.get(URL, json=pascal())
     policy = RetryPolicy(backoff=0, max_backoff=5.0, deadline=100.0)

@@ -10,9 +10,9 @@ import boto3
 import pytest
 
 from barcode_service.limiter import LATE_FRACTION, SPACING_MARGIN, FleetLimiter, rate_key, spacing
-from barcode_service.providers import build_provider
 from barcode_service.providers.base import RateLimit
 from barcode_service.settings import get_settings
+from barcode_service.wiring import build_provider
 from bench.limiter import bucket_violations
 from tests.conftest import TABLE
 from tests.unit.test_limiter import OFF_LIMIT, Clock

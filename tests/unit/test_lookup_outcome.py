@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 import responses
 
 from barcode_service.errors import ACCOUNT_BLOCKS, UpstreamPlanExhausted
-from barcode_service.lookup import PROVIDER, LookupOutcome, LookupService, ProviderCall
+from barcode_service.lookup import LookupService
+from barcode_service.lookup_outcome import LookupOutcome, ProviderCall
 from tests.support.clocks import Clock
+from tests.support.lookups import quota_block
 from tests.support.upstreams import (
     BAICHUAN_URL,
     baichuan_failure,
@@ -16,6 +18,7 @@ from tests.support.upstreams import (
     baichuan_not_found,
 )
 
+PROVIDER = "baichuan"
 CODE = "6901234567892"
 OTHER = "4006381333931"
 
@@ -102,7 +105,7 @@ def test_a_stale_answer_is_not_blocked(
     upstream.post(BAICHUAN_URL, json=baichuan_found(CODE))
     service.resolve(CODE)
     clock.now += 40 * 86_400
-    service.store.block_upstream("upstream_quota_exhausted", int(clock.now) + 3600)
+    quota_block(service.health, int(clock.now) + 3600, now=clock.now)
     outcome = service.resolve(CODE)
     assert outcome.status == "found"
     assert outcome.product is not None

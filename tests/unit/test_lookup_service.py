@@ -22,10 +22,13 @@ from barcode_service.errors import (
     UpstreamQuotaExhausted,
     UpstreamUnavailable,
 )
-from barcode_service.lookup import LookupService, build_lookup_service
+from barcode_service.lookup import LookupService
+from barcode_service.product import ProductFields
 from barcode_service.settings import load_settings
+from barcode_service.wiring import build_lookup_service
 from tests.conftest import SECRET, TABLE
 from tests.support.clocks import Clock
+from tests.support.lookups import batch_rows, quota_block
 from tests.support.upstreams import (
     BAICHUAN_URL,
     baichuan_failure,
@@ -103,7 +106,7 @@ def test_catalog_wins_over_cache_and_upstream(
 ) -> None:
     upstream.post(BAICHUAN_URL, json=baichuan_found(CODE, "Upstream Name"))
     service.lookup(CODE)
-    service.store.put_catalog("06901234567892", {"name": "Operator Name", "brand": "Ours"})
+    service.store.put_catalog("06901234567892", ProductFields(name="Operator Name", brand="Ours"))
     product = service.lookup(CODE).to_dict()
     assert product["source"] == "catalog"
     assert product["name"] == "Operator Name"
@@ -156,7 +159,7 @@ def test_quota_block_still_serves_stale(
     upstream.post(BAICHUAN_URL, json=baichuan_found(CODE))
     service.lookup(CODE)
     clock.now += 40 * 86_400
-    service.store.block_upstream("upstream_quota_exhausted", int(clock.now) + 3600)
+    quota_block(service.health, int(clock.now) + 3600, now=clock.now)
     product = service.lookup(CODE)
     assert product.stale
     assert len(upstream.calls) == 1
@@ -191,7 +194,7 @@ def test_without_credentials_a_listed_provider_cannot_answer(
     assert (problem["status"], problem["code"]) == (503, "upstream_not_configured")
     assert problem["providers"] == [{"name": "baichuan", "outcome": "not_configured"}]
     assert info.value.retry_after
-    service.store.put_catalog("06901234567892", {"name": "From the catalog"})
+    service.store.put_catalog("06901234567892", ProductFields(name="From the catalog"))
     assert service.lookup(CODE).source == "catalog"
     assert len(upstream.calls) == 0
 
@@ -256,7 +259,7 @@ def test_batch_one_row_per_code_in_order_duplicates_once(
     service: LookupService, upstream: responses.RequestsMock
 ) -> None:
     upstream.post(BAICHUAN_URL, json=baichuan_found(CODE))
-    rows = service.lookup_many([CODE, "690 1234 567892", "6901234567891", 42, "2012345678903"])
+    rows = batch_rows(service, [CODE, "690 1234 567892", "6901234567891", 42, "2012345678903"])
     assert [r["code"] for r in rows] == [
         CODE,
         "690 1234 567892",
@@ -280,7 +283,7 @@ def test_batch_upstream_errors_are_rows_not_failures(
     service: LookupService, upstream: responses.RequestsMock
 ) -> None:
     upstream.post(BAICHUAN_URL, status=500)
-    rows = service.lookup_many([CODE])
+    rows = batch_rows(service, [CODE])
     assert rows[0]["status"] == "error"
     assert rows[0]["error"]["code"] == "upstream_unavailable"
 
@@ -291,7 +294,7 @@ def test_batch_upstream_errors_are_rows_not_failures(
 )
 def test_batch_shape_errors(service: LookupService, codes: object, error: type[Exception]) -> None:
     with pytest.raises(error):
-        service.lookup_many(codes)
+        batch_rows(service, codes)
 
 
 def test_table_outage_is_a_defined_error(secret: dict, upstream: responses.RequestsMock) -> None:
@@ -303,9 +306,10 @@ def test_table_outage_is_a_defined_error(secret: dict, upstream: responses.Reque
 
 def test_store_ignores_expired_blocks(table: str) -> None:
     store = DynamoLookupStore(TABLE)
-    store.block_upstream("upstream_quota_exhausted", 100)
-    assert store.snapshot("06901234567892", now=200).block is None
-    assert store.snapshot("06901234567892", now=50).block is not None
+    quota_block(store.client, 100, now=0)
+    health = store.snapshot("06901234567892", now=200).health["baichuan"]
+    assert health.live_block(200) is None
+    assert store.snapshot("06901234567892", now=50).health["baichuan"].live_block(50) is not None
 
 
 def test_rejected_key_is_503_and_stops_calls_briefly(

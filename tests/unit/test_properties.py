@@ -9,7 +9,6 @@ raise anything but a 400 problem.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,13 +16,16 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from barcode_service.batch import MAX_BATCH
 from barcode_service.cache import CachedLookup, Snapshot
 from barcode_service.canonical import canonical_gtin
 from barcode_service.errors import InvalidGtin, InvalidParameter, PayloadTooLarge, ServiceError
 from barcode_service.gtin import check_digit, normalise, parse_gtin
-from barcode_service.lookup import MAX_BATCH, LookupService
+from barcode_service.lookup import LookupPolicy, LookupService
+from barcode_service.provider_health import ProviderBlock
 from barcode_service.settings import Settings
 from barcode_service.transport import RetryPolicy
+from tests.support.lookups import batch_rows
 from tests.support.providers import baichuan_router
 
 SEPARATORS = [" ", "-", "\t", "\u00a0", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015"]
@@ -119,26 +121,26 @@ class MemoryStore:
     def release_lease(self, gtin14: str, owner: str) -> None:
         self.leases.discard(gtin14)
 
-    def put_result(
-        self,
-        gtin14: str,
-        status: str,
-        fields: dict[str, str | None],
-        *,
-        fresh_for: int,
-        stale_grace: int,
-        now: float | None = None,
-        **provider_facts: Any,
-    ) -> CachedLookup:
-        at = int(time.time() if now is None else now)
-        entry = CachedLookup(status, fields, at, at + fresh_for)
+    def put_result(self, gtin14: str, entry: CachedLookup, *, stale_grace: int) -> None:
         self.items[gtin14] = entry
-        return entry
-
-    def block_upstream(self, code: str, until: int, provider: str = "baichuan") -> None:
-        raise AssertionError("no upstream failure is scripted here")
 
     def put_miss(self, gtin14: str, provider: str, fresh_until: int) -> None:
+        raise AssertionError("no upstream failure is scripted here")
+
+
+class NoHealth:
+    """A HealthStore for providers that never fail here."""
+
+    def add_failure(self, provider: str, now: float) -> int:
+        raise AssertionError("no upstream failure is scripted here")
+
+    def open(self, block: ProviderBlock, now: float) -> bool:
+        raise AssertionError("no upstream failure is scripted here")
+
+    def close(self, provider: str) -> None:
+        raise AssertionError("no upstream failure is scripted here")
+
+    def claim_probe(self, provider: str, until: int, now: float) -> bool:
         raise AssertionError("no upstream failure is scripted here")
 
 
@@ -152,8 +154,8 @@ class CountingClient:
     def ready(self) -> None:
         """No keys to fetch."""
 
-    def query(self, code: str, policy: RetryPolicy | None = None) -> Any:
-        from barcode_service.baichuan import UpstreamNotFound, UpstreamProduct
+    def query(self, code: str, *, deadline: float | None = None) -> Any:
+        from barcode_service.providers.baichuan import UpstreamNotFound, UpstreamProduct
 
         self.queries.append(code)
         if int(code[-2]) % 2:
@@ -164,7 +166,9 @@ class CountingClient:
 def batch_service() -> tuple[LookupService, CountingClient]:
     client = CountingClient()
     router = baichuan_router(client)  # type: ignore[arg-type]
-    service = LookupService(Settings(), MemoryStore(), router, sleep=lambda s: None)  # type: ignore[arg-type]
+    policy = LookupPolicy.from_settings(Settings())
+    service = LookupService(policy, MemoryStore(), router, NoHealth(), sleep=lambda s: None)
+
     return service, client
 
 
@@ -193,11 +197,11 @@ def test_batch_answers_one_row_per_code_in_order(codes: list[Any]) -> None:
     if wrong:
         # A null, float or object is the caller's mistake: one 400 naming each such field.
         with pytest.raises(InvalidParameter) as refused:
-            service.lookup_many(codes)
+            batch_rows(service, codes)
         assert [p.name for p in refused.value.invalid_params] == [f"codes[{i}]" for i in wrong]
         assert client.queries == []
         return
-    rows = service.lookup_many(codes)
+    rows = batch_rows(service, codes)
     assert len(rows) == len(codes)
     for raw, row in zip(codes, rows, strict=True):
         text = raw if isinstance(raw, str) else str(raw)
@@ -217,7 +221,7 @@ def test_batch_answers_one_row_per_code_in_order(codes: list[Any]) -> None:
 def test_batch_over_the_limit_is_413(codes: list[str]) -> None:
     service, client = batch_service()
     with pytest.raises(PayloadTooLarge):
-        service.lookup_many(codes)
+        batch_rows(service, codes)
     assert client.queries == []
 
 
@@ -233,7 +237,7 @@ def test_batch_over_the_limit_is_413(codes: list[str]) -> None:
 def test_batch_that_is_not_a_list_is_400(codes: Any) -> None:
     service, _ = batch_service()
     with pytest.raises(InvalidParameter):
-        service.lookup_many(codes)
+        batch_rows(service, codes)
 
 
 # --- generate parameters -------------------------------------------------------------------

@@ -17,18 +17,14 @@ from barcode_service.errors import (
     UpstreamUnavailable,
 )
 from barcode_service.gtin import check_digit, parse_gtin
-from barcode_service.providers import PROVIDER_NAMES, build_providers, parse_names
-from barcode_service.providers.base import (
-    ProviderNotFound,
-    ProviderProduct,
-    ask,
-    is_book,
-    outcome_of,
-)
+from barcode_service.providers import PROVIDER_NAMES, parse_names
+from barcode_service.providers.base import ProviderNotFound, ProviderProduct, is_book
 from barcode_service.providers.openfoodfacts import FIELDS, OpenFactsProvider
 from barcode_service.providers.openlibrary import OpenLibraryProvider
+from barcode_service.router import ask, outcome_of
 from barcode_service.settings import SettingsError, load_settings
 from barcode_service.transport import RetryPolicy, new_session, user_agent
+from barcode_service.wiring import build_providers
 from tests.support.upstreams import (
     OFF_URL,
     off_found,
@@ -67,7 +63,7 @@ def test_off_found_is_translated_to_our_fields(off: OpenFactsProvider, mock) -> 
     mock.get(off_product_url(NUTELLA), json=off_found(NUTELLA))
     product = off.lookup(parse_gtin(NUTELLA), deadline())
     assert isinstance(product, ProviderProduct)
-    assert product.fields() == {
+    assert product.fields().to_dict() == {
         "name": "Nutella",
         "brand": "Ferrero",
         "company": "Ferrero",
@@ -92,7 +88,7 @@ def test_off_sparse_product_keeps_absent_fields_null(off: OpenFactsProvider, moc
     mock.get(off_product_url(NUTELLA), json=sparse)
     product = off.lookup(parse_gtin(NUTELLA), deadline())
     assert isinstance(product, ProviderProduct)
-    assert set(product.fields().values()) == {None}
+    assert set(product.fields().to_dict().values()) == {None}
     assert product.details["allergens"] == []
     assert product.details["nutriscore_grade"] is None
 
@@ -285,7 +281,7 @@ def test_provider_lists_are_checked_settings() -> None:
 
 
 def test_baichuan_provider_wraps_the_client_unchanged(mock) -> None:
-    from barcode_service.baichuan import BaichuanClient
+    from barcode_service.providers.baichuan import BaichuanClient
     from tests.support.upstreams import (
         BAICHUAN_URL,
         baichuan_found,
@@ -309,7 +305,7 @@ def test_baichuan_provider_wraps_the_client_unchanged(mock) -> None:
 
 
 def test_baichuan_without_keys_is_not_configured() -> None:
-    from barcode_service.baichuan import BaichuanClient
+    from barcode_service.providers.baichuan import BaichuanClient
 
     def keys(refresh: bool) -> tuple[str, str]:
         raise CredentialsNotConfigured("no lookup keys")

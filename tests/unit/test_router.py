@@ -15,9 +15,12 @@ import pytest
 import responses
 
 from barcode_service.errors import NotFound, UpstreamError, UpstreamRateLimited
-from barcode_service.lookup import LookupService, build_lookup_service
+from barcode_service.lookup import LookupService
+from barcode_service.product import ProductFields
 from barcode_service.settings import load_settings
+from barcode_service.wiring import build_lookup_service
 from tests.support.clocks import Clock
+from tests.support.lookups import on_clock
 from tests.support.upstreams import (
     BAICHUAN_URL,
     baichuan_failure,
@@ -58,7 +61,7 @@ def make_service(clock: Clock, **env: str) -> LookupService:
     }
     settings = load_settings(environment)
     real = build_lookup_service(settings)
-    return LookupService(settings, real.store, real.router, clock=clock, sleep=lambda s: None)
+    return on_clock(real, clock)
 
 
 @pytest.fixture
@@ -136,8 +139,10 @@ def test_a_code_nobody_knows_is_a_cached_404(service: LookupService, mock, clock
 
 
 def test_one_provider_down_is_503_only_when_nobody_else_answered(
-    service: LookupService, mock, clock
+    table: str, secret: dict, mock, clock
 ) -> None:
+    # The breaker opens on the first failure here; test_provider_health has the streak.
+    service = make_service(clock, PROVIDER_FAILURES_TO_OPEN="1")
     off_says(mock, NOBODY, status=503)
     mock.post(BAICHUAN_URL, json=baichuan_not_found())
     with pytest.raises(UpstreamError) as info:
@@ -150,7 +155,7 @@ def test_one_provider_down_is_503_only_when_nobody_else_answered(
     )
     assert info.value.retry_after
     assert problem["providers"] == [
-        {"name": "openfoodfacts", "outcome": "outage"},
+        {"name": "openfoodfacts", "outcome": "outage", "retry_at": "2026-11-25T12:00:30+00:00"},
         {"name": "openlibrary", "outcome": "not_served"},
         {"name": "baichuan", "outcome": "not_found"},
     ]
@@ -258,7 +263,7 @@ def test_quota_block_is_per_provider(service: LookupService, mock) -> None:
 
 
 def test_catalog_overrides_every_provider(service: LookupService, mock) -> None:
-    service.store.put_catalog("0" + FOOD, {"name": "Ours"})
+    service.store.put_catalog("0" + FOOD, ProductFields(name="Ours"))
     product = service.lookup(FOOD).to_dict()
     assert (product["source"], product["provider"], product["details"]) == ("catalog", None, {})
     assert len(mock.calls) == 0
@@ -288,17 +293,16 @@ def test_uploads_use_their_own_provider_list(table: str, secret: dict) -> None:
 
 
 def test_a_provider_without_keys_takes_no_limiter_slot() -> None:
-    from barcode_service.baichuan import BaichuanClient
     from barcode_service.errors import CredentialsNotConfigured
     from barcode_service.gtin import parse_gtin
-    from barcode_service.router import ProviderState
-    from tests.support.providers import FreeLimiter, baichuan_router
+    from barcode_service.providers.baichuan import BaichuanClient
+    from tests.support.providers import FreeLimiter, OpenGate, baichuan_router
 
     def keys(refresh: bool) -> tuple[str, str]:
         raise CredentialsNotConfigured("no lookup keys")
 
     limiter = FreeLimiter()
     router = baichuan_router(BaichuanClient(BAICHUAN_URL, keys), limiter)
-    route = router.route(parse_gtin(CHINA), ProviderState())
+    route = router.route(parse_gtin(CHINA), OpenGate())
     assert route.summary() == [{"name": "baichuan", "outcome": "not_configured"}]
     assert limiter.acquired == []

@@ -19,10 +19,12 @@ import responses
 
 from barcode_service.budgets import STATE_MAX_AGE, Budgets, BudgetState
 from barcode_service.errors import ClientBudgetExceeded
-from barcode_service.lookup import LookupService, build_lookup_service
+from barcode_service.lookup import LookupService
 from barcode_service.settings import load_settings
+from barcode_service.wiring import build_lookup_service
 from tests.conftest import TABLE
 from tests.support.clocks import Clock
+from tests.support.lookups import batch_rows
 from tests.support.upstreams import (
     BAICHUAN_URL,
     baichuan_found,
@@ -63,7 +65,13 @@ def service(table: str, secret: dict, clock: Clock, budgets: Budgets) -> LookupS
     settings = load_settings(environment)
     real = build_lookup_service(settings)
     return LookupService(
-        settings, real.store, real.router, clock=clock, sleep=lambda s: None, budgets=budgets
+        real.policy,
+        real.store,
+        real.router,
+        real.health,
+        clock=clock,
+        sleep=lambda s: None,
+        budgets=budgets,
     )
 
 
@@ -113,7 +121,7 @@ def test_over_budget_no_provider_is_asked(
     assert len(mock.calls) == 0
     # Nothing about the code was remembered: another caller still gets it looked up.
     items = boto3.client("dynamodb").scan(TableName=TABLE)["Items"]
-    assert not [i for i in items if i["pk"]["S"].startswith(("PRODUCT#", "MISS#", "QUOTA#"))]
+    assert not [i for i in items if i["pk"]["S"].startswith(("PRODUCT#", "MISS#", "HEALTH#"))]
 
 
 def test_a_batch_spends_exactly_the_limit(
@@ -130,7 +138,7 @@ def test_a_batch_spends_exactly_the_limit(
     mock.add_callback(responses.POST, BAICHUAN_URL, callback=found)
     # One worker: moto's conditional updates are not atomic across threads (DynamoDB's
     # are, which is what keeps concurrent reservations under the limit in AWS).
-    rows = service.lookup_many(codes, workers=1, budget=service.budget_for(CLIENT))
+    rows = batch_rows(service, codes, workers=1, budget=service.budget_for(CLIENT))
     assert budgets.state(CLIENT).used == 5
     assert len(mock.calls) == 5
     found = [r for r in rows if r["status"] == "found"]

@@ -22,10 +22,10 @@ from aws_lambda_powertools.utilities.parameters import base as parameters_base
 from aws_lambda_powertools.utilities.parameters.secrets import SecretsProvider
 
 from barcode_service.api import problem_response
-from barcode_service.baichuan import BaichuanClient
 from barcode_service.credentials import SecretStore
 from barcode_service.errors import ServiceError
 from barcode_service.gugudata import GuGuDataClient, RequestMode
+from barcode_service.providers.baichuan import BaichuanClient
 from barcode_service.transport import RetryPolicy
 from tests.conftest import SECRET, SECRET_STRINGS, SECRET_VALUE
 

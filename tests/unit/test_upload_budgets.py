@@ -56,7 +56,7 @@ def test_a_list_is_charged_to_its_owner_and_waits_for_the_next_day(
     worker = make_worker(env, wall=wall)
     budgets = budgeted(worker, 3, wall)
     body = "\n".join([*codes, codes[0]]).encode()  # a repeat is looked up once, paid once
-    result = worker.handle(upload_of(env, OWNER, "codes.txt", body))
+    result = worker.handle(upload_of(env, OWNER, "codes.txt", body)).to_dict()
     assert result["objects"][0]["deferred_at"] == 3
     assert upstream.calls == codes[:3]  # the fourth code never reached the provider
     assert budgets.state(OWNER).used == 3
@@ -119,7 +119,7 @@ def test_a_list_over_the_row_cap_fails_before_any_lookup(
     codes = [gtin13(n) for n in range(12)]
     upstream = Upstream(mock, set(codes))
     worker = make_worker(env, upload_max_rows=10)
-    result = worker.handle(upload_of(env, OWNER, "codes.csv", "\n".join(codes).encode()))
+    result = worker.handle(upload_of(env, OWNER, "codes.csv", "\n".join(codes).encode())).to_dict()
     assert result["objects"][0]["failed"] == "payload_too_large"
     job = env.job()
     assert job.status == "failed"

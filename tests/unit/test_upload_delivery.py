@@ -29,9 +29,9 @@ def test_redelivery_is_processed_once(env: Env, mock: responses.RequestsMock) ->
     upstream = Upstream(mock, {FOUND})
     body = upload(env, "codes.txt", f"{FOUND}\n{MISSING}\n".encode())
     worker = make_worker(env)
-    first = worker.handle(body)
+    first = worker.handle(body).to_dict()
     updated = env.job().updated_at
-    second = worker.handle(body)
+    second = worker.handle(body).to_dict()
     assert second == first
     assert len(upstream.calls) == 2
     assert env.job().updated_at == updated
@@ -40,7 +40,7 @@ def test_redelivery_is_processed_once(env: Env, mock: responses.RequestsMock) ->
     for item in dynamodb.scan(TableName=TABLE)["Items"]:
         if item["pk"]["S"].startswith("IDEMPOTENCY#"):
             dynamodb.delete_item(TableName=TABLE, Key={"pk": item["pk"]})
-    third = make_worker(env).handle(body)
+    third = make_worker(env).handle(body).to_dict()
     assert third["objects"][0]["skipped"] == "already processed"
     assert len(upstream.calls) == 2
 
@@ -58,12 +58,12 @@ def test_new_upload_of_the_same_key_is_a_new_run(env: Env, mock: responses.Reque
 def test_s3_test_event_and_foreign_keys_are_ignored(env: Env) -> None:
     worker = make_worker(env)
     test_event = load_event("sqs_s3_upload.json")["Records"][0]["body"]
-    assert worker.handle(test_event) == {"ignored": "s3:TestEvent"}
-    result = worker.handle(notification("uploads/../../etc/passwd", 10))
+    assert worker.handle(test_event).to_dict() == {"ignored": "s3:TestEvent"}
+    result = worker.handle(notification("uploads/../../etc/passwd", 10)).to_dict()
     assert result["objects"][0] == {"ignored": "uploads/../../etc/passwd"}
     removed = json.loads(notification(f"uploads/{UID}.csv", 10))
     removed["Records"][0]["eventName"] = "ObjectRemoved:Delete"
-    assert worker.handle(json.dumps(removed)) == {"objects": []}
+    assert worker.handle(json.dumps(removed)).to_dict() == {"objects": []}
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ import pytest
 
 from barcode_service.errors import UpstreamRateLimited, UpstreamUnavailable
 from barcode_service.limiter import FleetLimiter, rate_key
-from barcode_service.lookup import build_lookup_service
 from barcode_service.providers.base import RateLimit
 from barcode_service.settings import get_settings
 from barcode_service.uploads.pacing import (
@@ -20,7 +19,7 @@ from barcode_service.uploads.pacing import (
     FleetShare,
     Pacer,
 )
-from barcode_service.uploads.worker import build_upload_worker
+from barcode_service.wiring import build_lookup_service, build_upload_worker
 from tests.conftest import TABLE
 from tests.unit.test_limiter import Clock
 

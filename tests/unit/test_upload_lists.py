@@ -9,8 +9,9 @@ import json
 import pytest
 import responses
 
+from barcode_service.rows import CodeRow
 from barcode_service.uploads.pacing import Pacer
-from barcode_service.uploads.results import ResultRow, results_csv, tally
+from barcode_service.uploads.results import results_csv, tally
 from local.context import LambdaContext
 from tests.support.workers import (
     FOUND,
@@ -40,7 +41,7 @@ def test_small_csv_list_in_order_with_every_status(env: Env, mock: responses.Req
         f"again,{FOUND}\r\n"
         "evil,=HYPERLINK(1)\r\n"
     ).encode()
-    result = make_worker(env).handle(upload(env, "codes.csv", data))
+    result = make_worker(env).handle(upload(env, "codes.csv", data)).to_dict()
     assert result["objects"][0]["rows"] == 6
     job = env.job()
     assert job.status == "done"
@@ -71,7 +72,7 @@ def test_list_in_chunks_completes_in_order(env: Env, mock: responses.RequestsMoc
     codes = [gtin13(n) for n in range(25)]
     upstream = Upstream(mock, set(codes[::2]))
     worker = make_worker(env, upload_chunk_size=10, upload_inline_results=5)
-    result = worker.handle(upload(env, "codes.txt", "\n".join(codes).encode()))
+    result = worker.handle(upload(env, "codes.txt", "\n".join(codes).encode())).to_dict()
     assert result["objects"][0]["chunks"] == 3
     assert env.job().status == "processing"
     messages = env.messages()
@@ -117,7 +118,7 @@ def test_chunk_out_of_time_continues_in_a_new_message(
 def test_chunk_of_a_finished_run_is_skipped(env: Env) -> None:
     worker = make_worker(env)
     body = json.dumps({"kind": "chunk", "upload_id": UID, "run": "gone", "chunk": 0})
-    assert worker.handle(body)["skipped"] == "run is over"
+    assert worker.handle(body).to_dict()["skipped"] == "run is over"
 
 
 def test_failed_chunk_messages_are_retried(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -176,7 +177,7 @@ def test_pacer_keeps_its_schedule_after_a_slightly_late_call_only() -> None:
 
 def test_results_csv_and_tally() -> None:
     rows = [
-        ResultRow.from_dict(row)
+        CodeRow.from_dict(row)
         for row in [
             {"row": 1, "code": "+1", "status": "invalid_gtin", "error": {"code": "invalid_gtin"}},
             {"row": 2, "code": "x", "status": "found", "product": {"gtin": "1", "name": "@n"}},

@@ -83,7 +83,7 @@ def test_a_block_met_ahead_defers_at_its_row_and_loses_nothing(
     worker = make_worker(
         env, wall=wall, worker_lookup_concurrency=4, worker_lookups_per_second=1000
     )
-    result = worker.handle(upload(env, "codes.txt", "\n".join(codes).encode()))
+    result = worker.handle(upload(env, "codes.txt", "\n".join(codes).encode())).to_dict()
     # Lookups ahead answer in any order: the chunk stops at the first row, in row order,
     # whose lookup met the quota, and keeps every row before it.
     answered = set(upstream.calls[:3])

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from barcode_service.errors import InvalidGtin
-from barcode_service.lookup import LookupOutcome
+from barcode_service.lookup_outcome import LookupOutcome
+from barcode_service.rows import CodeRow
 from barcode_service.uploads.messages import ChunkMessage, ObjectVersion, jobs_named_in, run_id
-from barcode_service.uploads.results import ResultRow, empty_counts, tally
+from barcode_service.uploads.results import empty_counts, tally
 from tests.conftest import load_event
 
 UID = "0123456789abcdef0123456789abcdef"
@@ -38,7 +39,7 @@ def test_object_version_from_a_notification_record() -> None:
 
 
 def test_result_rows_keep_their_place_and_answer() -> None:
-    invalid = ResultRow.of(LookupOutcome(InvalidGtin("bad")), "123", row=4, line=5)
+    invalid = CodeRow.of(LookupOutcome(InvalidGtin("bad")), code="123", row=4, line=5)
     assert invalid.to_dict() == {
         "row": 4,
         "line": 5,
@@ -46,7 +47,7 @@ def test_result_rows_keep_their_place_and_answer() -> None:
         "status": "invalid_gtin",
         "error": InvalidGtin("bad").to_problem(),
     }
-    assert ResultRow.from_dict(invalid.to_dict()) == invalid
-    photo = ResultRow.of(LookupOutcome(InvalidGtin("x")), "t", row=1, format="QRCode", text="t")
+    assert CodeRow.from_dict(invalid.to_dict()) == invalid
+    photo = CodeRow.of(LookupOutcome(InvalidGtin("x")), code="t", row=1, format="QRCode", text="t")
     assert list(photo.to_dict()) == ["row", "code", "format", "text", "status", "error"]
     assert tally([invalid, photo]) == {**empty_counts(), "total": 2, "invalid_gtin": 2}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
-from barcode_service.baichuan import MSG_PLAN_USED_UP
+from barcode_service.providers.baichuan import MSG_PLAN_USED_UP
 from barcode_service.uploads.status import status_view
 from tests.support.workers import (
     FOUND,
@@ -35,7 +35,7 @@ def test_quota_used_up_mid_list_waits_for_the_reset(
     wall = Wall()
     sent = record_sends(env, monkeypatch)
     worker = make_worker(env, wall=wall)
-    result = worker.handle(upload(env, "codes.txt", "\n".join(codes).encode()))
+    result = worker.handle(upload(env, "codes.txt", "\n".join(codes).encode())).to_dict()
     assert result["objects"][0]["deferred_at"] == 2
     assert upstream.calls == codes[:3]  # two answers, then the quota message
 
@@ -57,7 +57,7 @@ def test_quota_used_up_mid_list_waits_for_the_reset(
 
     # Delivered before the reset: the block answers, no upstream call, delayed again.
     wall.now = RESET - 30
-    again = worker.handle(entry["MessageBody"])
+    again = worker.handle(entry["MessageBody"]).to_dict()
     assert again == {"upload_id": UID, "chunk": 0, "deferred_at": 2, "delay": 60}
     assert len(upstream.calls) == 3
     assert json.loads(sent[-1]["MessageBody"])["wait"] == 2
@@ -151,6 +151,6 @@ def test_blocked_chunk_of_a_run_that_ends_sends_nothing(
     sent = record_sends(env, monkeypatch)
     worker = make_worker(env, wall=Wall())
     monkeypatch.setattr(env.jobs, "wait", lambda *args, **kwargs: None)  # superseded meanwhile
-    result = worker.handle(upload(env, "codes.txt", f"{FOUND}\n".encode()))
+    result = worker.handle(upload(env, "codes.txt", f"{FOUND}\n".encode())).to_dict()
     assert result["objects"][0]["skipped"] == "run is over"
     assert sent == []

@@ -205,8 +205,7 @@ def with_headers(
     try:
         body = answer()
     except ServiceError as error:
-        error.headers.update(headers())
-        raise
+        raise error.copy(headers=dict(headers())) from None
     return json_response(body, headers())
 
 

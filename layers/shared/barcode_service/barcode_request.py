@@ -350,9 +350,7 @@ def _content(symbology: Symbology, raw: str) -> str:
     try:
         return validate_content(symbology, raw)
     except ServiceError as error:
-        if not error.invalid_params:
-            error.invalid_params = (InvalidParam("content", error.detail),)
-        raise
+        raise error.about("content") from None
 
 
 def response_mode(params: Mapping[str, Any], accept: str | None) -> ResponseMode:

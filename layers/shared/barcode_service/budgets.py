@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from . import dynamo
 from .errors import ClientBudgetExceeded, UpstreamUnavailable
 
 DEFAULT_DAILY_BUDGET = 5000
@@ -200,8 +201,8 @@ class Budgets:
         if amount > limit:
             raise self._exceeded(BudgetState(limit, limit, resets_at))
         try:
-            answer = self.client.update_item(
-                TableName=self.table_name,
+            answer = self._call(
+                "update_item",
                 Key={"pk": {"S": budget_key(client, day)}},
                 UpdateExpression="ADD used :n SET expires_at = if_not_exists(expires_at, :exp)",
                 ConditionExpression="attribute_not_exists(used) OR used <= :most",
@@ -212,13 +213,9 @@ class Budgets:
                 },
                 ReturnValues="UPDATED_NEW",
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise _table_down(error) from None
+        except ClientError:  # only a failed condition: dynamo.call raised the rest
             state = self._seen(client, BudgetState(limit, limit, resets_at))
             raise self._exceeded(state) from None
-        except BotoCoreError as error:
-            raise _table_down(error) from None
         used = int(answer["Attributes"]["used"]["N"])
         state = self._seen(client, BudgetState(limit, used, resets_at))
         return Reservation(client, day, amount, state)
@@ -230,14 +227,14 @@ class Budgets:
         if reservation.amount == 0 or unused == 0:
             return state
         try:
-            answer = self.client.update_item(
-                TableName=self.table_name,
+            answer = self._call(
+                "update_item",
                 Key={"pk": {"S": budget_key(reservation.client, reservation.day)}},
                 UpdateExpression="ADD used :n",
                 ExpressionAttributeValues={":n": {"N": str(-unused)}},
                 ReturnValues="UPDATED_NEW",
             )
-        except (ClientError, BotoCoreError):
+        except UpstreamUnavailable:
             # The caller loses a little budget for today; the answer is not at risk.
             return BudgetState(state.limit, state.used, state.resets_at)
         used = int(answer["Attributes"]["used"]["N"])
@@ -253,10 +250,7 @@ class Budgets:
     def _call(self, operation: str, *, table: bool = True, **kwargs: Any) -> Any:
         if table:
             kwargs["TableName"] = self.table_name
-        try:
-            return getattr(self.client, operation)(**kwargs)
-        except (ClientError, BotoCoreError) as error:
-            raise _table_down(error) from None
+        return dynamo.call(self.client, operation, "budget table", **kwargs)
 
 
 class ClientBudget:
@@ -291,12 +285,3 @@ class ClientBudget:
             return self.state().headers(self.budgets.clock())
         except UpstreamUnavailable:
             return {}
-
-
-def _table_down(error: Exception) -> UpstreamUnavailable:
-    code = (
-        error.response.get("Error", {}).get("Code", "ClientError")
-        if isinstance(error, ClientError)
-        else type(error).__name__
-    )
-    return UpstreamUnavailable(f"the budget table is unavailable ({code})", retry_after=2)

@@ -1,8 +1,10 @@
-"""DynamoDB access for lookups: cached results, catalog overrides, quota state, leases.
+"""DynamoDB access for lookups: cached answers, catalog overrides, misses, leases, health.
 
 One table (`CACHE_TABLE`, hash key `pk`, TTL attribute `expires_at`); item shapes
 are listed in docs/architecture.md. No domain rules here: callers decide what
-fresh, stale and blocked mean.
+fresh, stale and blocked mean. A lookup reads everything it needs about one code in
+one `snapshot` (BatchGetItem), the providers' health items included
+(provider_health.py writes those).
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
 
 from . import dynamo
 from .errors import UpstreamUnavailable
+from .product import ProductFields
+from .provider_health import ProviderHealth, health_key
 
 LEGACY_PROVIDER = "baichuan"  # cached answers from before the router came from it
-PRODUCT_FIELDS = ("name", "brand", "company", "price", "spec", "unit", "image_url", "country")
 
 
 def product_key(gtin14: str) -> str:
@@ -36,11 +39,6 @@ def lease_key(gtin14: str) -> str:
     return f"LEASE#{gtin14}"
 
 
-def block_key(provider: str) -> str:
-    """A provider's quota/account/outage block (one item per provider)."""
-    return f"QUOTA#{provider}"
-
-
 def miss_key(provider: str, gtin14: str) -> str:
     """One provider's own "not found" for a code (its negative cache)."""
     return f"MISS#{provider}#{gtin14}"
@@ -50,8 +48,8 @@ def miss_key(provider: str, gtin14: str) -> str:
 class CachedLookup:
     """A stored provider answer: `found` with product fields, or `not_found`."""
 
-    status: str
-    fields: dict[str, str | None]
+    status: Literal["found", "not_found"]
+    fields: ProductFields
     fetched_at: int
     fresh_until: int
     provider: str | None = None
@@ -62,33 +60,21 @@ class CachedLookup:
         return now < self.fresh_until
 
 
-@dataclass(frozen=True)
-class QuotaBlock:
-    """Calls to `provider` are not to be made until `until` (epoch s) because of `code`."""
-
-    code: str
-    until: int
-    provider: str = LEGACY_PROVIDER
-
-
 @dataclass
 class Snapshot:
     """Everything a lookup needs to know about one code, read in one round trip."""
 
-    catalog: dict[str, str | None] | None = None
+    catalog: ProductFields | None = None
     cached: CachedLookup | None = None
-    blocks: dict[str, QuotaBlock] = field(default_factory=dict)  # provider -> live block
+    health: dict[str, ProviderHealth] = field(default_factory=dict)  # provider -> its item
     misses: set[str] = field(default_factory=set)  # providers with a fresh "not found"
     lease_held: bool = False
 
-    @property
-    def block(self) -> QuotaBlock | None:
-        """A live block of any provider (the first read)."""
-        return next(iter(self.blocks.values()), None)
-
 
 def _cached(item: dict[str, Any]) -> CachedLookup:
-    status = str(item.get("status", "found"))
+    status: Literal["found", "not_found"] = (
+        "not_found" if item.get("status") == "not_found" else "found"
+    )
     try:
         details = json.loads(item["details"]) if item.get("details") else {}
     except (TypeError, ValueError):
@@ -96,19 +82,13 @@ def _cached(item: dict[str, Any]) -> CachedLookup:
     provider = item.get("provider")
     return CachedLookup(
         status=status,
-        fields=_text_fields(item.get("fields")),
+        fields=ProductFields.from_mapping(item.get("fields")),
         fetched_at=int(item.get("fetched_at", 0)),
         fresh_until=int(item.get("fresh_until", 0)),
         provider=str(provider) if provider else (LEGACY_PROVIDER if status == "found" else None),
         attribution=str(item["attribution"]) if item.get("attribution") else None,
         details=details if isinstance(details, dict) else {},
     )
-
-
-def _text_fields(raw: Any) -> dict[str, str | None]:
-    if not isinstance(raw, dict):
-        return {}
-    return {name: (str(raw[name]) if raw.get(name) is not None else None) for name in raw}
 
 
 class LookupStore(Protocol):
@@ -120,24 +100,8 @@ class LookupStore(Protocol):
         """Catalog entry, cached answer, lease, and each provider's block and own miss."""
         ...
 
-    def put_result(
-        self,
-        gtin14: str,
-        status: str,
-        fields: dict[str, str | None],
-        *,
-        fresh_for: int,
-        stale_grace: int,
-        now: float | None = None,
-        provider: str | None = None,
-        attribution: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> CachedLookup:
+    def put_result(self, gtin14: str, entry: CachedLookup, *, stale_grace: int) -> None:
         """Store a provider's answer."""
-        ...
-
-    def block_upstream(self, code: str, until: int, provider: str = LEGACY_PROVIDER) -> None:
-        """Record that no call to `provider` may be made before `until` (epoch s)."""
         ...
 
     def put_miss(self, gtin14: str, provider: str, fresh_until: int) -> None:
@@ -175,7 +139,7 @@ class DynamoLookupStore:
         for one code, in one call."""
         now = time.time() if now is None else now
         keys = [product_key(gtin14), catalog_key(gtin14), lease_key(gtin14)]
-        keys += [block_key(p) for p in providers] + [miss_key(p, gtin14) for p in providers]
+        keys += [health_key(p) for p in providers] + [miss_key(p, gtin14) for p in providers]
         request = {self.table_name: {"Keys": [dynamo.key(k) for k in keys]}}
         items: list[dict[str, Any]] = []
         for _ in range(3):
@@ -191,70 +155,40 @@ class DynamoLookupStore:
             if pk.startswith("PRODUCT#"):
                 snapshot.cached = _cached(item)
             elif pk.startswith("CATALOG#"):
-                snapshot.catalog = _text_fields(item.get("fields"))
-            elif pk.startswith("QUOTA#") and int(item.get("until", 0)) > now:
-                provider = pk.removeprefix("QUOTA#")
-                snapshot.blocks[provider] = QuotaBlock(
-                    code=str(item.get("code")), until=int(item["until"]), provider=provider
-                )
+                snapshot.catalog = ProductFields.from_mapping(item.get("fields"))
+            elif pk.startswith("HEALTH#"):
+                health = ProviderHealth.from_item(item)
+                snapshot.health[health.provider] = health
             elif pk.startswith("MISS#") and int(item.get("fresh_until", 0)) > now:
                 snapshot.misses.add(pk.split("#")[1])
             elif pk.startswith("LEASE#") and int(item.get("expires_at", 0)) > now:
                 snapshot.lease_held = True
         return snapshot
 
-    def put_result(
-        self,
-        gtin14: str,
-        status: str,
-        fields: dict[str, str | None],
-        *,
-        fresh_for: int,
-        stale_grace: int,
-        now: float | None = None,
-        provider: str | None = None,
-        attribution: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> CachedLookup:
+    def put_result(self, gtin14: str, entry: CachedLookup, *, stale_grace: int) -> None:
         """Store a provider's answer; it stays readable (stale) `stale_grace` s past freshness."""
-        fetched_at = int(time.time() if now is None else now)
-        entry = CachedLookup(
-            status,
-            fields,
-            fetched_at,
-            fetched_at + fresh_for,
-            provider=provider,
-            attribution=attribution,
-            details=details or {},
-        )
         item = {
             "pk": product_key(gtin14),
-            "status": status,
-            "fields": {k: v for k, v in fields.items() if v is not None},
-            "fetched_at": fetched_at,
+            "status": entry.status,
+            "fields": entry.fields.known(),
+            "fetched_at": entry.fetched_at,
             "fresh_until": entry.fresh_until,
             "expires_at": entry.fresh_until + stale_grace,
-            "provider": provider,
-            "attribution": attribution,
+            "provider": entry.provider,
+            "attribution": entry.attribution,
             # JSON text: details hold numbers and lists that DynamoDB would turn into Decimals.
-            "details": json.dumps(details, ensure_ascii=False) if details else None,
+            "details": json.dumps(entry.details, ensure_ascii=False) if entry.details else None,
         }
         self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
-        return entry
 
-    def put_catalog(self, gtin14: str, fields: dict[str, str | None], note: str = "") -> None:
+    def put_catalog(self, gtin14: str, fields: ProductFields, note: str = "") -> None:
         """Store an operator's product record; it wins over cache and upstream."""
         item = {
             "pk": catalog_key(gtin14),
-            "fields": {k: v for k, v in fields.items() if v},
+            "fields": fields.known(),
             "note": note or None,
             "updated_at": int(time.time()),
         }
-        self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
-
-    def block_upstream(self, code: str, until: int, provider: str = LEGACY_PROVIDER) -> None:
-        """Record that no call to `provider` may be made before `until` (epoch s)."""
-        item = {"pk": block_key(provider), "code": code, "until": until, "expires_at": until}
         self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
 
     def put_miss(self, gtin14: str, provider: str, fresh_until: int) -> None:

@@ -11,9 +11,10 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .cache import PRODUCT_FIELDS, DynamoLookupStore
+from .cache import DynamoLookupStore
 from .errors import InvalidGtin, InvalidParameter
 from .gtin import parse_gtin
+from .product import PRODUCT_FIELDS, ProductFields
 
 CODE_COLUMNS = ("code", "gtin", "barcode")
 
@@ -21,7 +22,7 @@ CODE_COLUMNS = ("code", "gtin", "barcode")
 @dataclass(frozen=True)
 class CatalogEntry:
     gtin14: str
-    fields: dict[str, str | None]
+    fields: ProductFields
     note: str = ""
 
 
@@ -56,7 +57,7 @@ def parse_catalog_csv(text: str) -> tuple[list[CatalogEntry], list[RowError]]:
             errors.append(RowError(line, "the row has a code but no product field"))
             continue
         note = (row.get(columns["note"]) or "").strip() if "note" in columns else ""
-        entries.append(CatalogEntry(gtin.gtin14, fields, note))
+        entries.append(CatalogEntry(gtin.gtin14, ProductFields.from_mapping(fields), note))
     return entries, errors
 
 

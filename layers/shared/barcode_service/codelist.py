@@ -22,7 +22,7 @@ DELIMITERS = (",", ";", "\t", "|")
 
 
 @dataclass(frozen=True)
-class CodeRow:
+class ListedCode:
     """One input row: its 1-based number among the data rows, file line, and code as given."""
 
     row: int
@@ -65,7 +65,7 @@ def _header_column(cells: list[str]) -> int | None:
     return None
 
 
-def parse_code_list(data: bytes) -> list[CodeRow]:
+def parse_code_list(data: bytes) -> list[ListedCode]:
     """Every data row of a code list with its code, blank lines skipped."""
     text = decode_text(data)
     lines = text.splitlines()
@@ -74,7 +74,7 @@ def parse_code_list(data: bytes) -> list[CodeRow]:
         raise EmptyUpload("the file holds no codes")
     delimiter = _delimiter(first)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter or ",")
-    rows: list[CodeRow] = []
+    rows: list[ListedCode] = []
     column = 0
     header_seen = False
     line = 0
@@ -96,7 +96,7 @@ def parse_code_list(data: bytes) -> list[CodeRow]:
                         f"(its first row is {shown}); add a header naming the code column"
                     )
             code = cells[column].strip().strip("\ufeff") if column < len(cells) else ""
-            rows.append(CodeRow(row=len(rows) + 1, line=start, code=code))
+            rows.append(ListedCode(row=len(rows) + 1, line=start, code=code))
     except csv.Error as error:
         raise UnreadableUpload(f"the CSV cannot be read near line {line + 1}: {error}") from None
     if not rows:

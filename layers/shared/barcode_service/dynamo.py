@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import UpstreamUnavailable
 
@@ -25,8 +25,8 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 def call(client: Any, operation: str, what: str, **kwargs: Any) -> Any:
     """`client.<operation>(**kwargs)`; a failed condition is re-raised as is.
 
-    Any other error means the table cannot be used: UpstreamUnavailable, whose
-    detail says "the <what> is unavailable (<error code>)".
+    Any other error (an error answer, or none at all) means the table cannot be used:
+    UpstreamUnavailable, whose detail says "the <what> is unavailable (<error code>)".
     """
     try:
         return getattr(client, operation)(**kwargs)
@@ -35,6 +35,10 @@ def call(client: Any, operation: str, what: str, **kwargs: Any) -> Any:
         if error == CONDITION_FAILED:
             raise
         raise UpstreamUnavailable(f"the {what} is unavailable ({error})", retry_after=2) from None
+    except BotoCoreError as exc:  # no answer at all: a connection or credentials problem
+        raise UpstreamUnavailable(
+            f"the {what} is unavailable ({type(exc).__name__})", retry_after=2
+        ) from None
 
 
 def key(pk: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,31 @@ class ServiceError(Exception):
         if field is not None and not self.invalid_params:
             self.invalid_params = (InvalidParam(field, detail),)
 
-    def about(self, name: str) -> ServiceError:
-        """This error, naming the input field `name` unless it already names fields."""
-        if not self.invalid_params:
-            self.invalid_params = (InvalidParam(name, self.detail),)
-        return self
+    def copy(
+        self,
+        *,
+        retry_after: int | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        invalid_params: Iterable[InvalidParam] | None = None,
+    ) -> Self:
+        """A copy of this error with what is given changed or added: an error that was
+        raised is never changed in flight (another caller may hold the same one)."""
+        clone = type(self).__new__(type(self), *self.args)
+        clone.__dict__.update(self.__dict__)
+        clone.extra = {**self.extra, **(extra or {})}
+        clone.headers = {**self.headers, **(headers or {})}
+        if retry_after is not None:
+            clone.retry_after = retry_after
+        if invalid_params is not None:
+            clone.invalid_params = tuple(invalid_params)
+        return clone
+
+    def about(self, name: str) -> Self:
+        """This error naming the input field `name` (a copy), unless it already names fields."""
+        if self.invalid_params:
+            return self
+        return self.copy(invalid_params=(InvalidParam(name, self.detail),))
 
     def to_problem(self, language: str | None = None) -> dict[str, Any]:
         """The problem+json body for this error, `title`/`detail` in `language`

@@ -20,11 +20,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from . import dynamo
 from .barcode_request import (
     MAX_DIMENSION,
     MIN_DIMENSION,
@@ -43,8 +40,8 @@ from .errors import (
     refuse_unknown,
 )
 from .observability import count, logger, tracer
-from .settings import Settings
-from .storage import CONTENT_TYPES, ImageStore, S3ImageStore, image_key
+from .storage import CONTENT_TYPES, ImageStore, image_key
+from .url_cache import Backend, CachedUrl, UrlCache
 from .verify import RenderFacts, render_verified, upstream_png
 
 if TYPE_CHECKING:
@@ -52,95 +49,10 @@ if TYPE_CHECKING:
     # imported only when a request is not in the URL cache: see build_generate_service.
     from .gugudata import GuGuDataClient
 
-Backend = Literal["upstream", "local"]
 
 BATCH_MAX = 100
 BATCH_UPSTREAM_BUDGET_SECONDS = 15.0
 """A batch stops calling the upstream after this long and renders the rest locally."""
-
-
-# --- the URL cache -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CachedUrl:
-    backend: Backend
-    url: str | None = None  # upstream CDN URL
-    key: str | None = None  # S3 key of a local render (its URL is made per response)
-    facts: RenderFacts | None = None  # what the local render was checked to be
-
-
-class UrlCache(Protocol):
-    """Remembers where the image of a request digest is."""
-
-    def get(self, digest: str) -> CachedUrl | None:
-        """The remembered image of `digest`, or None."""
-        ...
-
-    def put(self, digest: str, entry: CachedUrl) -> None:
-        """Remember the image of `digest` (best effort)."""
-        ...
-
-
-class DynamoUrlCache:
-    """`BARCODE#<sha256>` items in the cache table (a `UrlCache`). Failures cost a miss.
-
-    Through the low-level client, like every store (a boto3 resource costs ~40 ms more
-    CPU at a cold start); `client` None disables the cache.
-    """
-
-    def __init__(
-        self,
-        client: Any | None,
-        table: str,
-        ttl_seconds: int,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.client = client
-        self.table = table
-        self.ttl_seconds = ttl_seconds
-        self.clock = clock
-
-    def get(self, digest: str) -> CachedUrl | None:
-        if self.client is None:
-            return None
-        try:
-            raw = self.client.get_item(TableName=self.table, Key=dynamo.key(f"BARCODE#{digest}"))
-        except (ClientError, BotoCoreError) as error:
-            logger.warning("barcode URL cache read failed", extra={"error": type(error).__name__})
-            return None
-        item = dynamo.from_item(raw["Item"]) if raw.get("Item") else None
-        # DynamoDB deletes expired items lazily: an item past expires_at is a miss.
-        if not item or int(item.get("expires_at", 0)) <= self.clock():
-            return None
-        backend = item.get("backend")
-        if backend == "upstream" and item.get("url"):
-            return CachedUrl("upstream", url=str(item["url"]))
-        if backend == "local" and item.get("key"):
-            facts = RenderFacts.from_metadata(item["facts"]) if item.get("facts") else None
-            return CachedUrl("local", key=str(item["key"]), facts=facts)
-        return None
-
-    def put(self, digest: str, entry: CachedUrl) -> None:
-        if self.client is None or self.ttl_seconds <= 0:
-            return
-        now = self.clock()
-        item: dict[str, Any] = {
-            "pk": f"BARCODE#{digest}",
-            "backend": entry.backend,
-            "created_at": int(now),
-            "expires_at": int(now) + self.ttl_seconds,
-        }
-        if entry.url:
-            item["url"] = entry.url
-        if entry.key:
-            item["key"] = entry.key
-        if entry.facts:
-            item["facts"] = entry.facts.to_metadata()
-        try:
-            self.client.put_item(TableName=self.table, Item=dynamo.to_item(item))
-        except (ClientError, BotoCoreError) as error:
-            logger.warning("barcode URL cache write failed", extra={"error": type(error).__name__})
 
 
 # --- the service -------------------------------------------------------------------------
@@ -457,49 +369,6 @@ class GenerateService:
             module_px=facts.module_px if facts else None,
             warnings=facts.warnings if facts else (),
         )
-
-
-def build_generate_service(settings: Settings) -> GenerateService:
-    """The service wired to AWS and the upstream from settings (one per cold start)."""
-    import boto3  # noqa: PLC0415 - only the generate routes need AWS clients
-    from botocore.config import Config  # noqa: PLC0415
-
-    s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
-    images = S3ImageStore(
-        s3,
-        settings.images_bucket,
-        base_url=settings.images_base_url,
-        presign_expires=settings.presign_expires_seconds,
-    )
-    dynamodb = boto3.client("dynamodb") if settings.cache_table else None
-    cache = DynamoUrlCache(dynamodb, settings.cache_table, settings.generate_url_ttl_seconds)
-
-    def upstream() -> GuGuDataClient:
-        # Lazy: requests, Powertools Parameters and the credential models cost ~40 ms
-        # at import, and only a request missing from the URL cache needs them.
-        from .credentials import SecretStore  # noqa: PLC0415
-        from .gugudata import GuGuDataClient  # noqa: PLC0415
-
-        secrets = SecretStore(settings.secret_id, settings.secret_max_age)
-
-        def appkey(refresh: bool) -> str:
-            return secrets.generate(refresh).appkey.get_secret_value()
-
-        return GuGuDataClient(
-            settings.generate_api_url,
-            appkey,
-            mode=settings.generate_request_mode,
-            policy=settings.retry_policy(),
-        )
-
-    return GenerateService(
-        mode=settings.generate_backend,
-        images=images,
-        cache=cache,
-        upstream=None,
-        upstream_factory=upstream if settings.generate_backend != "local" else None,
-        image_backend=settings.generate_image_backend,
-    )
 
 
 __all__ = [

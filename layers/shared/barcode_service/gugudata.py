@@ -21,23 +21,21 @@ from .errors import (
     UpstreamInArrears,
     UpstreamRateLimited,
     UpstreamRejected,
-    UpstreamTimeout,
     UpstreamUnavailable,
 )
 from .redaction import redact
 from .transport import (
-    BodyTooLarge,
+    Reply,
+    Request,
     Retryable,
     RetryPolicy,
-    attempt_deadline,
+    exchange,
     looks_like_html,
     new_session,
-    read_body,
-    retry_after_seconds,
     with_key_rotation,
-    with_retries,
 )
 
+LABEL = "generation upstream"
 MAX_IMAGE_BYTES = 2_000_000
 """Cap on an image downloaded from the upstream's CDN (its barcodes are a few kB)."""
 
@@ -91,7 +89,9 @@ class GuGuDataClient:
         }
         return with_key_rotation(
             self._appkey,
-            lambda key: with_retries(lambda t: self._attempt(params, key, t), self.policy),
+            lambda key: exchange(
+                self.session, self._request(params, key), self.policy, lambda r: self._read(r, key)
+            ),
         )
 
     def fetch_image(self, url: str, *, limit: int = MAX_IMAGE_BYTES) -> bytes:
@@ -101,42 +101,27 @@ class GuGuDataClient:
         The URL is never put into an error or a log line: a CDN URL can carry a token.
         """
         if not _is_https_url(url):
-            raise UpstreamError("generation upstream image URL is not https")
-        return with_retries(lambda timeout: self._download(url, timeout, limit), self.policy)
+            raise UpstreamError(f"{LABEL} image URL is not https")
+        request = Request(f"{LABEL} image", url, limit=limit)
+        return exchange(self.session, request, self.policy, lambda reply: reply.body)
 
-    def _download(self, url: str, timeout: tuple[float, float], limit: int) -> bytes:
-        deadline = attempt_deadline(timeout)
-        try:
-            with self.session.get(url, timeout=timeout, stream=True) as response:
-                status = response.status_code
-                if status == 429 or status >= 500:
-                    raise Retryable(
-                        UpstreamUnavailable(f"generation upstream image failed (HTTP {status})"),
-                        retry_after_seconds(response),
-                    )
-                if status != 200:
-                    raise UpstreamError(f"generation upstream image answered HTTP {status}")
-                return read_body(response, deadline, limit)
-        except requests.Timeout:
-            raise Retryable(UpstreamTimeout("generation upstream image timed out")) from None
-        except BodyTooLarge:
-            raise UpstreamError(f"generation upstream image is over {limit} bytes") from None
-        except requests.RequestException:
-            raise Retryable(UpstreamUnavailable("generation upstream image unreachable")) from None
-
-    def _send(
-        self, params: dict[str, str], key: str, timeout: tuple[float, float]
-    ) -> requests.Response:
-        # Streamed: the body is read by `read_body`, within the attempt's deadline.
+    def _request(self, params: dict[str, str], key: str) -> Request:
+        """The request in the configured mode; the vendor's own meanings of 400/401/403."""
+        refusals = {
+            400: lambda reply: UpstreamRejected(
+                f"{LABEL} rejected the parameters: {_short(reply.text, key)}"
+            ),
+            401: lambda reply: UpstreamAuthFailed(f"{LABEL} refused the appkey (HTTP 401)"),
+            403: lambda reply: UpstreamAuthFailed(f"{LABEL} refused the appkey (HTTP 403)"),
+        }
         if self.mode == "get":
-            query = {"appkey": key, **params}
-            return self.session.get(self.url, params=query, timeout=timeout, stream=True)
+            return Request(LABEL, self.url, params={"appkey": key, **params}, refusals=refusals)
         if self.mode == "form":
             form = {"appkey": key, **params}
-            return self.session.post(self.url, data=form, timeout=timeout, stream=True)
+            return Request(LABEL, self.url, "POST", data=form, refusals=refusals)
         if self.mode == "multipart":
             fields = {name: (None, value) for name, value in {"appkey": key, **params}.items()}
-            return self.session.post(self.url, files=fields, timeout=timeout, stream=True)
+            return Request(LABEL, self.url, "POST", files=fields, refusals=refusals)
         body: dict[str, Any] = {
             "type": params["type"],
             "content": params["content"],
@@ -144,59 +129,21 @@ class GuGuDataClient:
             "height": int(params["height"]),
             "showLabel": params["showLabel"] == "true",
         }
-        return self.session.post(
-            self.url, params={"appkey": key}, json=body, timeout=timeout, stream=True
+        return Request(
+            LABEL, self.url, "POST", params={"appkey": key}, json=body, refusals=refusals
         )
 
-    def _attempt(
-        self, params: dict[str, str], key: str, timeout: tuple[float, float]
-    ) -> GeneratedImage:
-        deadline = attempt_deadline(timeout)
-        try:
-            with self._send(params, key, timeout) as response:
-                read_body(response, deadline)
-        except requests.Timeout:
-            # Generation is not billed per attempt and is idempotent: a retry can help.
-            raise Retryable(UpstreamTimeout("generation upstream timed out")) from None
-        except BodyTooLarge:
-            raise UpstreamError("generation upstream sent a body too large") from None
-        except requests.RequestException:
-            raise Retryable(UpstreamUnavailable("generation upstream unreachable")) from None
-        return self._parse(response, key)
-
-    def _parse(self, response: requests.Response, key: str) -> GeneratedImage:
-        status = response.status_code
-        # Decoded here, not by requests: its text/* default (ISO-8859-1) garbles Chinese
-        # messages, and a .NET-style UTF-8 BOM would make valid JSON look like plain text.
-        text = _decode(response)
-        if status == 400:
-            raise UpstreamRejected(
-                f"generation upstream rejected the parameters: {_short(text, key)}"
-            )
-        if status in (401, 403):
-            raise UpstreamAuthFailed(f"generation upstream refused the appkey (HTTP {status})")
-        if status == 429:
-            raise Retryable(
-                UpstreamRateLimited("generation upstream rate limit reached"),
-                retry_after_seconds(response),
-            )
-        if status >= 500:
-            raise Retryable(
-                UpstreamUnavailable(f"generation upstream failed (HTTP {status})"),
-                retry_after_seconds(response),
-            )
-        if status != 200:
-            raise UpstreamError(f"generation upstream answered HTTP {status}")
-
+    def _read(self, reply: Reply, key: str) -> GeneratedImage:
+        # Decoded by Reply.text, not by requests: its text/* default (ISO-8859-1) garbles
+        # Chinese messages, and a .NET-style UTF-8 BOM would make valid JSON look like text.
+        text = reply.text
         try:
             body = json.loads(text)
         except ValueError:
             if not text.strip() or looks_like_html(text):
-                raise UpstreamError("generation upstream sent an unreadable body") from None
+                raise UpstreamError(f"{LABEL} sent an unreadable body") from None
             # BarcodeLib-style validation message sent as plain text.
-            raise UpstreamRejected(
-                f"generation upstream rejected the content: {_short(text, key)}"
-            ) from None
+            raise UpstreamRejected(f"{LABEL} rejected the content: {_short(text, key)}") from None
         return self._parse_body(body, key)
 
     def _parse_body(self, body: Any, key: str) -> GeneratedImage:
@@ -207,31 +154,24 @@ class GuGuDataClient:
         try:
             code = int(code)
         except (TypeError, ValueError, OverflowError):
-            raise UpstreamError("generation upstream sent a body without a status code") from None
+            raise UpstreamError(f"{LABEL} sent a body without a status code") from None
         if code == 100:
             data = _pick(body, "Data", "data")
             url = _pick(data, "Url", "url")
             if not isinstance(url, str) or not _is_https_url(url.strip()):
-                raise UpstreamError("generation upstream did not return an https URL")
+                raise UpstreamError(f"{LABEL} did not return an https URL")
             return GeneratedImage(url=url.strip())
         if code == 101:
-            raise UpstreamRejected(f"generation upstream parameter error: {detail}")
+            raise UpstreamRejected(f"{LABEL} parameter error: {detail}")
         if code == 102:
-            raise Retryable(UpstreamRateLimited("generation upstream rate limit reached"))
+            raise Retryable(UpstreamRateLimited(f"{LABEL} rate limit reached"))
         if code == 103:
-            raise UpstreamInArrears("generation upstream account is in arrears")
+            raise UpstreamInArrears(f"{LABEL} account is in arrears")
         if code == 104:
-            raise UpstreamAuthFailed("generation upstream refused the appkey")
+            raise UpstreamAuthFailed(f"{LABEL} refused the appkey")
         if code == 110:
-            raise Retryable(UpstreamUnavailable(f"generation upstream response error: {detail}"))
-        raise UpstreamError(f"generation upstream sent unknown status {code}")
-
-
-def _decode(response: requests.Response) -> str:
-    try:
-        return response.content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return response.text
+            raise Retryable(UpstreamUnavailable(f"{LABEL} response error: {detail}"))
+        raise UpstreamError(f"{LABEL} sent unknown status {code}")
 
 
 def _is_https_url(url: str) -> bool:

@@ -1,29 +1,35 @@
 """The lookup router: asks product providers in order until one knows the code.
 
-Pure routing: which provider serves a code, which are known to miss it or blocked
-(state the lookup service read from the cache table), the fleet-wide limiter
-before every call, one call per provider, and a `Route` that says what each one
-did. Caching, blocks and negative caches are the lookup service's job; nothing
-here writes to the table except the limiter's slot reservation.
+Pure routing: which provider serves a code, which are known to miss it, which the
+health gate stops (provider_health.Gate: a live block, or a half-open breaker somebody
+else is probing), the caller's budget and the upload pacing before every call, the
+fleet-wide limiter, one call per provider, and a `Route` whose results carry everything
+the lookup service needs (the product, its attribution, a quota's reset). Caching and
+health writes are the lookup service's job; nothing here writes to the table except
+the limiter's slot reservation.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from .errors import (
     ClientBudgetExceeded,
     CredentialsNotConfigured,
-    NotFound,
     ServiceError,
+    UpstreamAccountError,
     UpstreamError,
+    UpstreamQuotaExhausted,
     UpstreamRateLimited,
 )
 from .gtin import Gtin
-from .providers.base import Provider, ProviderResult, RateLimit, ask
+from .provider_health import ProviderBlock
+from .providers.base import Provider, ProviderNotFound, ProviderProduct, RateLimit
+from .statuses import ProviderOutcome
 
 
 class Limiter(Protocol):
@@ -34,8 +40,8 @@ class Limiter(Protocol):
         ...
 
 
-class Spender(Protocol):
-    """A caller's budget of provider calls (budgets.ClientBudget) as the router spends it."""
+class Budget(Protocol):
+    """A caller's daily budget of provider calls (budgets.ClientBudget)."""
 
     def spend(self) -> Any:
         """Take one call (a token for `refund`); ClientBudgetExceeded if none is left."""
@@ -46,12 +52,44 @@ class Spender(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ProviderState:
-    """What the table says about the providers for one code before any call."""
+class Pace(Protocol):
+    """The upload workers' pacing (uploads.pacing): waits for the next slot of their share."""
 
-    misses: frozenset[str] = frozenset()  # fresh per-provider "not found" answers
-    blocked: Mapping[str, ServiceError] = field(default_factory=dict)  # provider -> why
+    def take(self) -> None: ...
+
+
+class Gate(Protocol):
+    """The providers' health as one lookup read it (provider_health.Gate)."""
+
+    def check(self, provider: str) -> ProviderBlock | None:
+        """None when `provider` may be asked now, else the block that stops the call."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """What asking (or not asking) one provider about one code gave."""
+
+    provider: str
+    outcome: ProviderOutcome
+    product: ProviderProduct | None = None
+    country: str | None = None
+    error: ServiceError | None = None
+    called: bool = False  # True when a request went to the provider
+    attribution: str | None = None  # the provider's, shown with its product
+    quota_reset: int | None = None  # epoch s, when a used-up quota comes back
+    block: ProviderBlock | None = None  # the block that stopped it, or that its call opened
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome.answered
+
+    def summary(self) -> dict[str, str]:
+        """This provider in an answer's `providers` list."""
+        entry = {"name": self.provider, "outcome": str(self.outcome)}
+        if self.block is not None:
+            entry["retry_at"] = self.block.retry_at()
+        return entry
 
 
 @dataclass(frozen=True)
@@ -62,12 +100,16 @@ class Route:
 
     @property
     def found(self) -> ProviderResult | None:
-        return next((r for r in self.results if r.outcome == "found"), None)
+        return next((r for r in self.results if r.outcome is ProviderOutcome.FOUND), None)
 
     @property
     def failures(self) -> tuple[ProviderResult, ...]:
         """Providers that serve the code but could not answer now."""
-        return tuple(r for r in self.results if not r.answered and r.outcome != "not_served")
+        return tuple(
+            r
+            for r in self.results
+            if not r.answered and r.outcome is not ProviderOutcome.NOT_SERVED
+        )
 
     @property
     def not_found(self) -> bool:
@@ -80,33 +122,60 @@ class Route:
         return sum(1 for r in self.results if r.called)
 
     @property
+    def serving(self) -> bool:
+        """Whether any provider in use serves the code at all."""
+        return any(r.outcome is not ProviderOutcome.NOT_SERVED for r in self.results)
+
+    @property
     def country(self) -> str | None:
         return next((r.country for r in self.results if r.country), None)
 
     def summary(self) -> list[dict[str, str]]:
-        """`providers` of an answer: `[{"name", "outcome"}]`."""
-        return [{"name": r.provider, "outcome": r.outcome} for r in self.results]
+        """`providers` of an answer: `[{"name", "outcome", "retry_at"?}]`."""
+        return [r.summary() for r in self.results]
 
-    def problem(self) -> ServiceError:
-        """The error for a route nobody answered: the first failing provider's, annotated."""
-        failure = self.failures[0]
-        error = failure.error or UpstreamError(f"provider {failure.provider} could not answer")
-        error.extra.update(self.extension(failure.provider))
-        return error
 
-    def annotate(self, error: NotFound) -> NotFound:
-        error.extra.update(self.extension(None))
-        return error
+def outcome_of(error: ServiceError) -> ProviderOutcome:
+    """The outcome a provider's error stands for."""
+    if isinstance(error, CredentialsNotConfigured):
+        return ProviderOutcome.NOT_CONFIGURED
+    if isinstance(error, UpstreamQuotaExhausted):
+        return ProviderOutcome.QUOTA
+    if isinstance(error, UpstreamAccountError):
+        return ProviderOutcome.AUTH
+    if isinstance(error, UpstreamRateLimited):
+        return ProviderOutcome.RATE_LIMITED
+    return ProviderOutcome.OUTAGE
 
-    def extension(self, provider: str | None) -> dict[str, Any]:
-        extension: dict[str, Any] = {"providers": self.summary()}
-        if provider is not None:
-            extension["provider"] = provider
-        return extension
+
+def ask(
+    provider: Provider, gtin: Gtin, deadline: float, now: float | None = None
+) -> ProviderResult:
+    """Call `provider` once for `gtin` and classify what came back (`now`: epoch s)."""
+    name = provider.name
+    now = time.time() if now is None else now
+    try:
+        answer = provider.lookup(gtin, deadline)
+    except CredentialsNotConfigured as error:
+        return ProviderResult(name, ProviderOutcome.NOT_CONFIGURED, error=error)
+    except UpstreamError as error:
+        reset = None
+        if isinstance(error, UpstreamQuotaExhausted):
+            reset = int(provider.quota_reset(datetime.fromtimestamp(now, UTC)).timestamp())
+        return ProviderResult(name, outcome_of(error), error=error, called=True, quota_reset=reset)
+    if isinstance(answer, ProviderNotFound):
+        return ProviderResult(name, ProviderOutcome.NOT_FOUND, country=answer.country, called=True)
+    return ProviderResult(
+        name, ProviderOutcome.FOUND, product=answer, called=True, attribution=provider.attribution
+    )
 
 
 class Router:
-    """Asks the providers `names` (built on first use) in order, each within its limit."""
+    """Asks the providers `names` in order, each within its limit.
+
+    `providers` and `limiter` are called at each route: the wiring passes `Lazy`
+    factories, so they are built on the first lookup that needs them.
+    """
 
     def __init__(
         self,
@@ -115,92 +184,99 @@ class Router:
         limiter: Callable[[], Limiter],
         *,
         max_wait: float,
-        budget: float,
+        deadline: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.names = tuple(names)
-        self._providers_factory = providers
-        self._providers: Sequence[Provider] | None = None
-        self._limiter_factory = limiter
-        self._limiter: Limiter | None = None
+        self._providers = providers
+        self._limiter = limiter
         self.max_wait = max_wait
-        self.budget = budget
+        self.deadline = deadline  # seconds one route may take, every provider together
         self._clock = clock
 
     @property
     def providers(self) -> Sequence[Provider]:
-        if self._providers is None:
-            self._providers = self._providers_factory()
-        return self._providers
-
-    def provider(self, name: str) -> Provider:
-        """The provider called `name` (one of `names`)."""
-        return next(p for p in self.providers if p.name == name)
+        return self._providers()
 
     @property
     def limiter(self) -> Limiter:
-        if self._limiter is None:
-            self._limiter = self._limiter_factory()
-        return self._limiter
+        return self._limiter()
 
-    def route(self, gtin: Gtin, state: ProviderState, spender: Spender | None = None) -> Route:
+    def route(
+        self,
+        gtin: Gtin,
+        gate: Gate,
+        *,
+        misses: frozenset[str] = frozenset(),
+        budget: Budget | None = None,
+        pace: Pace | None = None,
+        now: float | None = None,
+    ) -> Route:
         """Ask each provider that serves `gtin`, in order, until one finds it.
 
-        With a `spender`, each call is taken from the caller's budget first; a provider
-        the budget cannot pay for is `over_budget` and not asked.
+        `misses`: providers with a fresh "not found" of this code. With a `budget`, each
+        call is taken from the caller's budget first (a provider it cannot pay for is
+        `over_budget` and not asked); with a `pace`, each call waits for its slot. `now`
+        (epoch s) dates a quota's reset.
         """
-        deadline = self._clock() + self.budget
+        deadline = self._clock() + self.deadline
+        now = time.time() if now is None else now
         results: list[ProviderResult] = []
         for provider in self.providers:
-            result = self._one(provider, gtin, state, deadline, spender)
+            result = self._one(provider, gtin, _Gates(gate, misses, budget, pace), deadline, now)
             results.append(result)
-            if result.outcome == "found":
+            if result.outcome is ProviderOutcome.FOUND:
                 break
         return Route(tuple(results))
 
     def _one(
-        self,
-        provider: Provider,
-        gtin: Gtin,
-        state: ProviderState,
-        deadline: float,
-        spender: Spender | None = None,
+        self, provider: Provider, gtin: Gtin, gates: _Gates, deadline: float, now: float
     ) -> ProviderResult:
         name = provider.name
         if not provider.serves(gtin):
-            return ProviderResult(name, "not_served")
-        if name in state.misses:
-            return ProviderResult(name, "not_found")
-        blocked = state.blocked.get(name)
-        if blocked is not None:
-            from .providers.base import outcome_of  # noqa: PLC0415 - loaded with providers
-
-            return ProviderResult(name, outcome_of(blocked), error=blocked)
+            return ProviderResult(name, ProviderOutcome.NOT_SERVED)
+        if name in gates.misses:
+            return ProviderResult(name, ProviderOutcome.NOT_FOUND)
+        block = gates.health.check(name)
+        if block is not None:
+            return ProviderResult(name, block.outcome, error=block.error(now), block=block)
         try:
             provider.prepare()
         except CredentialsNotConfigured as missing:  # no slot spent on a provider without keys
-            return ProviderResult(name, "not_configured", error=missing)
+            return ProviderResult(name, ProviderOutcome.NOT_CONFIGURED, error=missing)
         except UpstreamError:
             pass  # e.g. a malformed secret: the call below meets it and reports it as a call
         reservation: Any = None
-        if spender is not None:
+        if gates.budget is not None:
             try:
-                reservation = spender.spend()
+                reservation = gates.budget.spend()
             except ClientBudgetExceeded as over:
-                return ProviderResult(name, "over_budget", error=over)
-        result = self._call(provider, gtin, deadline)
-        if spender is not None and not result.answered:
+                return ProviderResult(name, ProviderOutcome.OVER_BUDGET, error=over)
+        if gates.pace is not None:
+            gates.pace.take()  # after the budget: a call the budget refuses takes no slot
+        result = self._call(provider, gtin, deadline, now)
+        if gates.budget is not None and not result.answered:
             # Only answers count: a call refused (rate, quota) or failed costs nothing.
-            spender.refund(reservation)
+            gates.budget.refund(reservation)
         return result
 
-    def _call(self, provider: Provider, gtin: Gtin, deadline: float) -> ProviderResult:
+    def _call(self, provider: Provider, gtin: Gtin, deadline: float, now: float) -> ProviderResult:
         name = provider.name
         wait = max(0.0, min(self.max_wait, deadline - self._clock() - 1))
         try:
             self.limiter.acquire(name, provider.limit, wait)
         except UpstreamRateLimited as busy:
-            return ProviderResult(name, "rate_limited", error=busy)
+            return ProviderResult(name, ProviderOutcome.RATE_LIMITED, error=busy)
         except UpstreamError as down:
-            return ProviderResult(name, "outage", error=down)
-        return ask(provider, gtin, deadline)
+            return ProviderResult(name, ProviderOutcome.OUTAGE, error=down)
+        return ask(provider, gtin, deadline, now)
+
+
+@dataclass(frozen=True)
+class _Gates:
+    """What stands between one route and each provider call, in the order it is met."""
+
+    health: Gate
+    misses: frozenset[str]
+    budget: Budget | None
+    pace: Pace | None

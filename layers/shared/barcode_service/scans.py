@@ -9,31 +9,33 @@ provider. A photo without any code answers `scans: []` and advice from measureme
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from .canonical import Canonical, Kind, attempted_kind, canonicalise
+from .canonical import attempted_kind, canonicalise
 from .errors import (
     InvalidGtin,
     InvalidParam,
     InvalidParameter,
-    NotFound,
     PayloadTooLarge,
     ServiceError,
     UnsupportedMediaType,
     refuse_unknown,
 )
 from .request_body import body_bytes, media_type, multipart_file
+from .rows import CodeRow
+from .statuses import CodeStatus
 
 if TYPE_CHECKING:
-    from .decode import Position
+    from .decode import DecodedCode, Position
     from .lookup import LookupService
-    from .router import Spender
+    from .router import Budget, Pace
 
-ScanStatus = Literal["found", "not_found", "invalid_gtin", "error", "restricted", "no_gtin"]
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 MAX_JSON_BYTES = 16 * 1024
 IMAGE_TYPES = ("image/jpeg", "image/jpg", "image/png", "image/webp", "image/heic", "image/heif")
@@ -50,38 +52,10 @@ class ScanRequest:
 
 
 @dataclass(frozen=True)
-class ScanEntry:
-    """One code of a scan, as the API shows it."""
-
-    text: str
-    format: str | None
-    kind: Kind
-    status: ScanStatus
-    canonical: Canonical | None = None
-    product: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    position: Position | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"text": self.text, "format": self.format, "kind": self.kind}
-        gtin = self.canonical.gtin if self.canonical is not None else None
-        if gtin is not None:
-            body["gtin"] = gtin.gtin14
-        if self.canonical is not None and self.canonical.ai:
-            body["ai"] = self.canonical.ai_values()
-        body["status"] = self.status
-        if self.product is not None:
-            body["product"] = self.product
-        if self.error is not None:
-            body["error"] = self.error
-        if self.position is not None:
-            body["position"] = self.position.to_dict()
-        return body
-
-
-@dataclass(frozen=True)
 class ScanReport:
-    entries: tuple[ScanEntry, ...]
+    """The answer of a scan: one entry per code, or advice when a photo held none."""
+
+    entries: tuple[CodeRow, ...]
     message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,14 +113,25 @@ def parse_scan_request(
 
 
 class ScanService:
-    """Resolves scans through the canonicaliser, the photo decoder and LookupService."""
+    """Reads codes (scanner text or a photo) and looks each up: one `CodeRow` per code.
+
+    The one path from a code read to its row, for `POST /v1/scans` and upload photos
+    alike: canonicalise once, then `LookupService.resolve` (catalog, cache,
+    single-flight, providers), whose outcome gives the status.
+    """
 
     def __init__(
-        self, lookups: LookupService, workers: int = 4, *, budget: Spender | None = None
+        self,
+        lookups: LookupService,
+        workers: int = 4,
+        *,
+        budget: Budget | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.lookups = lookups
         self.workers = workers
         self.budget = budget  # the caller's daily lookup budget pays for provider calls
+        self.pace = pace  # upload workers' pacing before each provider call
 
     def scan(self, request: ScanRequest) -> ScanReport:
         if request.image is not None:
@@ -160,10 +145,15 @@ class ScanService:
         codes = decode_photo(photo)
         if not codes:
             return ScanReport((), measure(photo).advice())
+        return ScanReport(self.entries(codes))
+
+    def entries(self, codes: Sequence[DecodedCode]) -> tuple[CodeRow, ...]:
+        """The rows of codes decoded from one photo, in their order; past MAX_CODES they
+        are listed with status `error` and not looked up."""
         jobs = [(code.text, code.format, code.position) for code in codes[:MAX_CODES]]
         # Each lookup runs in the caller's context (the request's language, for problems).
         contexts = [copy_context() for _ in jobs]
-        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(jobs)))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(jobs) or 1))) as pool:
             entries = list(
                 pool.map(
                     lambda pair: pair[0].run(self.entry, *pair[1]),
@@ -172,41 +162,37 @@ class ScanService:
             )
         skipped = ServiceError(f"at most {MAX_CODES} codes of one photo are looked up")
         entries += [
-            ScanEntry(
-                code.text,
-                code.format,
-                attempted_kind(code.text),
-                "error",
+            CodeRow(
+                CodeStatus.ERROR,
+                text=code.text,
+                format=code.format,
+                kind=attempted_kind(code.text),
                 error=skipped.to_problem(),
-                position=code.position,
+                position=_place(code.position),
             )
             for code in codes[MAX_CODES:]
         ]
-        return ScanReport(tuple(entries))
+        return tuple(entries)
 
-    def entry(self, text: str, fmt: str | None, position: Position | None = None) -> ScanEntry:
+    def entry(self, text: str, fmt: str | None, position: Position | None = None) -> CodeRow:
         """One code understood and looked up; never raises for a bad code."""
+        read: dict[str, Any] = {"text": text, "format": fmt, "position": _place(position)}
         try:
-            found = canonicalise(text, fmt, rcn_region=self.lookups.settings.gs1_rcn_region)
+            found = canonicalise(text, fmt, rcn_region=self.lookups.policy.gs1_rcn_region)
         except InvalidGtin as error:
             kind = attempted_kind(text)
-            problem = error.to_problem()
-            return ScanEntry(text, fmt, kind, "invalid_gtin", error=problem, position=position)
-
-        def answer(
-            status: ScanStatus,
-            product: dict[str, Any] | None = None,
-            error: ServiceError | None = None,
-        ) -> ScanEntry:
-            problem = error.to_problem() if error is not None else None
-            return ScanEntry(text, fmt, found.kind, status, found, product, problem, position)
-
+            return CodeRow(CodeStatus.INVALID_GTIN, kind=kind, error=error.to_problem(), **read)
+        read["kind"] = found.kind
+        read["ai"] = found.ai_values() or None
         if found.gtin is None:
-            return answer("no_gtin", error=InvalidGtin(found.no_gtin_reason()))
-        try:
-            product = self.lookups.lookup(found.gtin, budget=self.budget).to_dict()
-        except NotFound as error:
-            return answer("restricted" if found.restricted else "not_found", error=error)
-        except ServiceError as error:
-            return answer("error", error=error)
-        return answer("found", product)
+            problem = InvalidGtin(found.no_gtin_reason()).to_problem()
+            return CodeRow(CodeStatus.NO_GTIN, error=problem, **read)
+        outcome = self.lookups.resolve(found.gtin, budget=self.budget, pace=self.pace)
+        row = CodeRow.of(outcome, gtin=found.gtin.gtin14, **read)
+        if found.restricted and row.status is CodeStatus.NOT_FOUND:
+            return dataclasses.replace(row, status=CodeStatus.RESTRICTED)
+        return row
+
+
+def _place(position: Position | None) -> dict[str, int] | None:
+    return position.to_dict() if position is not None else None

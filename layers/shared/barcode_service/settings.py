@@ -6,10 +6,9 @@ import math
 import os
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin, get_type_hints
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-if TYPE_CHECKING:
-    from .transport import RetryPolicy
+from .providers import parse_names
 
 DEFAULT_GENERATE_API_URL = "https://api.gugudata.com/barcode/barcode"
 DEFAULT_LOOKUP_API_URL = "https://tiaoma.cnaidc.com/api/api_query.php"
@@ -55,8 +54,10 @@ class Settings:
     # counts as rate limited (API requests), and the same for upload workers.
     provider_wait_seconds: float = field(default=2.0, metadata={"ge": 0})
     upload_provider_wait_seconds: float = field(default=20.0, metadata={"ge": 0})
-    # How long a provider that failed (5xx, timeout, 429 without Retry-After) is left
-    # alone by the whole fleet before it is asked again.
+    # The circuit breaker per provider, shared by the fleet (provider_health.py): this
+    # many consecutive failures (timeouts, 5xx, malformed answers) open it for
+    # PROVIDER_OUTAGE_SECONDS, then one probe is let through; 0 s: it never opens.
+    provider_failures_to_open: int = field(default=3, metadata={"ge": 1})
     provider_outage_seconds: int = field(default=30, metadata={"ge": 0})
     # Provider lookups (answered calls, not requests) one API key or signed-in user may
     # cause per UTC day; cache and catalog answers are free; 0 = no budget (budgets.py).
@@ -121,22 +122,7 @@ class Settings:
 
     def provider_names(self, *, uploads: bool = False) -> tuple[str, ...]:
         """LOOKUP_PROVIDERS (or UPLOAD_LOOKUP_PROVIDERS) as names, in order."""
-        from .providers import parse_names  # noqa: PLC0415
-
         return parse_names(self.upload_lookup_providers if uploads else self.lookup_providers)
-
-    def retry_policy(self) -> RetryPolicy:
-        """Upstream retry/timeout policy from the upstream_* settings."""
-        # Lazy: transport pulls in requests, which only the upstream clients need.
-        from .transport import RetryPolicy  # noqa: PLC0415
-
-        return RetryPolicy(
-            attempts=self.upstream_attempts,
-            backoff=self.upstream_backoff,
-            deadline=self.upstream_deadline,
-            connect_timeout=self.upstream_connect_timeout,
-            read_timeout=self.upstream_read_timeout,
-        )
 
 
 class SettingsError(RuntimeError):
@@ -170,8 +156,6 @@ def _parse(raw: str, kind: Any, bounds: Any) -> Any:
         return raw
     if kind is str:
         if bounds.get("providers"):
-            from .providers import parse_names  # noqa: PLC0415 - names only, no HTTP stack
-
             return ",".join(parse_names(raw))
         return raw
     number: int | float = int(raw) if kind is int else float(raw)

@@ -1,19 +1,29 @@
-"""HTTP plumbing shared by the upstream clients: session, timeouts, bounded retries.
+"""The one upstream HTTP seam: session, attempts, deadline, status -> typed error, body guards.
+
+Every upstream client (Baichuan, GuGuData, the keyless providers) sends its requests
+through `exchange`: it makes the attempts within the policy's deadline, maps transport
+failures and HTTP statuses to the typed errors of `errors.py` in one place, reads the
+body within the attempt's deadline and size cap, and hands a `Reply` to the client's
+own reader, which knows only its vendor's spelling. `Reply.json` guards the body (HTML
+pages, invalid JSON).
 
 Retries happen only for failures a retry can fix (connection errors, 5xx,
-rate-limit answers), with exponential backoff and full jitter, inside a total
-deadline that keeps a request well within API Gateway's 29 s. Bodies are read
-by `read_body` against a deadline too: requests' read timeout bounds each
-recv(), not the whole body, so an upstream that drips bytes would never end.
+rate-limit answers where the request says so), with exponential backoff and full
+jitter, inside a total deadline that keeps a request well within API Gateway's 29 s.
+Bodies are read by `read_body` against a deadline too: requests' read timeout bounds
+each recv(), not the whole body, so an upstream that drips bytes would never end.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -21,12 +31,22 @@ from urllib3.exceptions import DecodeError, ReadTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from . import PROJECT_NAME, __version__, redaction
-from .errors import ServiceError, UpstreamAuthFailed
+from .errors import (
+    ServiceError,
+    UpstreamAuthFailed,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 
 MAX_BODY_BYTES = 1_000_000
 """Cap on an upstream body: real answers are a few hundred bytes of JSON."""
 
 _CHUNK_BYTES = 8192
+
+RATE_LIMITED_PAUSE = 60
+"""Seconds to leave an upstream alone after a 429 that names no Retry-After."""
 
 DEFAULT_CONTACT = "+https://github.com/barcode-backend"
 USER_AGENT = f"{PROJECT_NAME}/{__version__} ({DEFAULT_CONTACT})"
@@ -125,7 +145,7 @@ def _give_up(failure: Retryable) -> ServiceError:
     error = failure.error
     if failure.retry_after is not None and failure.retry_after > 0:
         asked = math.ceil(min(failure.retry_after, 86_400))
-        error.retry_after = max(error.retry_after or 0, asked)
+        return error.copy(retry_after=max(error.retry_after or 0, asked))
     return error
 
 
@@ -215,3 +235,136 @@ def with_key_rotation[K, T](keys: Callable[[bool], K], call: Callable[[K], T]) -
         if fresh == key:
             raise
         return call(fresh)
+
+
+# --- the seam ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An upstream's answer as a client reads it: status, body bytes and headers."""
+
+    label: str
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    charset: str | None = None  # the Content-Type's charset, for bodies that are not UTF-8
+
+    @property
+    def text(self) -> str:
+        """The body as text: UTF-8 (a BOM dropped), else the declared charset, never failing."""
+        try:
+            return self.body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            pass
+        try:
+            return self.body.decode(self.charset or "utf-8", errors="replace")
+        except LookupError:  # an unknown charset name
+            return self.body.decode("utf-8", errors="replace")
+
+    def json(self, *, parse_float: Callable[[str], Any] | None = None) -> Any:
+        """The body as JSON; an HTML page or invalid JSON is an UpstreamError, never an answer."""
+        text = self.text
+        if looks_like_html(text):
+            raise UpstreamError(f"{self.label} sent an HTML page")
+        try:
+            return json.loads(text, parse_float=parse_float)
+        except ValueError:
+            raise UpstreamError(f"{self.label} sent invalid JSON (HTTP {self.status})") from None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One upstream request and how the seam treats its failures.
+
+    `accept`: the statuses whose body the client reads (others are errors);
+    `refusals`: a vendor's own meaning of a status (checked before the common mapping);
+    `retry_timeouts`: False where a read timeout must not be retried (a billed query
+    may have been charged; a slow free provider would only be asked twice);
+    `pause_on_429`: a 429 ends the call at once as the provider's pause (the router
+    blocks the provider for it) instead of being retried within the deadline.
+    """
+
+    label: str
+    url: str
+    method: Literal["GET", "POST"] = "GET"
+    params: Mapping[str, str] | None = None
+    data: Mapping[str, str] | None = None
+    files: Mapping[str, tuple[None, str]] | None = None
+    json: Any = None
+    accept: frozenset[int] = frozenset({200})
+    refusals: Mapping[int, Callable[[Reply], ServiceError]] = field(default_factory=dict)
+    retry_timeouts: bool = True
+    pause_on_429: bool = False
+    limit: int = MAX_BODY_BYTES
+
+
+def remaining(deadline: float, cap: float) -> float:
+    """Seconds left until `deadline` (monotonic), at most `cap`, never below 0.1."""
+    return max(0.1, min(cap, deadline - time.monotonic()))
+
+
+def exchange[T](
+    session: requests.Session,
+    request: Request,
+    policy: RetryPolicy,
+    read: Callable[[Reply], T],
+    *,
+    deadline: float | None = None,
+) -> T:
+    """Send `request` within `policy` and return `read(reply)`.
+
+    `read` runs inside each attempt, so a vendor's "try again" answer can raise
+    `Retryable`. `deadline` (time.monotonic()) shortens the policy's own.
+    """
+    if deadline is not None:
+        policy = dataclasses.replace(policy, deadline=remaining(deadline, policy.deadline))
+    return with_retries(lambda timeout: read(_attempt(session, request, timeout)), policy)
+
+
+def _attempt(session: requests.Session, request: Request, timeout: tuple[float, float]) -> Reply:
+    label = request.label
+    body_deadline = attempt_deadline(timeout)
+    try:
+        with session.request(
+            request.method,
+            request.url,
+            params=request.params,
+            data=request.data,
+            files=request.files,
+            json=request.json,
+            timeout=timeout,
+            stream=True,  # the body is read by read_body, within the attempt's deadline
+        ) as response:
+            body = read_body(response, body_deadline, request.limit)
+    except requests.ConnectTimeout:
+        raise Retryable(UpstreamUnavailable(f"{label} unreachable")) from None
+    except requests.Timeout:
+        timed_out = UpstreamTimeout(f"{label} timed out")
+        if request.retry_timeouts:
+            raise Retryable(timed_out) from None
+        raise timed_out from None
+    except BodyTooLarge:
+        raise UpstreamError(f"{label} sent a body too large (over {request.limit} bytes)") from None
+    except requests.RequestException:
+        raise Retryable(UpstreamUnavailable(f"{label} unreachable")) from None
+    reply = Reply(label, response.status_code, body, response.headers, response.encoding)
+    _check_status(request, reply, retry_after_seconds(response))
+    return reply
+
+
+def _check_status(request: Request, reply: Reply, asked: float | None) -> None:
+    """Raise the typed error of a status the client does not read."""
+    status, label = reply.status, reply.label
+    refusal = request.refusals.get(status)
+    if refusal is not None:
+        raise refusal(reply)
+    if status == 429:
+        if request.pause_on_429:
+            pause = max(1, round(asked)) if asked is not None else RATE_LIMITED_PAUSE
+            raise UpstreamRateLimited(f"{label} asks us to slow down", retry_after=pause)
+        raise Retryable(UpstreamRateLimited(f"{label} asks us to slow down"), asked)
+    if status >= 500:
+        raise Retryable(UpstreamUnavailable(f"{label} failed (HTTP {status})"), asked)
+    if status not in request.accept:
+        raise UpstreamError(f"{label} answered HTTP {status}")

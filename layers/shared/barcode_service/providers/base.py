@@ -2,44 +2,20 @@
 
 A provider module translates one API's spelling into a `ProviderProduct` (our
 product fields plus documented `details`) or a `ProviderNotFound`, and raises the
-typed `ServiceError`s of `errors.py` for everything else. `ask` turns either into
-one `ProviderResult` whose `outcome` the router reasons about; nothing past a
-provider module sees a provider's field names or messages.
+typed `ServiceError`s of `errors.py` for everything else (the router's `ask` turns
+either into a `ProviderResult`); nothing past a provider module sees a provider's
+field names or messages.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from ..errors import (
-    CredentialsNotConfigured,
-    ServiceError,
-    UpstreamAccountError,
-    UpstreamError,
-    UpstreamQuotaExhausted,
-    UpstreamRateLimited,
-)
 from ..gtin import Gtin
-
-Outcome = Literal[
-    "found",
-    "not_found",
-    "not_served",
-    "rate_limited",
-    "quota",
-    "outage",
-    "auth",
-    "not_configured",
-    "over_budget",
-]
-"""What one provider did with one code. Only `found` and `not_found` are answers.
-`over_budget`: not asked, the caller's daily lookup budget is spent (budgets.py)."""
-
-ANSWERS: frozenset[Outcome] = frozenset({"found", "not_found"})
+from ..product import PRODUCT_FIELDS, ProductFields
 
 
 @dataclass(frozen=True)
@@ -63,31 +39,14 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
-class ProviderProduct:
+class ProviderProduct(ProductFields):
     """A product in our field names; `details` are provider-specific and documented."""
 
-    name: str | None = None
-    brand: str | None = None
-    company: str | None = None
-    price: str | None = None
-    spec: str | None = None
-    unit: str | None = None
-    image_url: str | None = None
-    country: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
-    def fields(self) -> dict[str, str | None]:
-        """The common product fields (cache.PRODUCT_FIELDS)."""
-        return {
-            "name": self.name,
-            "brand": self.brand,
-            "company": self.company,
-            "price": self.price,
-            "spec": self.spec,
-            "unit": self.unit,
-            "image_url": self.image_url,
-            "country": self.country,
-        }
+    def fields(self) -> ProductFields:
+        """The common product fields of this answer (without its details)."""
+        return ProductFields(**{name: getattr(self, name) for name in PRODUCT_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -133,56 +92,9 @@ class Provider(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ProviderResult:
-    """What asking (or not asking) one provider about one code gave."""
-
-    provider: str
-    outcome: Outcome
-    product: ProviderProduct | None = None
-    country: str | None = None
-    error: ServiceError | None = None
-    called: bool = False  # True when a request went to the provider
-
-    @property
-    def answered(self) -> bool:
-        return self.outcome in ANSWERS
-
-
 def an_hour_later(now: datetime) -> datetime:
     """`quota_reset` of a provider that documents no quota period."""
     return now + timedelta(hours=1)
-
-
-def outcome_of(error: ServiceError) -> Outcome:
-    """The outcome a provider's error stands for."""
-    if isinstance(error, CredentialsNotConfigured):
-        return "not_configured"
-    if isinstance(error, UpstreamQuotaExhausted):
-        return "quota"
-    if isinstance(error, UpstreamAccountError):
-        return "auth"
-    if isinstance(error, UpstreamRateLimited):
-        return "rate_limited"
-    return "outage"
-
-
-def ask(provider: Provider, gtin: Gtin, deadline: float) -> ProviderResult:
-    """Call `provider` once for `gtin` and classify what came back."""
-    try:
-        answer = provider.lookup(gtin, deadline)
-    except CredentialsNotConfigured as error:
-        return ProviderResult(provider.name, "not_configured", error=error)
-    except UpstreamError as error:
-        return ProviderResult(provider.name, outcome_of(error), error=error, called=True)
-    if isinstance(answer, ProviderNotFound):
-        return ProviderResult(provider.name, "not_found", country=answer.country, called=True)
-    return ProviderResult(provider.name, "found", product=answer, called=True)
-
-
-def remaining(deadline: float, cap: float) -> float:
-    """Seconds left until `deadline` (monotonic), at most `cap`, never below 0.1."""
-    return max(0.1, min(cap, deadline - time.monotonic()))
 
 
 def is_book(gtin: Gtin) -> bool:

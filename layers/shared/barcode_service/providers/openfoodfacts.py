@@ -24,7 +24,7 @@ import requests
 
 from ..errors import UpstreamError
 from ..gtin import Gtin
-from ..transport import RetryPolicy
+from ..transport import Reply, Request, RetryPolicy, exchange
 from .base import (
     ProviderNotFound,
     ProviderProduct,
@@ -35,7 +35,6 @@ from .base import (
     text_list,
     web_url,
 )
-from .http import get_json
 
 FIELDS = (
     "code,status,product_name,product_name_en,generic_name,brands,brand_owner,quantity,"
@@ -100,15 +99,17 @@ class OpenFactsProvider:
 
     def lookup(self, gtin: Gtin, deadline: float) -> ProviderProduct | ProviderNotFound:
         code = gtin.upstream_code
-        body = get_json(
-            self.session,
+        # A "not found" comes as a JSON 404 from current servers (a 404 that is not its
+        # JSON, a wrong base URL or a proxy page, is an error, never a cached "not found").
+        request = Request(
+            self.title,
             f"{self.base_url}/api/v2/product/{code}",
-            {"fields": FIELDS},
-            policy=self.policy,
-            deadline=deadline,
-            label=self.title,
-            json_404=True,
+            params={"fields": FIELDS},
+            accept=frozenset({200, 404}),
+            pause_on_429=True,
+            retry_timeouts=False,
         )
+        body = exchange(self.session, request, self.policy, Reply.json, deadline=deadline)
         if not isinstance(body, dict):
             raise UpstreamError(f"{self.title} sent an unexpected body")
         status = str(body.get("status", "")).strip()

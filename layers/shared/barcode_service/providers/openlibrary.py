@@ -20,7 +20,7 @@ import requests
 
 from ..errors import UpstreamError
 from ..gtin import Gtin
-from ..transport import RetryPolicy
+from ..transport import Reply, Request, RetryPolicy, exchange
 from .base import (
     ProviderNotFound,
     ProviderProduct,
@@ -31,7 +31,6 @@ from .base import (
     text_list,
     web_url,
 )
-from .http import get_json
 
 NAME = "openlibrary"
 DEFAULT_URL = "https://openlibrary.org"
@@ -68,14 +67,14 @@ class OpenLibraryProvider:
 
     def lookup(self, gtin: Gtin, deadline: float) -> ProviderProduct | ProviderNotFound:
         key = f"ISBN:{gtin.gtin14[1:]}"
-        body = get_json(
-            self.session,
+        request = Request(
+            "Open Library",
             f"{self.base_url}/api/books",
-            {"bibkeys": key, "format": "json", "jscmd": "data"},
-            policy=self.policy,
-            deadline=deadline,
-            label="Open Library",
+            params={"bibkeys": key, "format": "json", "jscmd": "data"},
+            pause_on_429=True,
+            retry_timeouts=False,
         )
+        body = exchange(self.session, request, self.policy, Reply.json, deadline=deadline)
         if not isinstance(body, dict):
             raise UpstreamError("Open Library sent an unexpected body")
         book = body.get(key)

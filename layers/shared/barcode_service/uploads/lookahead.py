@@ -5,8 +5,10 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from ..errors import InvalidGtin
-from ..lookup import LookupOutcome, LookupService
-from .pacing import PacedSpender
+from ..gtin import Gtin
+from ..lookup import LookupService
+from ..lookup_outcome import LookupOutcome
+from ..router import Budget, Pace
 
 
 class Lookahead:
@@ -22,11 +24,18 @@ class Lookahead:
     """
 
     def __init__(
-        self, lookups: LookupService, codes: list[str], spender: PacedSpender, depth: int
+        self,
+        lookups: LookupService,
+        codes: list[str],
+        depth: int,
+        *,
+        budget: Budget | None,
+        pace: Pace,
     ) -> None:
         self.lookups = lookups
         self.codes = codes
-        self.spender = spender
+        self.budget = budget  # the upload's creator pays its lookups
+        self.pace = pace
         self.depth = max(1, depth)
         self._pool: ThreadPoolExecutor | None = None
         self._rows: dict[int, InvalidGtin | int] = {}  # row -> its error, or the row it repeats
@@ -75,9 +84,10 @@ class Lookahead:
             return
         if self._pool is None:
             done: Future[LookupOutcome] = Future()
-            done.set_result(self.lookups.resolve_gtin(gtin, budget=self.spender))
+            done.set_result(self._resolve(gtin))
             self._lookups[index] = done
         else:
-            self._lookups[index] = self._pool.submit(
-                self.lookups.resolve_gtin, gtin, budget=self.spender
-            )
+            self._lookups[index] = self._pool.submit(self._resolve, gtin)
+
+    def _resolve(self, gtin: Gtin) -> LookupOutcome:
+        return self.lookups.resolve(gtin, budget=self.budget, pace=self.pace)

@@ -1,6 +1,7 @@
-"""The worker's queue messages: the S3 object version a notification names, and chunks.
+"""The worker's queue messages (the S3 object version a notification names, and
+chunks) and its report of what it did with each (`WorkReport`).
 
-Each has one parser and one builder; the dict `identity()` is what Powertools
+Each message has one parser and one builder; the dict `identity()` is what Powertools
 Idempotency hashes, so a re-delivered message is recognised as the same one.
 """
 
@@ -10,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -113,3 +114,37 @@ def jobs_named_in(body: str) -> list[tuple[str, str | None]]:
         if parsed is not None:
             named.append((parsed[0], None))
     return named
+
+
+@dataclass(frozen=True)
+class WorkReport:
+    """What the worker did with one object or chunk (or, with `objects`, one notification).
+
+    Exactly the members that apply are set: `ignored` (not an upload; what it was),
+    `skipped` (why: already processed, superseded, run is over), `failed` (the job's
+    problem code), `rows` (and `chunks`) done or planned, `continued_at` (the row a new
+    message continues from), `deferred_at` and `delay` (waiting for a provider block).
+    Powertools Idempotency stores it (DataclassSerializer) for a re-delivered message.
+    """
+
+    upload_id: str | None = None
+    chunk: int | None = None
+    ignored: str | None = None
+    skipped: str | None = None
+    failed: str | None = None
+    rows: int | None = None
+    chunks: int | None = None
+    continued_at: int | None = None
+    deferred_at: int | None = None
+    delay: int | None = None
+    objects: tuple[WorkReport, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The members that are set (the objects' reports as dicts too)."""
+        body: dict[str, Any] = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if value is None:
+                continue
+            body[spec.name] = [o.to_dict() for o in value] if spec.name == "objects" else value
+        return body

@@ -8,10 +8,10 @@ limiter's slots (limiter.FleetLimiter, key `RATE#uploads`): a worker that runs a
 by the others' start and end. When the table cannot give a slot, each worker falls back to
 its own `Pacer` at WORKER_LOOKUPS_PER_SECOND, which also keeps the fleet within the share.
 
-The pacer is asked for a slot right before each provider call (through `PacedSpender`,
-the router's budget seam: it is asked exactly when a call is about to leave, after the
-catalog, the cache and the provider blocks were read), so cache and catalog answers are
-never paced. The lookups a chunk runs ahead of its current row (`lookahead.Lookahead`,
+The pacer is asked for a slot right before each provider call (the router's `pace`
+gate, after the caller's budget: exactly when a call is about to leave, after the
+catalog, the cache and the providers' health were read), so cache and catalog answers
+are never paced. The lookups a chunk runs ahead of its current row (`lookahead.Lookahead`,
 WORKER_LOOKUP_CONCURRENCY) each ask for their own slot.
 """
 
@@ -20,11 +20,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from ..errors import UpstreamError
 from ..providers.base import RateLimit
-from ..router import Spender
+from ..router import Pace
 
 SHARE_KEY = "uploads"
 SHARE_SLACK = 1.01
@@ -34,14 +34,6 @@ idle (one write, no wait) instead of queueing each call just behind the last one
 SHARE_MAX_WAIT = 15.0
 """Longest wait for a slot of the share (below the worker's time margin, 20 s); a longer
 queue means more workers than the share was set for: this worker paces itself then."""
-
-
-class Pace(Protocol):
-    """What `PacedSpender` asks before each provider call."""
-
-    def take(self) -> None:
-        """Wait for the next slot."""
-        ...
 
 
 class SlotLimiter(Protocol):
@@ -108,20 +100,3 @@ class FleetShare:
             self.limiter.acquire(SHARE_KEY, self.limit, SHARE_MAX_WAIT, strict=False)
         except UpstreamError:  # the table is down, or the queue is over SHARE_MAX_WAIT
             self.fallback.take()
-
-
-class PacedSpender:
-    """The caller's budget (if any) plus the worker's pacing, as one router.Spender."""
-
-    def __init__(self, pacer: Pace, budget: Spender | None) -> None:
-        self.pacer = pacer
-        self.budget = budget
-
-    def spend(self) -> Any:
-        reservation = self.budget.spend() if self.budget is not None else None
-        self.pacer.take()  # after the budget: a call the budget refuses takes no slot
-        return reservation
-
-    def refund(self, reservation: Any) -> None:
-        if self.budget is not None:
-            self.budget.refund(reservation)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import NotFound, ServiceError
 from ..settings import Settings
-from .jobs import DynamoJobStore, JobStore
+from .jobs import JobStore
 from .policy import (
     check_upload_id,
     choose_type,
@@ -82,18 +82,3 @@ class UploadService:
             return url
 
         return status_view(job, presign)
-
-
-def build_upload_service(settings: Settings) -> UploadService:
-    """The service wired to the real bucket and table."""
-    import boto3  # noqa: PLC0415 - keeps this module importable without AWS config
-    from botocore.config import Config  # noqa: PLC0415
-
-    # SigV4 presigning works in every region; the legacy default does not.
-    s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
-    jobs = DynamoJobStore(
-        settings.cache_table,
-        boto3.client("dynamodb"),
-        ttl_seconds=settings.upload_job_ttl_seconds,
-    )
-    return UploadService(settings, s3, jobs)

@@ -18,15 +18,14 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.serialization.dataclass import (
+    DataclassSerializer,
+)
 from botocore.exceptions import ClientError
 
 from ..errors import (
@@ -37,23 +36,24 @@ from ..errors import (
     UnreadableUpload,
     UnsupportedType,
 )
-from ..lookup import LookupOutcome, LookupService
+from ..lookup import LookupService
+from ..lookup_outcome import LookupOutcome
 from ..observability import count, logger
+from ..rows import CodeRow
 from ..settings import Settings
 from .bucket import UploadBucket
 from .chunks import ChunkProcessor
-from .jobs import DynamoJobStore, JobStore
-from .messages import ChunkMessage, ObjectVersion, jobs_named_in
-from .pacing import FleetShare, Pace, PacedSpender, Pacer
+from .jobs import JobStore
+from .messages import ChunkMessage, ObjectVersion, WorkReport, jobs_named_in
+from .pacing import Pacer
 from .policy import Kind, kind_of, max_bytes, parse_upload_key, upload_ref
-from .results import ResultRow, ResultWriter
+from .results import ResultWriter
 
 if TYPE_CHECKING:
-    from ..budgets import ClientBudget
-
-    # Imported where used: Pillow and zxing-cpp only for images, the list parser only
-    # for lists (chunk messages, the bulk of a big list's work, need neither).
+    # Imported where used: Pillow and zxing-cpp only for images (chunk messages, the
+    # bulk of a big list's work, need neither).
     from ..decode import DecodedCode
+    from ..router import Budget, Pace
 
 NO_BARCODE = (
     "no barcode was found in the image; try a sharper photo taken closer, "
@@ -102,20 +102,18 @@ class UploadWorker:
             wall_clock=wall_clock,
         )
         self.idempotency = IdempotencyConfig(expires_after_seconds=settings.upload_job_ttl_seconds)
-        once = idempotent_function(
-            data_keyword_argument="identity",
-            persistence_store=persistence,
-            config=self.idempotency,
-            key_prefix="IDEMPOTENCY#upload-object",
-        )
-        self._object_once = once(self._process_object)
-        chunk_once = idempotent_function(
-            data_keyword_argument="identity",
-            persistence_store=persistence,
-            config=self.idempotency,
-            key_prefix="IDEMPOTENCY#upload-chunk",
-        )
-        self._chunk_once = chunk_once(self.chunks.process)
+
+        def once(what: str) -> Any:
+            return idempotent_function(
+                data_keyword_argument="identity",
+                persistence_store=persistence,
+                config=self.idempotency,
+                key_prefix=f"IDEMPOTENCY#upload-{what}",
+                output_serializer=DataclassSerializer(WorkReport),
+            )
+
+        self._object_once = once("object")(self._process_object)
+        self._chunk_once = once("chunk")(self.chunks.process)
 
     # ------------------------------------------------------------------ entry points
 
@@ -125,7 +123,7 @@ class UploadWorker:
         remaining = context.get_remaining_time_in_millis() / 1000.0
         self.chunks.deadline = self._clock() + remaining - self.settings.worker_time_margin_seconds
 
-    def handle(self, body: str, receive_count: int = 1) -> dict[str, Any]:
+    def handle(self, body: str, receive_count: int = 1) -> WorkReport:
         """Process one message body; raises to have SQS deliver it again."""
         # A warm environment keeps logger keys: drop the previous message's job id.
         logger.remove_keys(["upload_ref"])
@@ -150,32 +148,32 @@ class UploadWorker:
             )
             self.jobs.fail(upload_id, "processing_failed", detail, run)
 
-    def _dispatch(self, body: str) -> dict[str, Any]:
+    def _dispatch(self, body: str) -> WorkReport:
         message = json.loads(body)
         if not isinstance(message, dict):
             raise ValueError("the message is not a JSON object")
         if message.get("Event") == "s3:TestEvent":
             # S3 sends this once when the notification is configured.
             logger.info("ignoring the S3 test event")
-            return {"ignored": "s3:TestEvent"}
+            return WorkReport(ignored="s3:TestEvent")
         if message.get("kind") == "chunk":
             chunk = ChunkMessage.parse(message)
-            result: dict[str, Any] = self._chunk_once(identity=chunk.identity())
-            return result
+            done: WorkReport = self._chunk_once(identity=chunk.identity())
+            return done
         records = message.get("Records")
         if not isinstance(records, list):
             raise ValueError("the message is neither an S3 notification nor a chunk")
-        outcomes = []
+        reports: list[WorkReport] = []
         for record in records:
             if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
                 continue
             version = ObjectVersion.from_record(record)
-            outcomes.append(self._object_once(identity=version.identity()))
-        return {"objects": outcomes}
+            reports.append(self._object_once(identity=version.identity()))
+        return WorkReport(objects=tuple(reports))
 
     # ------------------------------------------------------------------ objects
 
-    def _process_object(self, identity: dict[str, Any]) -> dict[str, Any]:
+    def _process_object(self, identity: dict[str, Any]) -> WorkReport:
         """One uploaded object version (`identity` is ObjectVersion.identity())."""
         version = ObjectVersion(**identity)
         key = version.key
@@ -184,14 +182,14 @@ class UploadWorker:
             # Not a key the API hands out, so there is no job to report to.
             logger.warning("ignoring an object outside the upload key scheme", extra={"key": key})
             count("UploadIgnored")
-            return {"ignored": key}
+            return WorkReport(ignored=key)
         upload_id, ext = parsed
         run = version.run
         kind = kind_of(ext)
         job = self.jobs.begin(upload_id, run, kind)
         if job is None:
             logger.info("object already processed", extra={"upload_ref": upload_ref(upload_id)})
-            return {"upload_id": upload_id, "skipped": "already processed"}
+            return WorkReport(upload_id, skipped="already processed")
         logger.append_keys(upload_ref=upload_ref(upload_id))
         try:
             if kind is None:
@@ -214,7 +212,7 @@ class UploadWorker:
             count("UploadFailed")
             logger.info("upload rejected", extra={"code": problem.code, "detail": problem.detail})
             self.jobs.fail(upload_id, problem.code, problem.detail, run)
-            return {"upload_id": upload_id, "failed": problem.code}
+            return WorkReport(upload_id, failed=problem.code)
 
     def _fetch(self, version: ObjectVersion, kind: Kind) -> bytes:
         limit = max_bytes(self.settings, kind)
@@ -236,7 +234,7 @@ class UploadWorker:
 
     def _process_image(
         self, upload_id: str, run: str, data: bytes, owner: str | None
-    ) -> dict[str, Any]:
+    ) -> WorkReport:
         from ..decode import decode_image  # noqa: PLC0415 - Pillow + zxing-cpp: images only
 
         found = decode_image(data)
@@ -245,55 +243,20 @@ class UploadWorker:
         self.results.finish(
             upload_id, run, rows, kind="image", message=None if rows else NO_BARCODE
         )
-        return {"upload_id": upload_id, "rows": len(rows)}
+        return WorkReport(upload_id, rows=len(rows))
 
-    def _decoded_row(
-        self, number: int, code: DecodedCode, budget: ClientBudget | None
-    ) -> ResultRow:
+    def _decoded_row(self, number: int, code: DecodedCode, budget: Budget | None) -> CodeRow:
         # Photos hold a few codes: an upstream block gives them `error` rows at once
         # rather than keeping the merchant waiting for the block to end.
         if code.gtin is None:
             outcome = LookupOutcome(InvalidGtin(f"this {code.format} symbol holds no GTIN"))
         else:
-            spender = PacedSpender(self.pacer, budget)  # paced right before a provider call
-            outcome = self.lookups.resolve(code.gtin, budget=spender)
-        text = code.text if code.gtin != code.text else None
-        position = code.position.to_dict() if code.position is not None else None
-        return ResultRow.of(
+            outcome = self.lookups.resolve(code.gtin, budget=budget, pace=self.pacer)
+        return CodeRow.of(
             outcome,
-            code.gtin or code.text,
+            code=code.gtin or code.text,
             row=number,
             format=code.format,
-            text=text,
-            position=position,
+            text=code.text if code.gtin != code.text else None,
+            position=code.position.to_dict() if code.position is not None else None,
         )
-
-
-def build_upload_worker(settings: Settings, lookups: LookupService) -> UploadWorker:
-    """The worker wired to the real bucket, queue and table."""
-    import boto3  # noqa: PLC0415 - keeps this module importable without AWS config
-
-    from ..limiter import FleetLimiter  # noqa: PLC0415 - as lookup.py loads it
-
-    dynamodb = boto3.client("dynamodb")
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.cache_table,
-        key_attr="pk",
-        expiry_attr="expires_at",
-        boto3_client=dynamodb,
-    )
-    return UploadWorker(
-        settings,
-        s3=boto3.client("s3"),
-        sqs=boto3.client("sqs"),
-        jobs=DynamoJobStore(
-            settings.cache_table, dynamodb, ttl_seconds=settings.upload_job_ttl_seconds
-        ),
-        lookups=lookups,
-        persistence=persistence,
-        pacer=FleetShare(
-            FleetLimiter(settings.cache_table, dynamodb),
-            settings.uploads_lookups_per_second,
-            fallback=Pacer(settings.worker_lookups_per_second),
-        ),
-    )

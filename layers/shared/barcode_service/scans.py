@@ -15,7 +15,7 @@ from contextvars import copy_context
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from .canonical import Canonical, Kind, attempted_kind, canonicalise
+from .canonical import Canonical, InvalidGs1Code, Kind, attempted_kind, canonicalise
 from .errors import (
     InvalidGtin,
     InvalidParam,
@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from .lookup import LookupService
     from .router import Spender
 
-ScanStatus = Literal["found", "not_found", "invalid_gtin", "error", "restricted", "no_gtin"]
+ScanStatus = Literal[
+    "found", "not_found", "invalid_gtin", "invalid_gs1", "error", "restricted", "no_gtin"
+]
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 MAX_JSON_BYTES = 16 * 1024
 IMAGE_TYPES = ("image/jpeg", "image/jpg", "image/png", "image/webp", "image/heic", "image/heif")
@@ -188,6 +190,12 @@ class ScanService:
         """One code understood and looked up; never raises for a bad code."""
         try:
             found = canonicalise(text, fmt, rcn_region=self.lookups.settings.gs1_rcn_region)
+        except InvalidGs1Code as error:  # GS1 data breaking GS1's rules: reported as read
+            problem = error.to_problem()
+            read = error.read
+            return ScanEntry(
+                text, fmt, read.kind, error.scan_status, read, error=problem, position=position
+            )
         except InvalidGtin as error:
             kind = attempted_kind(text)
             problem = error.to_problem()

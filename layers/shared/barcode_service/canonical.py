@@ -7,13 +7,14 @@ code answers the same wherever it comes in. Accepted (contract "What a code may 
 - UPC-E (8 digits, number system 0/1): expanded to its UPC-A. An 8-digit code that is
   a valid UPC-E but not a valid EAN-8 is UPC-E; the scanner's `format` settles the rest;
 - ISBN-10 (dashes, final X): the 978 EAN-13 of the book;
-- GS1 element strings: `(01)...(17)...`, or unbracketed with FNC1 as GS (ASCII 29),
-  optionally led by a symbology identifier (`]C1`, `]d2`, `]Q3`, `]e0`, ...);
-- GS1 Digital Link URIs on any host (path and query AIs);
+- GS1 element strings: `(01)...(17)...`, or unbracketed with FNC1 as GS (ASCII 29);
+- GS1 Digital Link URIs on any host (path and query AIs), by the Digital Link grammar;
+- any of these led by a symbology identifier (`]C1`, `]d2`, `]E0`, ..., symbology_id.py);
 - anything else is kind `other` (a plain URL, text): it holds no GTIN.
 
-Plain digits are checked by `gtin.py` alone; `biip` (~80 ms to import) parses the GS1
-forms and UPC-E, imported only when such a code arrives.
+Plain digits are checked by `gtin.py` alone. GS1 data is read by `gs1.py` and checked by
+GS1's rules (`gs1_syntax.py`, the check generation runs too); when it breaks them the
+refusal (InvalidGs1Code) still carries the code as read, for a scan to report.
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ def _check_shape(ai: str, value: str) -> None:
         raise Gs1SyntaxError(f"({ai[:8]}) is not a GS1 AI: an AI is 2 to 4 digits", ai=None)
     if not value:
         raise Gs1SyntaxError(f"AI ({ai}) has no value", ai=ai)
-    bad = next((c for c in value if not ("!" <= c <= "~") or c in "[]"), None)
+    bad = next((c for c in value if not (" " <= c <= "~") or c in "[]"), None)
     if bad is not None:
         raise Gs1SyntaxError(
             f"AI ({ai}) {_shown(value)}: character {bad!r} is not allowed in GS1 data "

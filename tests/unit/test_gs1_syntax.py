@@ -190,3 +190,28 @@ def test_a_long_message_is_verified_whole() -> None:
 def test_known_ais_are_the_dictionarys() -> None:
     assert all(is_known_ai(ai) for ai in ("00", "01", "10", "235", "3103", "4326", "8003", "99"))
     assert not any(is_known_ai(ai) for ai in ("89", "010", "999", "0", "12345", "ab", "", "٠١"))
+
+
+COUPON = "0" + "123456" + "123456" + "11" + "11" + "1" + "012"  # GCP, offer, value, 1st req
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        "3250101" + "4250601",  # expiry, then start
+        "1" + "0" + "11" + "1" + "012" + "9" + "3250101" + "4250601",  # after a 2nd purchase
+        "2" + "11" + "1" + "012" + "0123456" + "3250101" + "4250601",  # after a 3rd purchase
+    ],
+)
+def test_a_coupon_8110_that_expires_before_it_starts_is_refused(fields: str) -> None:
+    """zint 2.15's coupon linter lacks this rule of the dictionary's: a check of ours."""
+    error = refused(("8110", COUPON + fields))
+    assert error.ai == "8110"
+    assert "expires (250101) before it starts (250601)" in error.detail
+
+
+@pytest.mark.parametrize(
+    "fields", ["3250601" + "4250101", "3250601", "4250601", "3250601" + "4250601"]
+)
+def test_a_coupon_8110_with_its_dates_in_order_passes(fields: str) -> None:
+    verify([("8110", COUPON + fields)])

@@ -12,7 +12,9 @@ about a linter's finding (a wrong check digit, day 00 in a date that has none) u
 
 Where zint 2.15 is silent, a narrow check of ours (each one tested by name):
 - a repeated AI with different values (GS1 General Specifications 4.14.1: an AI may
-  appear twice in one symbol only with the same value).
+  appear twice in one symbol only with the same value);
+- a coupon code (8110) that expires before it starts (the dictionary's couponcode
+  linter says so; zint 2.15's own coupon linter does not check it).
 The dictionary's association rules (`req=`, `ex=`) are not compiled into zint 2.15;
 GS1 also says they apply to the data of every carrier on an item together, which one
 scan does not see. They are not checked.
@@ -64,6 +66,9 @@ def verify(elements: Sequence[tuple[str, str]]) -> None:
     try:
         _check_repeats(elements)
         _encode("".join(f"[{ai}]{value}" for ai, value in elements))
+        for ai, value in elements:
+            if ai == "8110":
+                _check_coupon_dates(value)
     except RuntimeError as error:
         raise _worded(str(error), elements, tuple(elements)) from None
     except Gs1SyntaxError as error:
@@ -129,6 +134,30 @@ def _check_repeats(elements: Sequence[tuple[str, str]]) -> None:
                 f"{_shown(value)}); GS1 allows a repeated AI only with the same value",
                 ai=ai,
             )
+
+
+def _check_coupon_dates(value: str) -> None:
+    """A North American coupon code's expiry may not precede its start. zint has checked
+    the structure, so this only walks its fields (GS1's couponcode linter) to the dates."""
+    try:
+        at = 1 + int(value[0]) + 6 + 6  # the GCP (its length digit + 6) and the offer code
+        at += 1 + int(value[at])  # save value
+        at += 1 + int(value[at]) + 1 + 3  # 1st purchase requirement, its code, family
+        for field in "12":  # optional: 2nd and 3rd purchase (with rules code for the 2nd)
+            if value[at : at + 1] == field:
+                at += 2 if field == "1" else 1
+                at += 1 + int(value[at]) + 1 + 3
+                at += 1 + (0 if value[at] == "9" else int(value[at]) + 6)
+        expiry = value[at + 1 : at + 7] if value[at : at + 1] == "3" else None
+        at += 7 if expiry else 0
+        start = value[at + 1 : at + 7] if value[at : at + 1] == "4" else None
+    except (IndexError, ValueError):  # pragma: no cover - zint refused such data already
+        return
+    if expiry and start and start > expiry:
+        raise Gs1SyntaxError(
+            f"AI (8110) {_clip(value)}: the coupon expires ({expiry}) before it starts ({start})",
+            "8110",
+        )
 
 
 def _worded(

@@ -366,6 +366,13 @@ def test_a_gs1_check_digit_error_reads_the_same_in_generate_and_scans() -> None:
             {"01": "09506000134352", "8003": "012345678901240"},
         ),
         ("(400)ABC(400)AB", "400", "invalid_gs1", None, {"400": "AB"}),
+        (  # the repeat is named; the GTIN, wrong too, is not reported as read
+            "(01)09506000134351(10)A(10)B",
+            "10",
+            "invalid_gs1",
+            None,
+            {"01": "09506000134351", "10": "B"},
+        ),
         ("https://gs1.example/01/123", "01", "invalid_gtin", None, {"01": "123"}),
         ("(01)09506000134351", "01", "invalid_gtin", None, {"01": "09506000134351"}),
         (

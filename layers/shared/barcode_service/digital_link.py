@@ -131,9 +131,7 @@ def _path_elements(segments: list[str]) -> Elements:
         raise Gs1SyntaxError(
             "no GS1 primary identifier (a key such as (01) GTIN with its value) ends the path"
         )
-    tail = segments[root:]
-    if len(tail) % 2:
-        raise Gs1SyntaxError("the path after the key must be AI/value pairs")
+    tail = segments[root:]  # pairs: the walk above stepped back two segments at a time
     pairs = tuple(
         (ai, _gtin14(ai, _unescaped(value, ai, query=False)))
         for ai, value in zip(tail[::2], tail[1::2], strict=True)

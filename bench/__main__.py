@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from . import batch, cold_start, cost, layer, limiter, quota, render, scan, warm
+from . import batch, cold_start, cost, gs1, layer, limiter, quota, render, scan, warm
 from .common import RESULTS, Figure, cpu_hog, print_figures
 
 HOG_SECONDS = 900.0
@@ -33,6 +33,7 @@ BENCHMARKS: tuple[tuple[str, Callable[..., list[Figure]]], ...] = (
     ("batch", batch.run),
     ("render", render.run),
     ("scan", scan.run),
+    ("gs1", gs1.run),
     ("layer", layer.run),
 )
 

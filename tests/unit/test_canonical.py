@@ -324,3 +324,117 @@ def test_a_gs1_check_digit_error_reads_the_same_in_generate_and_scans() -> None:
         canonicalise("(01)09506000134351")
     assert generated.value.detail in scanned.value.detail
     assert "did you mean 09506000134352?" in generated.value.detail
+
+
+# --- GS1 by GS1's rules: the same answer as generation --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "ai", "status", "gtin14", "read"),
+    [
+        (
+            "(01)09506000134352(4326)201200",
+            "4326",
+            "invalid_gs1",
+            "09506000134352",
+            {"01": "09506000134352", "4326": "201200"},
+        ),
+        ("(4326)201200", "4326", "invalid_gs1", None, {"4326": "201200"}),
+        *[
+            (
+                f"(01)09506000134352(7007){'1' * n}",
+                "7007",
+                "invalid_gs1",
+                "09506000134352",
+                {"01": "09506000134352", "7007": "1" * n},
+            )
+            for n in (9, 11, 13)
+        ],
+        ("(8003)012345678901240", "8003", "invalid_gs1", None, {"8003": "012345678901240"}),
+        (
+            "https://x.example/8003/012345678901240",
+            "8003",
+            "invalid_gs1",
+            None,
+            {"8003": "012345678901240"},
+        ),
+        (
+            "https://x.example/01/09506000134352?8003=012345678901240",
+            "8003",
+            "invalid_gs1",
+            "09506000134352",
+            {"01": "09506000134352", "8003": "012345678901240"},
+        ),
+        ("(400)ABC(400)AB", "400", "invalid_gs1", None, {"400": "AB"}),
+        (  # the repeat is named; the GTIN, wrong too, is not reported as read
+            "(01)09506000134351(10)A(10)B",
+            "10",
+            "invalid_gs1",
+            None,
+            {"01": "09506000134351", "10": "B"},
+        ),
+        ("https://gs1.example/01/123", "01", "invalid_gtin", None, {"01": "123"}),
+        ("(01)09506000134351", "01", "invalid_gtin", None, {"01": "09506000134351"}),
+        (
+            "]d20109506000134352" + "4326201200",
+            "4326",
+            "invalid_gs1",
+            "09506000134352",
+            {"01": "09506000134352", "4326": "201200"},
+        ),
+        (
+            "01095060001343524326201200",  # digits only: GS1 data that splits into AIs
+            "4326",
+            "invalid_gs1",
+            "09506000134352",
+            {"01": "09506000134352", "4326": "201200"},
+        ),
+    ],
+)
+def test_gs1_data_breaking_gs1_rules_is_refused_and_reported_as_read(
+    text: str, ai: str, status: str, gtin14: str | None, read: dict[str, str]
+) -> None:
+    from barcode_service.canonical import InvalidGs1Code
+
+    with pytest.raises(InvalidGs1Code) as caught:
+        canonicalise(text)
+    error = caught.value
+    assert (error.ai, error.scan_status) == (ai, status)
+    assert f"AI ({ai})" in error.detail
+    assert error.to_problem()["invalid_ai"] == ai
+    assert error.to_problem()["code"] == "invalid_gtin"  # a lookup's bad code, as ever
+    assert error.read.ai_values() == read
+    assert (error.read.gtin.gtin14 if error.read.gtin else None) == gtin14
+    assert error.read.kind == attempted_kind(text)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "(01)09506000134352(4326)201200",
+        "(01)09506000134352(7007)123456789",
+        "(8003)012345678901240",
+        "(400)ABC(400)AB",
+        "(01)09506000134352(10)AB1(10)AB2",
+        "https://x.example/8003/012345678901240",
+        "https://gs1.example/01/123",
+        "https://a.example/01/09506000134352?99=",
+    ],
+)
+def test_generation_refuses_what_scans_refuse(content: str) -> None:
+    """A code we print is a code we read: generation answers the same AI with a 400."""
+    from barcode_service.canonical import InvalidGs1Code
+    from barcode_service.errors import InvalidGs1
+    from barcode_service.symbologies import find_symbology, validate_content
+
+    with pytest.raises(InvalidGs1Code) as scanned:
+        canonicalise(content)
+    for name in ("gs1_datamatrix", "gs1_qrcode", "gs1_digital_link"):
+        with pytest.raises(InvalidGs1) as generated:
+            validate_content(find_symbology(name), content)
+        assert generated.value.status == 400
+        assert scanned.value.ai is None or f"AI ({scanned.value.ai})" in generated.value.detail
+    if not content.startswith("http"):
+        for name in ("gs1_128", "databar_expanded"):
+            with pytest.raises(InvalidGs1):
+                validate_content(find_symbology(name), content)

@@ -95,3 +95,24 @@ def test_invalid_gs1_data_is_refused_with_the_reason(text: str, fragment: str) -
 def test_digital_link_needs_a_primary_key() -> None:
     with pytest.raises(InvalidGs1, match="primary key"):
         parse_element_string("(10)AB1(17)271231").digital_link()
+
+
+@pytest.mark.parametrize(
+    ("scanned", "words"),
+    [
+        ("0109506000134352\x1d\x1d10AB1", None),  # a superfluous FNC1 is tolerated
+        ("01095060001343", "AI (01) 095060001343: this AI takes 14 characters"),
+        ("010950600013\x1d4352", "this AI takes 14 characters"),
+        ("0109506000134352" + "10\x1d17271231", "AI (10) has no value"),
+        ("0109506000134352" + "891234", "no GS1 AI at character 17"),
+        ("(10)AB1(17", "opens an AI that is never closed"),
+        ("(1A)x", "(1A) is not an AI"),
+    ],
+)
+def test_scanner_data_is_split_by_gs1s_rules(scanned: str, words: str | None) -> None:
+    if words is None:
+        assert parse_element_string(scanned).ais == {"01": "09506000134352", "10": "AB1"}
+        return
+    with pytest.raises(InvalidGs1) as caught:
+        parse_element_string(scanned)
+    assert words in caught.value.detail

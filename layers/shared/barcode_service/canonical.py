@@ -7,24 +7,29 @@ code answers the same wherever it comes in. Accepted (contract "What a code may 
 - UPC-E (8 digits, number system 0/1): expanded to its UPC-A. An 8-digit code that is
   a valid UPC-E but not a valid EAN-8 is UPC-E; the scanner's `format` settles the rest;
 - ISBN-10 (dashes, final X): the 978 EAN-13 of the book;
-- GS1 element strings: `(01)...(17)...`, or unbracketed with FNC1 as GS (ASCII 29),
-  optionally led by a symbology identifier (`]C1`, `]d2`, `]Q3`, `]e0`, ...);
-- GS1 Digital Link URIs on any host (path and query AIs);
+- GS1 element strings: `(01)...(17)...`, or unbracketed with FNC1 as GS (ASCII 29);
+- GS1 Digital Link URIs on any host (path and query AIs), by the Digital Link grammar;
+- any of these led by a symbology identifier (`]C1`, `]d2`, `]E0`, ..., symbology_id.py);
 - anything else is kind `other` (a plain URL, text): it holds no GTIN.
 
-Plain digits are checked by `gtin.py` alone; `biip` (~80 ms to import) parses the GS1
-forms and UPC-E, imported only when such a code arrives.
+Plain digits are checked by `gtin.py` alone. GS1 data is read by `gs1.py` and checked by
+GS1's rules (`gs1_syntax.py`, the check generation runs too); when it breaks them the
+refusal (InvalidGs1Code) still carries the code as read, for a scan to report.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from .errors import InvalidGs1, InvalidGtin, InvalidParameter
-from .gs1 import Gs1Message, parse_digital_link, parse_element_string
+from . import symbology_id
+from .digital_link import is_digital_link
+from .errors import InvalidGtin, InvalidParameter
+from .gs1 import parse_digital_link, parse_element_string
+from .gs1_syntax import Gs1SyntaxError
 from .gtin import MAX_INPUT_LENGTH, Gtin, check_digit, parse_gtin, variable_measure
+from .statuses import CodeStatus
 
 Kind = Literal[
     "gtin", "upc_e", "isbn10", "gs1_element_string", "gs1_digital_link", "restricted", "other"
@@ -37,8 +42,6 @@ _DIGITISH = re.compile(r"^[0-9\s\-‐-―]+$")
 _SEPARATORS = re.compile(r"[\s\-‐-―]+")
 _ISBN10 = re.compile(r"^[0-9]{9}[0-9Xx]$")
 _URL = re.compile(r"^https?://", re.IGNORECASE)
-# Digital Link path keys that name a primary identifier (GTIN, SSCC, GLN, ...).
-_DL_KEYS = {"01", "gtin", "00", "sscc", "414", "gln", "8003", "8004", "8006", "8010", "8013"}
 
 
 @dataclass(frozen=True)
@@ -76,17 +79,23 @@ class Canonical:
 def attempted_kind(text: str) -> Kind:
     """The kind `text` was read as, also when it turned out to be broken (for scan rows)."""
     value = text.strip() if isinstance(text, str) else ""
-    if value.startswith("]") and len(value) > 3:
-        rest = value[3:]
-        if value[1:3] in ("C1", "d2", "Q3", "e0", "J1") and not _URL.match(rest):
+    if value.startswith("]"):
+        try:
+            identifier, rest = symbology_id.split(value)
+        except InvalidGtin:
+            return "other"
+        payload = identifier.payload if identifier is not None else "text"
+        if payload == "gs1":
             return "gs1_element_string"
-        return attempted_kind(rest)
+        if payload in ("ean13", "ean8", "ean_addon"):
+            return "gtin"
+        value = "" if payload == "addon_only" else rest.strip()
     compact = _SEPARATORS.sub("", value)
     long_gs1 = compact.isdigit() and len(compact) > 14 and compact[:2] in ("00", "01", "02")
     if value.startswith("(") or GS in value or long_gs1:
         return "gs1_element_string"
     if _URL.match(value):
-        return "gs1_digital_link" if set(value.split("/")) & _DL_KEYS else "other"
+        return "gs1_digital_link" if is_digital_link(value) else "other"
     if _ISBN10.match(compact):
         return "isbn10"
     if compact.isdigit() or _DIGITISH.match(value):
@@ -120,20 +129,25 @@ def canonicalise(text: str, format_name: str | None = None, *, rcn_region: str =
     hint = format_hint(format_name)
     if len(text) > MAX_TEXT_LENGTH:
         raise InvalidGtin(f"a scanned text has at most {MAX_TEXT_LENGTH} characters")
-    value = text.strip()
-    if value.startswith("]"):
-        return _with_symbology_identifier(value, format_name, rcn_region)
+    return _canonical(text.strip(), hint, rcn_region, identifier_allowed=True)
+
+
+def _canonical(
+    value: str, hint: Hint | None, rcn_region: str, *, identifier_allowed: bool
+) -> Canonical:
+    if value.startswith("]") and identifier_allowed:  # one identifier, never nested
+        return _with_symbology_identifier(value, hint, rcn_region)
     if GS in value:  # FNC1 as GS: unbracketed GS1 data (GS is whitespace to str.strip)
-        return _element_string(value, _parse_message(value), rcn_region)
+        return _element_string(value, value, rcn_region)
     if _DIGITISH.match(value) or not value:
         return _digits(value, hint, rcn_region)
     compact = _SEPARATORS.sub("", value)
     if len(value) <= MAX_INPUT_LENGTH and _ISBN10.match(compact):
         return _isbn10(value, compact, rcn_region)
     if value.startswith("("):
-        return _element_string(value, _parse_message(value), rcn_region)
+        return _element_string(value, value, rcn_region)
     if _URL.match(value):
-        return _digital_link(value, rcn_region)
+        return _url(value, rcn_region)
     return Canonical(text=value, kind="other", gtin=None)
 
 
@@ -154,11 +168,13 @@ def _digits(value: str, hint: Hint | None, rcn_region: str) -> Canonical:
     if len(digits) > 14 and len(value) <= MAX_INPUT_LENGTH and value == digits:
         # Unbracketed GS1 data whose fields all have fixed lengths: (01)...(17)...
         try:
-            message = _parse_message(value)
-        except InvalidGtin:
-            pass  # not GS1 data either: the digit checker says what is wrong below
+            message = parse_element_string(value)
+        except Gs1SyntaxError as error:
+            if error.pairs:  # GS1 data, split into AIs, that breaks GS1's rules
+                raise _refused(value, "gs1_element_string", error, rcn_region) from None
+            # not GS1 data either: the digit checker says what is wrong below
         else:
-            return _element_string(value, message, rcn_region)
+            return _gs1(value, "gs1_element_string", message.pairs, rcn_region)
     return _gtin_kind(value, parse_gtin(value, rcn_region=rcn_region))
 
 
@@ -242,30 +258,67 @@ def _isbn10(value: str, compact: str, rcn_region: str) -> Canonical:
 # --- GS1 element strings and Digital Link -------------------------------------------
 
 
-def _parse_message(value: str) -> Gs1Message:
-    """GS1 data in either form, validated by the same parser the generator uses."""
+class InvalidGs1Code(InvalidGtin):
+    """GS1 data a scanner read that breaks GS1's rules (gs1_syntax.py): still a 400
+    `invalid_gtin` to a lookup, and in a scan the code as read (`read`: its kind, AIs
+    and GTIN when AI (01) itself is fine) with status `invalid_gs1`, or `invalid_gtin`
+    when AI (01) is what is wrong. `ai` names the AI at fault (problem member
+    `invalid_ai`)."""
+
+    def __init__(self, detail: str, read: Canonical, ai: str | None) -> None:
+        super().__init__(detail, extra={"invalid_ai": ai} if ai else None)
+        self.read = read
+        self.ai = ai
+
+    @property
+    def scan_status(self) -> CodeStatus:
+        return CodeStatus.INVALID_GTIN if self.ai == "01" else CodeStatus.INVALID_GS1
+
+
+def _element_string(text: str, data: str, rcn_region: str) -> Canonical:
+    """`data` (the element string in `text`) read and checked by GS1's rules."""
     try:
-        return parse_element_string(value)
-    except InvalidGs1 as error:
-        shown = _short(value.replace(GS, "<GS>"))
-        raise InvalidGtin(f"{shown} read as a GS1 element string: {error.detail}") from None
+        message = parse_element_string(data)
+    except Gs1SyntaxError as error:
+        raise _refused(text, "gs1_element_string", error, rcn_region) from None
+    return _gs1(text, "gs1_element_string", message.pairs, rcn_region)
 
 
-def _element_string(value: str, found: Gs1Message, rcn_region: str) -> Canonical:
-    return _gs1(value, "gs1_element_string", found, rcn_region)
+def _url(value: str, rcn_region: str) -> Canonical:
+    """A GS1 Digital Link URI when its path names a GS1 key, else a plain URL."""
+    if not is_digital_link(value):
+        understood = "a URL that is not a GS1 Digital Link (no GS1 key in its path)"
+        return Canonical(text=value, kind="other", gtin=None, understood=understood)
+    try:
+        message = parse_digital_link(value)
+    except Gs1SyntaxError as error:
+        raise _refused(value, "gs1_digital_link", error, rcn_region) from None
+    return _gs1(value, "gs1_digital_link", message.pairs, rcn_region)
 
 
-def _gs1(value: str, kind: Kind, found: Gs1Message, rcn_region: str) -> Canonical:
-    ai = tuple((element.ai, element.value) for element in found.elements)
+def _gs1(value: str, kind: Kind, ai: tuple[tuple[str, str], ...], rcn_region: str) -> Canonical:
+    """Checked GS1 data: its GTIN is AI (01), when it has one."""
     raw = next((v for key, v in ai if key == "01"), None)
-    gtin = None
-    if raw is not None:
-        try:
-            gtin = parse_gtin(raw, rcn_region=rcn_region)
-        except InvalidGtin as error:
-            raise InvalidGtin(f"the GTIN in AI (01) of {_short(value)}: {error.detail}") from None
+    gtin = None if raw is None else parse_gtin(raw, rcn_region=rcn_region)
     understood = "" if gtin is not None else _no_gtin(ai)
     return Canonical(text=value, kind=kind, gtin=gtin, ai=ai, understood=understood)
+
+
+def _refused(value: str, kind: Kind, error: Gs1SyntaxError, rcn_region: str) -> InvalidGs1Code:
+    """The code as read (AIs when it could be split into them) and what breaks GS1's rules."""
+    gtin = None
+    raw = next((v for key, v in error.pairs if key == "01"), None)
+    if raw is not None and error.ai != "01":
+        try:
+            gtin = parse_gtin(raw, rcn_region=rcn_region)
+        except InvalidGtin:
+            gtin = None
+    understood = _no_gtin(error.pairs) if error.pairs and gtin is None else ""
+    read = Canonical(text=value, kind=kind, gtin=gtin, ai=error.pairs, understood=understood)
+    where = "a GS1 Digital Link URI" if kind == "gs1_digital_link" else "a GS1 element string"
+    detail = error.detail.removeprefix("not a valid GS1 element string: ")
+    shown = _short(value.replace(GS, "<GS>"))
+    return InvalidGs1Code(f"{shown} read as {where}: {detail}", read, error.ai)
 
 
 def _no_gtin(ai: tuple[tuple[str, str], ...]) -> str:
@@ -273,37 +326,20 @@ def _no_gtin(ai: tuple[tuple[str, str], ...]) -> str:
     return f"GS1 data with AIs {names} but no GTIN (AI 01)"
 
 
-def _with_symbology_identifier(value: str, format_name: str | None, rcn_region: str) -> Canonical:
-    from biip import ParseError  # noqa: PLC0415 - biip costs ~80 ms: GS1 data only
-    from biip.symbology import GS1Symbology, SymbologyIdentifier  # noqa: PLC0415
-
-    try:
-        identifier = SymbologyIdentifier.extract(value)
-    except ParseError as error:
-        raise InvalidGtin(f"{_short(value)}: {error}") from None
-    rest = value[len(identifier) :]
-    if identifier.gs1_symbology in GS1Symbology.with_gs1_messages() and not _URL.match(rest):
-        return _element_string(value, _parse_message(rest), rcn_region)
-    inner = canonicalise(rest, format_name, rcn_region=rcn_region)
-    return Canonical(
-        text=value, kind=inner.kind, gtin=inner.gtin, ai=inner.ai, understood=inner.understood
-    )
-
-
-def _digital_link(value: str, rcn_region: str) -> Canonical:
-    from urllib.parse import urlsplit  # noqa: PLC0415
-
-    try:
-        link = parse_digital_link(value)
-    except InvalidGs1 as error:
-        segments = set(urlsplit(value).path.split("/"))
-        if segments & _DL_KEYS:
-            raise InvalidGtin(
-                f"{_short(value)} read as a GS1 Digital Link URI: {error.detail}"
-            ) from None
-        understood = "a URL that is not a GS1 Digital Link (no GS1 key in its path)"
+def _with_symbology_identifier(value: str, hint: Hint | None, rcn_region: str) -> Canonical:
+    """A text led by a symbology identifier, read by what the identifier announces."""
+    identifier, payload = symbology_id.split(value)
+    if identifier is None or identifier.payload == "text":
+        inner = _canonical(payload, hint, rcn_region, identifier_allowed=False)
+        return replace(inner, text=value)
+    if identifier.payload == "gs1":
+        return _element_string(value, payload, rcn_region)
+    if identifier.payload == "addon_only":
+        understood = f"{identifier.name} alone (its digits hold no GTIN)"
         return Canonical(text=value, kind="other", gtin=None, understood=understood)
-    return _gs1(value, "gs1_digital_link", link, rcn_region)
+    digits = symbology_id.main_code(identifier, payload)
+    inner = _digits(digits, "ean_8" if identifier.payload == "ean8" else None, rcn_region)
+    return replace(inner, text=value)
 
 
 def _short(value: str, limit: int = 80) -> str:
@@ -312,6 +348,7 @@ def _short(value: str, limit: int = 80) -> str:
 
 __all__ = [
     "Canonical",
+    "InvalidGs1Code",
     "Kind",
     "attempted_kind",
     "canonical_gtin",

@@ -17,7 +17,7 @@ from contextvars import copy_context
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .canonical import attempted_kind, canonicalise
+from .canonical import InvalidGs1Code, attempted_kind, canonicalise
 from .errors import (
     InvalidGtin,
     InvalidParam,
@@ -179,6 +179,16 @@ class ScanService:
         read: dict[str, Any] = {"text": text, "format": fmt, "position": _place(position)}
         try:
             found = canonicalise(text, fmt, rcn_region=self.lookups.policy.gs1_rcn_region)
+        except InvalidGs1Code as error:  # GS1 data breaking GS1's rules: reported as read
+            seen = error.read
+            return CodeRow(
+                error.scan_status,
+                kind=seen.kind,
+                gtin=seen.gtin.gtin14 if seen.gtin is not None else None,
+                ai=seen.ai_values() or None,
+                error=error.to_problem(),
+                **read,
+            )
         except InvalidGtin as error:
             kind = attempted_kind(text)
             return CodeRow(CodeStatus.INVALID_GTIN, kind=kind, error=error.to_problem(), **read)

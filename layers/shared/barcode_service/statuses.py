@@ -33,6 +33,7 @@ class CodeStatus(StrEnum):
     FOUND = "found"
     NOT_FOUND = "not_found"
     INVALID_GTIN = "invalid_gtin"
+    INVALID_GS1 = "invalid_gs1"  # GS1 data that breaks GS1's rules, reported as read (scans)
     ERROR = "error"
     RESTRICTED = "restricted"  # an in-store number: never sent to a provider (scans)
     NO_GTIN = "no_gtin"  # a code that holds no GTIN, e.g. a plain URL (scans)

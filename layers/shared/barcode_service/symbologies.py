@@ -310,28 +310,37 @@ _CODABAR = ContentRule(
 
 
 def _gs1_string(max_len: int) -> ContentRule:
-    """A GS1 element string, AIs in parentheses; zint checks the AIs themselves."""
+    """A GS1 element string, AIs in parentheses, checked by GS1's rules (gs1.py)."""
 
     def check(title: str, content: str) -> str:
-        if len(content) > max_len or not re.fullmatch(r"(\(\d{2,4}\)[ -~]+?)+", content):
+        if len(content) > max_len or not content.strip().startswith("("):
             raise InvalidParameter(
                 f"{title} content must be a GS1 element string with the AIs in "
                 f"parentheses, at most {max_len} characters, e.g. (01)09501101530003(10)ABC1"
             )
-        return content
+        from . import gs1  # noqa: PLC0415 - only GS1 types load the GS1 reader
 
-    return ContentRule(f"GS1 element string, AIs in parentheses, up to {max_len} characters", check)
+        try:
+            return gs1.parse_element_string(content).element_string
+        except InvalidGs1 as error:
+            raise InvalidGs1(f"{title}: {error.detail}") from None
+
+    return ContentRule(
+        f"GS1 element string, AIs in parentheses, up to {max_len} characters; AIs, check "
+        "digits, dates and lengths checked",
+        check,
+    )
 
 
 def _gs1_ais(max_len: int, *, link: bool = False) -> ContentRule:
-    """GS1 AIs (biip and zint check them): an element string, or a Digital Link URI.
+    """GS1 AIs checked by GS1's rules (gs1.py): an element string, or a Digital Link URI.
 
     Normalised to the element string with AIs in parentheses, or with `link` to the
     Digital Link URI (an element string becomes a URI on GS1's resolver).
     """
 
     def check(title: str, content: str) -> str:
-        from . import gs1  # noqa: PLC0415 - biip is imported only for GS1 types
+        from . import gs1  # noqa: PLC0415 - only GS1 types load the GS1 reader
 
         try:
             message = gs1.parse_gs1(content)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from . import batch, cold_start, cost, gs1, layer, limiter, quota, render, scan, warm
+from . import batch, cold_start, cost, gs1, image_memory, layer, limiter, quota, render, scan, warm
 from .common import RESULTS, Figure, cpu_hog, print_figures
 
 HOG_SECONDS = 900.0
@@ -34,6 +34,7 @@ BENCHMARKS: tuple[tuple[str, Callable[..., list[Figure]]], ...] = (
     ("render", render.run),
     ("scan", scan.run),
     ("gs1", gs1.run),
+    ("image_memory", image_memory.run),
     ("layer", layer.run),
 )
 

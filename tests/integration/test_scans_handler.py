@@ -281,3 +281,12 @@ def test_bad_requests_are_problems(  # noqa: PLR0917 - parametrised
         event["body"] = "%%%"
     got, answer = invoke(event)
     assert (got, answer["code"]) == (status, code)
+
+
+def test_a_photo_over_the_pixel_budget_is_a_422_naming_the_limit(table: str) -> None:
+    from bench.image_memory import flat_png
+
+    status, body = scan_image(flat_png(13000, 13000))
+    assert status == 422
+    assert body["code"] == "image_too_large"
+    assert "at most 40 MP" in body["detail"]

@@ -12,6 +12,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from barcode_service import decode
 from barcode_service.decode import decode_image, gtin_in, load_image
 from barcode_service.errors import EmptyUpload, UnreadableUpload
+from barcode_service.image_budget import is_heif
 
 
 def render(
@@ -275,5 +276,5 @@ def test_a_sharp_well_lit_photo_without_code_gets_general_advice() -> None:
 
 
 def test_heic_is_recognised_by_its_ftyp_box() -> None:
-    assert decode.is_heif(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00")
-    assert not decode.is_heif(as_bytes(Image.new("L", (10, 10))))
+    assert is_heif(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00")
+    assert not is_heif(as_bytes(Image.new("L", (10, 10))))

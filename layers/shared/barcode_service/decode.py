@@ -21,16 +21,15 @@ wins (the first read on a tie). `confirmations` says how many re-reads agreed.
 
 from __future__ import annotations
 
-import io
 import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import zxingcpp
-from PIL import Image, ImageFilter, ImageOps, ImageStat, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageStat
 
-from .errors import EmptyUpload, UnreadableUpload
+from .image_budget import read_greyscale
 
 FAST_SIDE = 1600
 MAX_SIDE = FAST_SIDE  # the fast copy's largest side (older name)
@@ -39,9 +38,6 @@ ALL_FORMATS = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.All])
 _F = zxingcpp.BarcodeFormat
 RETAIL_FORMATS = zxingcpp.BarcodeFormats([_F.EAN13, _F.EAN8, _F.UPCA, _F.UPCE])
 RETAIL_NAMES = {"EAN-13", "EAN-8", "UPC-A", "UPC-E"}
-# Pillow may only parse the formats we accept, whatever the bytes claim to be.
-PIL_FORMATS = ["JPEG", "PNG", "WEBP"]
-HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 UPSCALE_BELOW = 1000  # px: images this small get a last pass at twice their size
 CONFIRM_PADDING = 0.35  # of the symbol's size, around it, for the confirming crop
 
@@ -86,44 +82,10 @@ class Photo:
 # --- loading ---------------------------------------------------------------------
 
 
-def is_heif(data: bytes) -> bool:
-    """HEIC/HEIF (the iPhone's default): an ISO-BMFF `ftyp` box with a HEIF brand."""
-    return data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS
-
-
-def _open(data: bytes) -> Image.Image:
-    if is_heif(data):
-        # Lazy: libheif is loaded only for HEIC photos. pi-heif is pillow-heif's
-        # decode-only build (no x265 encoder: 11 MB less in the layer).
-        from pi_heif import register_heif_opener  # noqa: PLC0415
-
-        register_heif_opener()
-        return Image.open(io.BytesIO(data), formats=["HEIF"])
-    return Image.open(io.BytesIO(data), formats=PIL_FORMATS)
-
-
 def load_photo(data: bytes) -> Photo:
-    """The photo upright and greyscale, full size and fast copy; UnreadableUpload if corrupt."""
-    if not data:
-        raise EmptyUpload("the image file is empty")
-    try:
-        opened = _open(data)
-        opened.load()
-        image: Image.Image = ImageOps.exif_transpose(opened)
-        transparent = image.mode == "P" and "transparency" in image.info
-        if image.mode in ("RGBA", "LA", "PA") or transparent:
-            # Transparent pixels often hold black: flatten onto white like a screen does.
-            rgba = image.convert("RGBA")
-            background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(background, rgba)
-        full = image.convert("L")
-    except Image.DecompressionBombError:
-        raise UnreadableUpload("the image has too many pixels to process") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        detail = "it is not a JPEG, PNG, WebP or HEIC image, or it is damaged"
-        if isinstance(error, UnidentifiedImageError):
-            detail = "it is not a JPEG, PNG, WebP or HEIC image"
-        raise UnreadableUpload(f"the image cannot be read: {detail}") from None
+    """The photo upright and greyscale, full size and fast copy, read within the memory
+    budget (image_budget); UnreadableUpload if corrupt, ImageTooLarge over MAX_PIXELS."""
+    full = read_greyscale(data)
     fast = full
     if max(full.size) > FAST_SIDE:
         fast = full.copy()

@@ -219,6 +219,14 @@ class UnreadableUpload(ServiceError):
     title = "Unreadable upload"
 
 
+class ImageTooLarge(UnreadableUpload):
+    """A photo with more pixels than are decoded (image_budget.MAX_PIXELS): refused from
+    its header, before any pixel is decoded, to keep within the function's memory."""
+
+    code = "image_too_large"
+    title = "Image too large"
+
+
 class RateLimited(ServiceError):
     status = 429
     code = "rate_limited"

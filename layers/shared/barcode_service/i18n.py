@@ -37,6 +37,7 @@ TITLES: dict[str, str] = {
     "Payload too large": "请求内容过大",
     "Empty upload": "上传文件为空",
     "Unreadable upload": "无法读取上传文件",
+    "Image too large": "图像过大",
     "Too many requests": "请求过多",
     "Daily lookup budget used up": "今日查询额度已用完",
     "Image storage failed": "图像存储失败",
@@ -140,6 +141,12 @@ DETAILS: tuple[_Rule, ...] = (
     _rule(r"Content-Type (?P<t>.+?) is not accepted; (?P<r>.+)", "不接受 Content-Type {t}；{r}"),
     _rule(r"missing", "缺失"),
     _rule(r"no such explorer asset", "没有这个文件"),
+    _rule(
+        r"the image has too many pixels to process: (?P<w>\d+) x (?P<h>\d+) px is (?P<p>.+? MP), "
+        r"and at most (?P<m>.+? MP) are decoded \(a 12 MP phone photo fits\); send a smaller image",
+        "图像像素过多，无法处理：{w} x {h} 像素即 {p}，最多解码 {m}（12 MP 的手机照片可以）；"
+        "请发送更小的图像",
+    ),
     _rule(r"the server could not complete the request", "服务器无法完成请求"),
 )
 

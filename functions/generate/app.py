@@ -165,7 +165,8 @@ def generate_batch() -> Response[Any]:
     if len(raw) > MAX_BATCH_BODY_BYTES * 4 // 3 + 4:
         raise PayloadTooLarge(too_large(MAX_BATCH_BODY_BYTES))
     query_params(app)
-    requests = json_body(app, ("requests",)).get("requests")
+    # Text is checked per request: a row that is not valid Unicode fails alone.
+    requests = json_body(app, ("requests",), check_text=False).get("requests")
     if not isinstance(requests, list) or not 1 <= len(requests) <= BATCH_MAX:
         raise InvalidParameter(
             f'body must be {{"requests": [...]}} with 1 to {BATCH_MAX} generate requests',

@@ -16,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service.errors import ServiceError
+from barcode_service.errors import MethodNotAllowed, ServiceError
 from barcode_service.image_path import ERROR_MAX_AGE, request_from_path
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.storage import CACHE_CONTROL, CONTENT_TYPES
@@ -53,7 +53,9 @@ def _problem(error: ServiceError) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     method = (event.get("requestContext") or {}).get("http", {}).get("method", "GET")
     if method not in ALLOWED_METHODS:
-        return _answer(405, {"Allow": ", ".join(ALLOWED_METHODS)}, "")
+        answer = _problem(MethodNotAllowed(str(method), ALLOWED_METHODS))
+        answer["headers"]["Allow"] = ", ".join(ALLOWED_METHODS)
+        return answer
     try:
         request = request_from_path(
             str(event.get("rawPath") or ""), dict(event.get("queryStringParameters") or {})

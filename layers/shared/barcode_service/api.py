@@ -27,6 +27,7 @@ from .errors import (
 )
 from .i18n import REQUEST_LANGUAGE, negotiate
 from .observability import logger
+from .text_input import is_valid, printable, require_valid_text
 
 PROBLEM_JSON = "application/problem+json"
 JSON_MEDIA_TYPES = ("application/json",)
@@ -54,8 +55,17 @@ CORS = CORSConfig(
 
 
 def dumps(body: Any) -> str:
-    """JSON as every route answers it: raw UTF-8 (no \\uXXXX escapes)."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    """JSON as every route answers it: raw UTF-8 (no \\uXXXX escapes).
+
+    Input text is checked where it enters (text_input); should a lone surrogate still
+    get here (a provider's answer, say), it becomes U+FFFD rather than an answer that
+    cannot be written as UTF-8 (a 502 for the whole response).
+    """
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    if not is_valid(text):
+        logger.warning("an answer held text that is not valid Unicode; replaced")
+        text = printable(text)
+    return text
 
 
 def problem_response(error: ServiceError, accept_language: str | None = None) -> Response[str]:
@@ -104,7 +114,17 @@ def make_resolver() -> APIGatewayRestResolver:
         finally:
             REQUEST_LANGUAGE.reset(token)
 
-    app.use(middlewares=[speak_the_request_language])
+    def valid_text_in_the_url(
+        resolver: APIGatewayRestResolver, next_middleware: NextMiddleware
+    ) -> Response[Any]:
+        # Path and query text reaches answers (a code, a format): refused, never echoed.
+        event = resolver.current_event
+        require_valid_text(
+            {**(event.path_parameters or {}), **(event.query_string_parameters or {})}
+        )
+        return next_middleware(resolver)
+
+    app.use(middlewares=[speak_the_request_language, valid_text_in_the_url])
 
     @app.exception_handler(ServiceError)
     def _service_error(error: ServiceError) -> Response[str]:
@@ -165,9 +185,16 @@ def query_params(app: APIGatewayRestResolver, allowed: Iterable[str] = ()) -> di
     return params
 
 
-def json_body(app: APIGatewayRestResolver, allowed: Iterable[str] | None = None) -> dict[str, Any]:
+def json_body(
+    app: APIGatewayRestResolver,
+    allowed: Iterable[str] | None = None,
+    *,
+    check_text: bool = True,
+) -> dict[str, Any]:
     """The request's JSON object body, or a 400 (415 for another media type) saying why
-    it is not one. With `allowed`, a member outside it is refused too."""
+    it is not one. With `allowed`, a member outside it is refused too; text that is not
+    valid Unicode is refused naming its member, unless the caller checks it
+    (`check_text=False`: a batch whose rows fail alone)."""
     require_media_type(app, JSON_MEDIA_TYPES)
     try:
         raw = app.current_event.decoded_body or ""
@@ -183,6 +210,8 @@ def json_body(app: APIGatewayRestResolver, allowed: Iterable[str] | None = None)
         raise InvalidParameter("request body must be a JSON object")
     if allowed is not None:
         refuse_unknown(body, allowed, "body")
+    if check_text:
+        require_valid_text(body)
     return body
 
 

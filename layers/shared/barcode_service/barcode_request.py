@@ -20,6 +20,7 @@ from . import render
 from .errors import InvalidParam, InvalidParameter, ServiceError
 from .render import PLAIN, Style
 from .symbologies import Symbology, find_symbology, validate_content
+from .text_input import require_valid_text
 
 MIN_DIMENSION = 32
 MAX_DIMENSION = 4000
@@ -295,6 +296,7 @@ class _Fields:
 
 def parse_request(params: Mapping[str, Any]) -> BarcodeRequest:
     """Validate raw parameters into a request, or raise a 400 naming every bad field."""
+    require_valid_text(dict(params))  # zint and the answers need valid Unicode
     nulls = [name for name, value in params.items() if value is None]
     if nulls:
         # JSON null is not a value of any parameter: leave the member out for a default.

@@ -119,7 +119,10 @@ class UnknownParameter(InvalidParameter):
     """Parameters or body members a route does not take: refused, never ignored."""
 
     def __init__(self, names: Iterable[str], where: str = "query string") -> None:
-        unknown = list(dict.fromkeys(names))
+        from .text_input import printable  # noqa: PLC0415 - text_input imports this module
+
+        # A name is echoed: one that is not valid Unicode is shown with U+FFFD in its place.
+        unknown = list(dict.fromkeys(printable(str(name)) for name in names))
         shown = ", ".join(repr(name[:40]) for name in unknown[:10])
         super().__init__(
             f"unknown {where} parameter{'s' if len(unknown) > 1 else ''}: {shown}",

@@ -65,6 +65,9 @@ def _rule(pattern: str, chinese: str) -> _Rule:
     return compiled, lambda found: chinese.format(**found.groupdict())
 
 
+_NOT_UNICODE = r"not valid Unicode text \(a lone surrogate, or bytes that are not UTF-8\)"
+_NOT_UNICODE_ZH = "不是有效的 Unicode 文本（含有单独的代理项，或不是 UTF-8 的字节）"
+
 DETAILS: tuple[_Rule, ...] = (
     _rule(r"no such route", "没有这个路径"),
     _rule(r"(?P<m>.+) is not allowed here; allowed: (?P<a>.+)", "此路径不允许 {m} 方法；允许：{a}"),
@@ -77,6 +80,7 @@ DETAILS: tuple[_Rule, ...] = (
         "不支持的 Content-Type {t}：请发送 {s}",
     ),
     _rule(r"request body must be a JSON object", "请求体必须是 JSON 对象"),
+    _rule(r"request body is " + _NOT_UNICODE, "请求体" + _NOT_UNICODE_ZH),
     _rule(r"request body is not valid (?P<t>.+)", "请求体不是有效的 {t}"),
     _rule(r"request body must be UTF-8 JSON", "请求体必须是 UTF-8 编码的 JSON"),
     _rule(r"the request body is over (?P<n>\d+) bytes", "请求体超过 {n} 字节"),
@@ -141,6 +145,9 @@ DETAILS: tuple[_Rule, ...] = (
     _rule(r"Content-Type (?P<t>.+?) is not accepted; (?P<r>.+)", "不接受 Content-Type {t}；{r}"),
     _rule(r"missing", "缺失"),
     _rule(r"no such explorer asset", "没有这个文件"),
+    _rule(r"(?P<n>.+?): " + _NOT_UNICODE, "{n}：" + _NOT_UNICODE_ZH),
+    _rule(r"member name " + _NOT_UNICODE, "成员名称" + _NOT_UNICODE_ZH),
+    _rule(_NOT_UNICODE, _NOT_UNICODE_ZH),
     _rule(
         r"the image has too many pixels to process: (?P<w>\d+) x (?P<h>\d+) px is (?P<p>.+? MP), "
         r"and at most (?P<m>.+? MP) are decoded \(a 12 MP phone photo fits\); send a smaller image",

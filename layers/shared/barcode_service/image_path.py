@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from .barcode_request import BarcodeRequest, parse_request
 from .errors import InvalidParameter, NotFound
+from .text_input import printable
 
 PATH_PREFIX = "/img/"
 MAX_DIMENSION = 2000
@@ -55,7 +56,7 @@ def request_from_path(path: str, query: Mapping[str, str]) -> BarcodeRequest:
         shown = ", ".join(repr(name) for name in unknown[:5])
         raise InvalidParameter(
             f"unknown parameter {shown}; image URLs take {', '.join(QUERY_PARAMETERS)}",
-            field=unknown[0],
+            field=printable(unknown[0]),
         )
     request = parse_request({**query, "type": match.group(1), "format": match.group(2)})
     for field, size in (("width", request.width), ("height", request.height)):

@@ -13,6 +13,7 @@ import binascii
 from dataclasses import dataclass
 
 from .errors import InvalidParam, InvalidParameter, PayloadTooLarge
+from .text_input import NOT_UNICODE, printable
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,15 @@ class FormPart:
     charset: str
 
     def text(self) -> str:
-        return self.data.decode(self.charset)
+        """The part as text in its charset; a 400 naming the field when it is not."""
+        try:
+            return self.data.decode(self.charset)
+        except (UnicodeDecodeError, LookupError):  # bad bytes, or a charset Python lacks
+            name = printable(self.name)
+            raise InvalidParameter(
+                f"form field {name[:40]!r} is not {self.charset[:20]} text",
+                invalid_params=[InvalidParam(name[:100], NOT_UNICODE)],
+            ) from None
 
 
 def media_type(content_type: str | None) -> str:
@@ -44,7 +53,10 @@ def body_bytes(body: str | None, base64_encoded: bool, limit: int) -> bytes:
         except (binascii.Error, ValueError):
             raise InvalidParameter("request body is not valid base64") from None
     else:
-        raw = text.encode("utf-8", errors="surrogateescape")
+        try:
+            raw = text.encode("utf-8", errors="surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate that no bytes stand for
+            raise InvalidParameter(f"request body is {NOT_UNICODE}") from None
     if len(raw) > limit:
         raise PayloadTooLarge(too_large(limit))
     return raw

@@ -30,6 +30,7 @@ from .errors import (
 from .request_body import body_bytes, media_type, multipart_file
 from .rows import CodeRow
 from .statuses import CodeStatus
+from .text_input import require_valid_text
 
 if TYPE_CHECKING:
     from .decode import DecodedCode, Position
@@ -95,6 +96,7 @@ def parse_scan_request(
     if not isinstance(parsed, dict):
         raise InvalidParameter("request body must be a JSON object")
     refuse_unknown(parsed, ("text", "format"), "body")
+    require_valid_text(parsed)
     text, fmt = parsed.get("text"), parsed.get("format")
     if not isinstance(text, str) or not text.strip():
         raise InvalidParameter(

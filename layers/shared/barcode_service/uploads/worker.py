@@ -199,14 +199,8 @@ class UploadWorker:
                 return self._process_image(upload_id, run, data, job.owner)
             from ..codelist import parse_code_list  # noqa: PLC0415 - lists only
 
-            rows = parse_code_list(data)
-            cap = self.settings.upload_max_rows
-            if len(rows) > cap:
-                # Before any lookup: a list's cost is bounded by its rows (UPLOAD_MAX_ROWS).
-                raise PayloadTooLarge(
-                    f"the list has {len(rows):,} rows; at most {cap:,} are looked up per "
-                    "upload: split it into smaller files"
-                )
+            # Before any lookup: a list's cost is bounded by its rows (UPLOAD_MAX_ROWS).
+            rows = parse_code_list(data, max_rows=self.settings.upload_max_rows)
             return self.chunks.split(upload_id, run, rows)
         except _INPUT_PROBLEMS as problem:
             count("UploadFailed")

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
+from .deadline import Deadline, applying
 from .errors import (
     InvalidParameter,
     MethodNotAllowed,
@@ -124,7 +125,15 @@ def make_resolver() -> APIGatewayRestResolver:
         )
         return next_middleware(resolver)
 
-    app.use(middlewares=[speak_the_request_language, valid_text_in_the_url])
+    def within_the_deadline(
+        resolver: APIGatewayRestResolver, next_middleware: NextMiddleware
+    ) -> Response[Any]:
+        # One deadline below the function's timeout for all the request's work.
+        until = Deadline.for_invocation(getattr(resolver, "lambda_context", None))
+        with applying(until):
+            return next_middleware(resolver)
+
+    app.use(middlewares=[speak_the_request_language, within_the_deadline, valid_text_in_the_url])
 
     @app.exception_handler(ServiceError)
     def _service_error(error: ServiceError) -> Response[str]:

@@ -222,6 +222,18 @@ class UnreadableUpload(ServiceError):
     title = "Unreadable upload"
 
 
+class DeadlineExceeded(ServiceError):
+    """Work not started because the request's deadline passed (deadline.py): the rest of
+    a batch, or a photo's further codes. Send it again; it is not the input's fault."""
+
+    status = 503
+    code = "deadline_exceeded"
+    title = "Not done in time"
+
+    def __init__(self, detail: str, *, retry_after: int | None = 1, **kw: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **kw)
+
+
 class ImageTooLarge(UnreadableUpload):
     """A photo with more pixels than are decoded (image_budget.MAX_PIXELS): refused from
     its header, before any pixel is decoded, to keep within the function's memory."""

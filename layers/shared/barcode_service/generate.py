@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import deadline
 from .barcode_request import (
     MAX_DIMENSION,
     MIN_DIMENSION,
@@ -134,6 +135,7 @@ class GenerateService:
         upstream_factory: Callable[[], GuGuDataClient] | None = None,
         image_backend: Literal["local", "configured"] = "local",
         clock: Callable[[], float] = time.monotonic,
+        upstream_seconds: float = 15.0,
     ) -> None:
         self.mode = mode
         self.images = images
@@ -142,6 +144,7 @@ class GenerateService:
         self._upstream_factory = upstream_factory
         self.image_backend = image_backend
         self.clock = clock
+        self.upstream_seconds = upstream_seconds  # the longest one upstream call may take
         self._noted_keyless = False
 
     @property
@@ -181,6 +184,12 @@ class GenerateService:
         `local`: render here whatever the mode would choose (image bytes, budgets).
         """
         planned: Backend = "local" if local else self.plan(request)
+        if planned == "upstream" and deadline.current().remaining() < self.upstream_seconds:
+            # An upstream call could outlast the request: render here (the render checks
+            # the deadline too), or in upstream-only mode say it was not done.
+            if self.mode == "upstream":
+                raise deadline.current().exceeded("the barcode")
+            planned = "local"
         digest = request.digest
         cached = self.cache.get(digest)
         usable = cached is not None and (
@@ -270,9 +279,21 @@ class GenerateService:
         return self.generate(request, local=self.image_backend == "local")
 
     def generate_batch(
-        self, items: Sequence[Any], *, budget_seconds: float = BATCH_UPSTREAM_BUDGET_SECONDS
+        self,
+        items: Sequence[Any],
+        *,
+        budget_seconds: float = BATCH_UPSTREAM_BUDGET_SECONDS,
+        until: deadline.Deadline | None = None,
     ) -> list[BatchOutcome]:
-        """One outcome per item, in order; a request repeated in the batch is made once."""
+        """One outcome per item, in order; a request repeated in the batch is made once.
+
+        Within `until` (default: the request's deadline): past it, what is cached is still
+        answered and the rest gets a 503 `deadline_exceeded` row each.
+        """
+        with deadline.applying(until or deadline.current()):
+            return self._batch(items, budget_seconds)
+
+    def _batch(self, items: Sequence[Any], budget_seconds: float) -> list[BatchOutcome]:
         started = self.clock()
         done: dict[str, BatchOutcome] = {}
         outcomes: list[BatchOutcome] = []
@@ -339,6 +360,7 @@ class GenerateService:
         facts = None if want_body and body is None else self.images.facts(key)
         rendered = facts is None
         if facts is None:
+            deadline.current().check("the barcode")  # a render takes up to a second
             made = render_verified(request)
             self.images.put(key, made.body, request.format, made.facts)
             body, facts = made.body, made.facts

@@ -38,6 +38,7 @@ TITLES: dict[str, str] = {
     "Empty upload": "上传文件为空",
     "Unreadable upload": "无法读取上传文件",
     "Image too large": "图像过大",
+    "Not done in time": "未能及时完成",
     "Too many requests": "请求过多",
     "Daily lookup budget used up": "今日查询额度已用完",
     "Image storage failed": "图像存储失败",
@@ -147,6 +148,11 @@ DETAILS: tuple[_Rule, ...] = (
     _rule(r"no such explorer asset", "没有这个文件"),
     _rule(r"(?P<n>.+?): " + _NOT_UNICODE, "{n}：" + _NOT_UNICODE_ZH),
     _rule(r"member name " + _NOT_UNICODE, "成员名称" + _NOT_UNICODE_ZH),
+    _rule(
+        r"(?P<w>.+) was not done: the request ran out of its time; send it again "
+        r"\(alone, or in a smaller batch\)",
+        "未完成：请求已用完它的时间；请重新发送（单独发送，或放在更小的批次中）",
+    ),
     _rule(_NOT_UNICODE, _NOT_UNICODE_ZH),
     _rule(
         r"the image has too many pixels to process: (?P<w>\d+) x (?P<h>\d+) px is (?P<p>.+? MP), "

@@ -17,6 +17,7 @@ from contextvars import copy_context
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import deadline
 from .canonical import InvalidGs1Code, attempted_kind, canonicalise
 from .errors import (
     InvalidGtin,
@@ -158,7 +159,7 @@ class ScanService:
         with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(jobs) or 1))) as pool:
             entries = list(
                 pool.map(
-                    lambda pair: pair[0].run(self.entry, *pair[1]),
+                    lambda pair: pair[0].run(self._entry_in_time, *pair[1]),
                     zip(contexts, jobs, strict=True),
                 )
             )
@@ -175,6 +176,20 @@ class ScanService:
             for code in codes[MAX_CODES:]
         ]
         return tuple(entries)
+
+    def _entry_in_time(self, text: str, fmt: str | None, position: Position | None) -> CodeRow:
+        """`entry`, or an `error` row saying it was not done once the deadline passed."""
+        until = deadline.current()
+        if until.expired:
+            return CodeRow(
+                CodeStatus.ERROR,
+                text=text,
+                format=fmt,
+                kind=attempted_kind(text),
+                error=until.exceeded("the lookup of this code").to_problem(),
+                position=_place(position),
+            )
+        return self.entry(text, fmt, position)
 
     def entry(self, text: str, fmt: str | None, position: Position | None = None) -> CodeRow:
         """One code understood and looked up; never raises for a bad code."""

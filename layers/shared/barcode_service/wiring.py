@@ -222,6 +222,7 @@ def build_generate_service(settings: Settings) -> GenerateService:
         upstream=None,
         upstream_factory=upstream if settings.generate_backend != "local" else None,
         image_backend=settings.generate_image_backend,
+        upstream_seconds=settings.upstream_deadline,
     )
 
 

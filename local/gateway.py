@@ -15,11 +15,13 @@ import binascii
 import gzip
 import json
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -32,6 +34,7 @@ from .template import Resolver
 log = logging.getLogger("local.gateway")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+DEFAULT_DOMAIN = "127.0.0.1:3000"  # where `make run` serves, unless told otherwise
 MIN_COMPRESSION_SIZE = 1024  # the template's MinimumCompressionSize
 IMPLICIT_STAGE = "Prod"  # SAM's stage for the implicit API
 OPEN_BY_DEFAULT = ("/health",)  # contract: the only route without an API key
@@ -45,6 +48,7 @@ _DEFAULT_RESPONSES: dict[str, tuple[int, dict[str, str], str]] = {
     ),
     "INVALID_API_KEY": (403, {"message": "Forbidden"}, "ForbiddenException"),
     "REQUEST_TOO_LARGE": (413, {"message": "Request Too Long"}, "RequestTooLongException"),
+    "DEFAULT_4XX": (400, {"message": "Bad Request"}, "BadRequestException"),
     "DEFAULT_5XX": (502, {"message": "Internal server error"}, "InternalServerErrorException"),
 }
 
@@ -290,8 +294,15 @@ def build_event(
     account_id: str = "123456789012",
     request_id: str | None = None,
     now: datetime | None = None,
+    domain: str | None = None,
 ) -> dict[str, Any]:
-    """The REST API (v1) Lambda proxy event API Gateway sends for `request`."""
+    """The REST API (v1) Lambda proxy event API Gateway sends for `request`.
+
+    `domain` is where the gateway serves (`host:port`): the event's `domainName` is it, as
+    API Gateway's is its own domain, whatever `Host` the client sent (the header passes
+    through as sent; the service builds links from `domainName` only). Locally it keeps
+    its port, which AWS's never needs. Without `domain`, the `Host` header's name.
+    """
     split = urlsplit(request.target)
     stage_prefix = f"/{route.stage}"
     path = split.path[len(stage_prefix) :] if split.path.startswith(stage_prefix) else split.path
@@ -299,7 +310,7 @@ def build_event(
     headers = list(request.headers)
     names = {k.lower() for k, _ in headers}
     trace_id = f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
-    host = request.header("Host") or "127.0.0.1"
+    host = domain or request.header("Host") or "127.0.0.1"
     # Headers API Gateway adds in front of the integration.
     for name, value in (
         ("X-Amzn-Trace-Id", trace_id),
@@ -376,7 +387,7 @@ def build_event(
                 "apiKey": api_key,
                 "apiKeyId": api_key_id,
             },
-            "domainName": host.split(":", 1)[0],
+            "domainName": domain or host.split(":", 1)[0],
             "apiId": "localapi01",
         },
         "body": body,
@@ -483,7 +494,9 @@ class Gateway:
         *,
         account_id: str = "123456789012",
         url_routes: list[UrlRoute] | None = None,
+        domain: str = DEFAULT_DOMAIN,
     ) -> None:
+        self.domain = domain  # host:port this gateway serves at (the stack sets it once bound)
         self.routes = routes
         self.apis = apis
         self.functions = functions
@@ -556,6 +569,7 @@ class Gateway:
             api_key_id=api_key_id,
             account_id=self.account_id,
             request_id=request_id,
+            domain=self.domain,
         )
         try:
             result = function.invoke(event)
@@ -572,6 +586,23 @@ class Gateway:
         except MalformedProxyResponse as error:
             log.error("%s returned a malformed proxy response: %s", route.function, error)
             return self._gateway_response(api, "DEFAULT_5XX", request_id)
+
+    def refusal(self, status: int, detail: str) -> HttpResponse:
+        """What the gateway answers a request it cannot even route (a URL or headers too
+        long, a broken request line or body length): the API's DEFAULT_4XX problem, with
+        `status` and `detail`."""
+        kind = "REQUEST_TOO_LARGE" if status == 413 else "DEFAULT_4XX"
+        response = self._gateway_response(self._customised_api(), kind, str(uuid.uuid4()))
+        try:
+            problem = json.loads(response.body)
+        except ValueError:
+            problem = {}
+        if not isinstance(problem, dict) or "status" not in problem:
+            problem = {"message": detail}
+        else:
+            problem.update(status=status, detail=detail)
+        body = json.dumps(problem).encode()
+        return HttpResponse(status, list(response.headers), body)
 
     def _customised_api(self) -> ApiConfig | None:
         """The one API with GatewayResponses, for a path outside every stage.
@@ -666,16 +697,39 @@ class Gateway:
 # -- HTTP server ----------------------------------------------------------------------
 
 
-def _read_chunked(reader: Any) -> bytes:
+class BadRequestBody(ValueError):
+    """A body the HTTP server cannot read (bad Content-Length or chunk sizes): a 400."""
+
+
+def _read_chunked(reader: Any, limit: int = MAX_BODY_BYTES) -> bytes:
     chunks: list[bytes] = []
+    total = 0
     while True:
-        size = int(reader.readline().split(b";", 1)[0].strip() or b"0", 16)
+        line = reader.readline(1024).split(b";", 1)[0].strip()
+        try:
+            size = int(line or b"0", 16)
+        except ValueError:
+            raise BadRequestBody("a chunk size is not a hexadecimal number") from None
+        if size < 0:
+            raise BadRequestBody("a chunk size is negative")
         if size == 0:
-            while reader.readline() not in (b"\r\n", b"\n", b""):
+            while reader.readline(1024) not in (b"\r\n", b"\n", b""):
                 pass  # trailers
             return b"".join(chunks)
+        total += size
+        if total > limit:
+            raise BadRequestBody(f"the chunked body is over {limit} bytes")
         chunks.append(reader.read(size))
-        reader.readline()
+        reader.readline(1024)
+
+
+def content_length(value: str | None) -> int:
+    """The body length a Content-Length header gives (0 when absent); BadRequestBody for
+    anything but one whole number (a sign, a list, text)."""
+    text = (value or "0").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 15:
+        raise BadRequestBody("Content-Length must be a whole number of bytes")
+    return int(text)
 
 
 def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
@@ -685,11 +739,58 @@ def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "local-api-gateway"
 
+        def _body(self) -> bytes | None:
+            """The request body, or None once a refusal has been sent."""
+            try:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    return _read_chunked(self.rfile)
+                length = content_length(self.headers.get("Content-Length"))
+            except BadRequestBody as error:
+                self.send_error(400, str(error))
+                return None
+            if length > MAX_BODY_BYTES:
+                # Refused unread, as API Gateway refuses a body over its limit.
+                self._send(gateway.refusal(413, f"the request body is over {MAX_BODY_BYTES} bytes"))
+                self.close_connection = True
+                return None
+            return self.rfile.read(length)
+
+        def _send(self, response: HttpResponse) -> None:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        def parse_request(self) -> bool:
+            if not super().parse_request():
+                return False
+            if self.request_version == "HTTP/0.9":
+                # A bare request line ("GET /") is HTTP/0.9 to http.server, answered with
+                # a body and no status line: API Gateway answers no such thing.
+                self.send_error(400, "the request line has no HTTP version (HTTP/1.1)")
+                return False
+            return True
+
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            """Every refusal the HTTP server makes itself (a bad request line, a URL or
+            headers too long, a bad body length) as the gateway's problem+json."""
+            if self.request_version in ("HTTP/0.9", ""):
+                self.request_version = self.protocol_version  # a status line, always
+            self.close_connection = True
+            detail = message or HTTPStatus(code).phrase
+            log.info("refused %s: %d %s", self.requestline[:80], code, detail)
+            self._send(gateway.refusal(code, detail))
+
         def _serve(self) -> None:
-            if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                body = _read_chunked(self.rfile)
-            else:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = self._body()
+            if body is None:
+                return
             started = time.monotonic()
             request = HttpRequest(
                 method=self.command,
@@ -699,14 +800,7 @@ def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 source_ip=self.client_address[0],
             )
             response = gateway.handle(request)
-            self.send_response(response.status)
-            for name, value in response.headers:
-                if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
+            self._send(response)
             log.info(
                 "%s %s -> %d (%.0f ms)",
                 self.command,
@@ -733,6 +827,12 @@ def make_handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer is no fault of the gateway: one line, no
+        # traceback (socketserver's default prints one to stderr).
+        error = sys.exc_info()[1]
+        log.warning("connection from %s ended: %s", client_address[0], error)
 
 
 def serve(gateway: Gateway, host: str, port: int) -> GatewayServer:

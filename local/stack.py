@@ -240,6 +240,8 @@ class LocalStack:
             url_routes=url_routes(template, specs),
         )
         self.server = serve(self.gateway, self.options.host, self.options.port)
+        # Links the functions hand out name this address, never a client's Host header.
+        self.gateway.domain = self.base_url.split("://", 1)[1]
 
         environment = function_environment(specs, template, self.shell)
         lookup_key = self._put_upstream_secrets(environment, created)

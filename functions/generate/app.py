@@ -167,10 +167,15 @@ def generate_batch() -> Response[Any]:
     query_params(app)
     # Text is checked per request: a row that is not valid Unicode fails alone.
     requests = json_body(app, ("requests",), check_text=False).get("requests")
-    if not isinstance(requests, list) or not 1 <= len(requests) <= BATCH_MAX:
+    if not isinstance(requests, list) or not requests:
         raise InvalidParameter(
             f'body must be {{"requests": [...]}} with 1 to {BATCH_MAX} generate requests',
             field="requests",
+        )
+    if len(requests) > BATCH_MAX:
+        # As POST /products/lookup answers 101 codes: too much at once, not a wrong value.
+        raise PayloadTooLarge(
+            f"at most {BATCH_MAX} requests per batch; got {len(requests)}", field="requests"
         )
     outcomes = service().generate_batch(requests)
     return _json({"results": [outcome.to_dict(i) for i, outcome in enumerate(outcomes)]})

@@ -74,6 +74,8 @@ def test_the_document_is_served_public_naming_the_url_that_serves_it() -> None:
     event = with_headers(
         load_event("api_openapi.json"), Host="127.0.0.1:4321", X_Forwarded_Proto="http"
     )
+    # The local gateway's own address (API Gateway's own domain): never the Host header.
+    event["requestContext"]["domainName"] = "127.0.0.1:4321"
     for name in ("x-api-key",):
         event["headers"].pop(name, None)
         event["multiValueHeaders"].pop(name, None)

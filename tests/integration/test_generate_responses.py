@@ -272,7 +272,7 @@ def test_batch_answers_each_request_in_order_and_renders_duplicates_once(
 
 @pytest.mark.parametrize(
     "body",
-    ['{"requests": []}', '{"requests": {}}', "[]", "nope", json.dumps({"requests": [{}] * 101})],
+    ['{"requests": []}', '{"requests": {}}', "[]", "nope"],
 )
 def test_batch_body_errors(body: str) -> None:
     event = copy.deepcopy(load_event("generate_batch.json"))
@@ -280,6 +280,17 @@ def test_batch_body_errors(body: str) -> None:
     status, _, response = call(event)
     assert status == 400
     assert json.loads(response["body"])["code"] == "invalid_parameter"
+
+
+def test_a_batch_of_101_is_413_like_a_lookup_of_101_codes() -> None:
+    # Before (issue 22): a 400 invalid_parameter, where /products/lookup answers 413.
+    event = copy.deepcopy(load_event("generate_batch.json"))
+    event["body"] = json.dumps({"requests": [{}] * 101})
+    status, _, response = call(event)
+    problem = json.loads(response["body"])
+    assert (status, problem["code"]) == (413, "payload_too_large")
+    assert problem["invalid_params"][0]["name"] == "requests"
+    assert "at most 100" in problem["detail"]
 
 
 def test_batch_items_that_are_not_objects_get_their_own_problem() -> None:

@@ -290,3 +290,26 @@ def test_a_photo_over_the_pixel_budget_is_a_422_naming_the_limit(table: str) -> 
     assert status == 422
     assert body["code"] == "image_too_large"
     assert "at most 40 MP" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("parts", "named", "reason"),
+    [
+        ([("image", "a.png"), ("caption", None)], "caption", "unknown parameter"),
+        ([("image", "a.png"), ("image", "b.png")], "image", "sent more than once"),
+    ],
+    ids=["unknown-field", "second-image"],
+)
+def test_multipart_refuses_unknown_fields_and_a_second_image(
+    table: str, parts: list[tuple[str, str | None]], named: str, reason: str
+) -> None:
+    # Before (issue 22): both were silently ignored, where JSON refuses unknown members.
+    png = as_bytes(render(zint.Symbology.EANX, "690123456789"))
+    body = b""
+    for name, filename in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--b\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + png + b"\r\n"
+    body += b"--b--\r\n"
+    status, problem = invoke(with_body("multipart/form-data; boundary=b", body, b64=True))
+    assert (status, problem["code"]) == (400, "invalid_parameter")
+    assert problem["invalid_params"] == [{"name": named, "reason": reason}]

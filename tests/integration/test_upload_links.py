@@ -1,7 +1,9 @@
-"""POST /v1/uploads through the local gateway's event: links point where the request went.
+"""POST /v1/uploads through the local gateway's event: links point where the API is served.
 
 Before: `status_url` and `Location` were `https://127.0.0.1/v1/...` locally (no port, the
-wrong scheme), a link an app could not follow.
+wrong scheme), a link an app could not follow; and then they named whatever `Host` the
+client sent (issue 22): now the gateway's own configured address, as API Gateway's own
+domain in AWS.
 """
 
 from __future__ import annotations
@@ -38,14 +40,17 @@ def uploads(table: str, secret: dict, monkeypatch: pytest.MonkeyPatch) -> Iterat
     uploads_app.service.cache_clear()
 
 
-def create(host: str, extra: list[tuple[str, str]] | None = None) -> tuple[dict, dict]:
+def create(
+    host: str, extra: list[tuple[str, str]] | None = None, domain: str = "127.0.0.1:3000"
+) -> tuple[dict, dict]:
     request = HttpRequest(
         method="POST",
         target="/v1/uploads",
         headers=[("Host", host), ("Content-Type", "application/json"), *(extra or [])],
         body=json.dumps({"filename": "codes.csv", "content_type": "text/csv"}).encode(),
     )
-    event = build_event(request, ROUTE, {}, api=ApiConfig(logical_id="Api", stage="v1"))
+    api = ApiConfig(logical_id="Api", stage="v1")
+    event = build_event(request, ROUTE, {}, api=api, domain=domain)
     response = uploads_app.lambda_handler(event, LambdaContext())
     assert response["statusCode"] == 201, response["body"]
     return json.loads(response["body"]), response_headers(response)
@@ -59,10 +64,18 @@ def test_status_url_and_location_name_the_local_port_and_scheme() -> None:
 
 
 def test_another_port_and_host_are_followed() -> None:
-    body, _ = create("localhost:8123")
+    body, _ = create("localhost:8123", domain="localhost:8123")
     assert body["status_url"] == f"http://localhost:8123/v1/uploads/{body['upload_id']}"
 
 
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8080", "127.0.0.1:1"])
+def test_a_hostile_host_header_never_reaches_the_links(host: str) -> None:
+    body, headers = create(host)
+    expected = f"http://127.0.0.1:3000/v1/uploads/{body['upload_id']}"
+    assert body["status_url"] == expected
+    assert headers["Location"] == expected
+
+
 def test_a_tls_proxy_in_front_of_the_local_gateway_is_honoured() -> None:
-    body, _ = create("dev.example.test", [("X-Forwarded-Proto", "https")])
+    body, _ = create("dev.example.test", [("X-Forwarded-Proto", "https")], "dev.example.test")
     assert body["status_url"] == f"https://dev.example.test/v1/uploads/{body['upload_id']}"

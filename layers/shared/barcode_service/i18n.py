@@ -73,7 +73,7 @@ DETAILS: tuple[_Rule, ...] = (
     _rule(r"no such route", "没有这个路径"),
     _rule(r"(?P<m>.+) is not allowed here; allowed: (?P<a>.+)", "此路径不允许 {m} 方法；允许：{a}"),
     _rule(
-        r"unknown (?P<w>query string|body) parameters?: (?P<n>.+)",
+        r"unknown (?P<w>query string|body|form) parameters?: (?P<n>.+)",
         "未知的参数（{w}）：{n}",
     ),
     _rule(
@@ -129,6 +129,10 @@ DETAILS: tuple[_Rule, ...] = (
     _rule(r"'(?P<n>\w+)' must be a non-empty string", "'{n}' 必须是非空字符串"),
     _rule(r"'codes' must be a non-empty list of codes", "'codes' 必须是非空的条码列表"),
     _rule(r"each code must be a string of digits", "每个条码都必须是数字字符串"),
+    _rule(
+        r"at most (?P<n>\d+) requests per batch; got (?P<g>\d+)",
+        "每批最多 {n} 个请求；收到 {g} 个",
+    ),
     _rule(
         r"at most (?P<n>\d+) codes per request; got (?P<g>\d+)",
         "每次请求最多 {n} 个条码；收到 {g} 个",

@@ -2,15 +2,16 @@
 
 API Gateway (REST, Lambda proxy) tells the function how it was reached:
 
-- `Host` is the name (and port, when not the default) the client used: the
-  `execute-api` domain or a custom domain; `requestContext.domainName` is the same
-  name without a port.
+- `requestContext.domainName` is API Gateway's own domain that served the request: the
+  `execute-api` domain or a custom domain (the local gateway: its own `host:port`).
+  The `Host` header is what the client wrote and is never copied into a link: a
+  request with `Host: evil.example` must not get a `status_url` pointing there.
 - `X-Forwarded-Proto` is `https` in AWS; the local gateway (`make run`) passes `http`,
   or whatever a proxy in front of it set.
 - `requestContext.path` is the path as the client sent it, stage or custom-domain base
   path included (`/v1/uploads`), while the top-level `path` may lack the stage.
 
-So the base is `<proto>://<host><requestContext.path minus the route's own path>`:
+So the base is `<proto>://<domainName><requestContext.path minus the route's own path>`:
 `https://abc.execute-api.us-east-1.amazonaws.com/v1` in AWS, `https://api.example.com/v1`
 behind a base path mapping, `http://127.0.0.1:3000/v1` locally.
 """
@@ -45,17 +46,16 @@ def request_base_url(event: Mapping[str, Any], route_path: str) -> str:
     """`<scheme>://<host>[:port]<prefix>` the request with route path `route_path` came to.
 
     `route_path` is the route's path without the stage (`/uploads`); the prefix is what
-    precedes it in the client's path (`/v1`). Falls back to `https://<domainName>/<stage>`
-    for whatever the event does not say.
+    precedes it in the client's path (`/v1`). Falls back to `https` and `/<stage>` for
+    whatever the event does not say.
     """
     context = event.get("requestContext") or {}
     proto = (_header(event, "X-Forwarded-Proto") or "https").split(",", 1)[0].strip().lower()
     scheme = proto if proto in _SCHEMES else "https"
 
-    host = (_header(event, "Host") or "").strip()
+    host = str(context.get("domainName") or "").strip()
     if not _HOST.match(host):
-        host = str(context.get("domainName") or "")
-    # No port in Host means the scheme's default (RFC 9110): X-Forwarded-Port adds nothing.
+        host = "localhost"  # API Gateway always names its domain; an event without one
 
     stage = str(context.get("stage") or "")
     full_path = str(context.get("path") or "")

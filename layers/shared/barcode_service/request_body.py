@@ -12,7 +12,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from .errors import InvalidParam, InvalidParameter, PayloadTooLarge
+from .errors import InvalidParam, InvalidParameter, PayloadTooLarge, refuse_unknown
 from .text_input import NOT_UNICODE, printable
 
 
@@ -94,14 +94,22 @@ def multipart_fields(content_type: str, raw: bytes) -> dict[str, str]:
 
 
 def multipart_file(content_type: str, raw: bytes, field: str, what: str = "the file") -> bytes:
-    """The bytes of form field `field`; 400 naming the field when it is missing."""
-    for part in multipart_parts(content_type, raw):
-        if part.name == field:
-            return part.data
-    raise InvalidParameter(
-        f"the multipart body has no '{field}' field with {what}",
-        invalid_params=[InvalidParam(field, "missing")],
-    )
+    """The bytes of form field `field`, the body's only part; a 400 naming the field when
+    it is missing or sent twice, or naming the other fields (refused, never ignored)."""
+    parts = multipart_parts(content_type, raw)
+    found = [part.data for part in parts if part.name == field]
+    if not found:
+        raise InvalidParameter(
+            f"the multipart body has no '{field}' field with {what}",
+            invalid_params=[InvalidParam(field, "missing")],
+        )
+    if len(found) > 1:
+        raise InvalidParameter(
+            f"the multipart body has {len(found)} '{field}' parts; send {what} once",
+            invalid_params=[InvalidParam(field, "sent more than once")],
+        )
+    refuse_unknown([part.name for part in parts], (field,), "form")
+    return found[0]
 
 
 def too_large(limit: int) -> str:

@@ -37,6 +37,7 @@ from .resources import (
     put_secret,
 )
 from .s3_post import LocalMotoServer
+from .schedule import ScheduleRunner, invoke, schedule_sources, start_events
 from .state import LocalState, Restored
 from .template import Resolver, Template, references
 
@@ -192,6 +193,7 @@ class LocalStack:
         self.server: GatewayServer | None = None
         self.server_thread: threading.Thread | None = None
         self.pollers: list[QueuePoller] = []
+        self.schedules: list[ScheduleRunner] = []
         self.functions: dict[str, LocalFunction] = {}
         self.gateway: Gateway | None = None
         self.resolver: Resolver | None = None
@@ -278,12 +280,31 @@ class LocalStack:
             )
             poller.start()
             self.pollers.append(poller)
+        self._start_schedules(resolver, specs)
 
         self.server_thread = threading.Thread(
             target=self.server.serve_forever, name="gateway", daemon=True
         )
         self.server_thread.start()
         self._announce(environment)
+
+    def _start_schedules(self, resolver: Resolver, specs: Mapping[str, FunctionSpec]) -> None:
+        """Each function's start event (the upload sweeper's: resume what a stopped stack
+        left processing, as its queue messages are gone), then its schedules."""
+        for logical_id, event in start_events(resolver, specs).items():
+            function = self.functions.get(logical_id)
+            if function is not None and function.load_error is None:
+                invoke(function, event, "the stack's start")
+        for source in schedule_sources(resolver, specs):
+            runner = ScheduleRunner(
+                source,
+                self.functions[source.function],
+                self.stop_event,
+                region=resolver.region,
+                account_id=resolver.account_id,
+            )
+            runner.start()
+            self.schedules.append(runner)
 
     def _open_state(self, template: Template) -> LocalState:
         """The kept state (cleared on --clean), and moto on the last run's port."""
@@ -437,6 +458,9 @@ class LocalStack:
         for poller in self.pollers:
             poller.join(timeout=5)
         self.pollers.clear()
+        for runner in self.schedules:
+            runner.join(timeout=5)
+        self.schedules.clear()
         if self.saver is not None:
             self.saver.join(timeout=30)
             self.saver = None

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import requests
 
 from tests.e2e.fake_upstreams import FakeUpstreams
 
@@ -34,6 +37,17 @@ class StackProcess:
     @property
     def api(self) -> str:
         return f"{self.base}/v1"
+
+
+def new_csv_upload(stack: StackProcess, api_key: str, timeout: float = 30) -> dict[str, Any]:
+    """`POST /v1/uploads` for a `codes.csv`: the answer (upload id, presigned POST, links)."""
+    answer: dict[str, Any] = requests.post(
+        f"{stack.api}/uploads",
+        headers={"x-api-key": api_key},
+        json={"filename": "codes.csv", "content_type": "text/csv"},
+        timeout=timeout,
+    ).json()
+    return answer
 
 
 def free_port() -> int:

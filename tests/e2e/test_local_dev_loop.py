@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from tests.e2e.running import API_KEY, ROOT, TIMEOUT, RunningStack
+from tests.e2e.stack_process import new_csv_upload
 
 pytestmark = pytest.mark.e2e
 
@@ -62,12 +63,7 @@ def test_status_url_and_location_are_the_served_base(stack: RunningStack) -> Non
 def test_the_presigned_post_refuses_an_empty_file_and_nothing_is_processed(
     stack: RunningStack,
 ) -> None:
-    created = requests.post(
-        f"{stack.api}/uploads",
-        headers={"x-api-key": API_KEY},
-        json={"filename": "codes.csv", "content_type": "text/csv"},
-        timeout=TIMEOUT,
-    ).json()
+    created = new_csv_upload(stack.running, API_KEY)
     upload = created["upload"]
     refused = requests.post(
         upload["url"], data=upload["fields"], files={"file": ("codes.csv", b"")}, timeout=TIMEOUT

@@ -23,7 +23,13 @@ import requests
 
 from tests.e2e.fake_upstreams import APPKEY, FakeUpstreams
 from tests.e2e.running import RunningStack
-from tests.e2e.stack_process import ROOT, StackDidNotStart, StackProcess, local_stack
+from tests.e2e.stack_process import (
+    ROOT,
+    StackDidNotStart,
+    StackProcess,
+    local_stack,
+    new_csv_upload,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -44,12 +50,7 @@ def get(stack: StackProcess, path: str) -> requests.Response:
 
 
 def upload_list(stack: StackProcess) -> str:
-    created = requests.post(
-        f"{stack.api}/uploads",
-        headers={"x-api-key": API_KEY},
-        json={"filename": "codes.csv", "content_type": "text/csv"},
-        timeout=TIMEOUT,
-    ).json()
+    created = new_csv_upload(stack, API_KEY)
     upload = created["upload"]
     sent = requests.post(
         upload["url"],

@@ -47,6 +47,10 @@ def test_every_limit_is_the_codes(limits: dict[str, str]) -> None:
         "list line (one CSV record)": [f"{codelist.MAX_LINE_CHARS:,} characters"],
         "list columns": [f"{codelist.MAX_COLUMNS:,} per row"],
         "list code cell": [f"{codelist.MAX_CODE_CHARS:,} characters"],
+        "an upload job that makes no progress": [
+            f"({settings.upload_stall_seconds // 60} minutes)",
+            {1: "once", 2: "twice"}[settings.upload_stall_resumes],
+        ],
         "time per API request, renders and lookups included": [
             f"{deadline.REQUEST_SECONDS:g} s",
             f"less {deadline.MARGIN_SECONDS:g} s",

@@ -15,7 +15,13 @@ from typing import Any
 import pytest
 
 Resources = dict[str, dict[str, Any]]
-FUNCTIONS = ("LookupFunction", "GenerateFunction", "UploadsFunction", "UploadWorkerFunction")
+FUNCTIONS = (
+    "LookupFunction",
+    "GenerateFunction",
+    "UploadsFunction",
+    "UploadWorkerFunction",
+    "UploadSweeperFunction",
+)
 
 LOOKUP_READS = {"PRODUCT#*", "CATALOG#*", "HEALTH#*", "LEASE#*", "MISS#*", "RATE#*"}
 LOOKUP_ITEMS = {
@@ -38,7 +44,14 @@ DYNAMODB = {
         "dynamodb:UpdateItem": {"RATE#*", "HEALTH#*", "BUDGET#*", "UPLOAD#*", "IDEMPOTENCY#*"},
         "dynamodb:DeleteItem": {"LEASE#*", "IDEMPOTENCY#*"},
     },
+    # Query: the ActiveJobs index's one partition ("processing"), nothing of the table.
+    "UploadSweeperFunction": {
+        "dynamodb:GetItem": {"UPLOAD#*"},
+        "dynamodb:UpdateItem": {"UPLOAD#*"},
+        "dynamodb:Query": {"processing"},
+    },
 }
+ACTIVE_JOBS_INDEX = {"Fn::Sub": "${CacheTable.Arn}/index/ActiveJobs"}
 # Per function: S3 object action -> "<bucket logical id>/<key pattern>".
 S3_OBJECTS = {
     "LookupFunction": {},
@@ -54,11 +67,17 @@ S3_OBJECTS = {
         "s3:GetObject": {"UploadsBucket/uploads/*", "UploadsBucket/results/*"},
         "s3:PutObject": {"UploadsBucket/results/*"},
     },
+    "UploadSweeperFunction": {
+        "s3:GetObject": {"UploadsBucket/results/*"},  # a run's work files
+        "s3:PutObject": {"UploadsBucket/results/*"},  # the results of a finished run
+    },
 }
 # s3:ListBucket only turns "missing object" into 404 instead of 403; listings stay under.
+# The sweeper lists a run's saved progress: always with a prefix under results/.
 S3_LIST = {
-    "GenerateFunction": ("ImagesBucket", ["barcodes/*"]),
-    "UploadWorkerFunction": ("UploadsBucket", ["uploads/*"]),
+    "GenerateFunction": ("ImagesBucket", ["barcodes/*"], "StringLikeIfExists"),
+    "UploadWorkerFunction": ("UploadsBucket", ["uploads/*"], "StringLikeIfExists"),
+    "UploadSweeperFunction": ("UploadsBucket", ["results/*"], "StringLike"),
 }
 SQS = {
     "UploadWorkerFunction": {
@@ -66,7 +85,8 @@ SQS = {
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
         "sqs:SendMessage",
-    }
+    },
+    "UploadSweeperFunction": {"sqs:SendMessage"},
 }
 SECRET_READERS = {"LookupFunction", "GenerateFunction", "UploadWorkerFunction"}
 
@@ -135,7 +155,10 @@ def test_logs_go_only_to_the_functions_own_log_group(function: str, resources: R
 def test_dynamodb_actions_and_item_kinds_are_explicit(function: str, resources: Resources) -> None:
     granted: dict[str, set[str]] = defaultdict(set)
     for statement in by_service(resources, function, "dynamodb"):
-        assert statement["Resource"] == {"Fn::GetAtt": ["CacheTable", "Arn"]}, "table only"
+        if as_list(statement["Action"]) == ["dynamodb:Query"]:
+            assert statement["Resource"] == ACTIVE_JOBS_INDEX, "the index only"
+        else:
+            assert statement["Resource"] == {"Fn::GetAtt": ["CacheTable", "Arn"]}, "table only"
         condition = statement["Condition"]
         assert list(condition) == ["ForAllValues:StringLike"], condition
         keys = condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
@@ -162,9 +185,9 @@ def test_s3_grants_name_their_prefixes(function: str, resources: Resources) -> N
         assert not listing, f"{function} never lists a bucket"
         return
     (statement,) = listing
-    bucket, prefixes = S3_LIST[function]
+    bucket, prefixes, operator = S3_LIST[function]
     assert statement["Resource"] == {"Fn::GetAtt": [bucket, "Arn"]}
-    assert statement["Condition"] == {"StringLikeIfExists": {"s3:prefix": prefixes}}
+    assert statement["Condition"] == {operator: {"s3:prefix": prefixes}}
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

@@ -22,6 +22,7 @@ import pytest
 
 from scripts.teardown import teardown
 from tests.support.sam import transformed_template
+from tests.support.template_facts import ALL_FUNCTIONS
 
 STACK = "barcode-moto"
 CODE_BUCKET = "placeholder-bucket"  # tests/support/sam.py points CodeUri/ContentUri here
@@ -178,10 +179,12 @@ def test_what_was_created(stack: dict[str, Any]) -> None:
     )["Table"]
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "ActiveJobs"
 
     functions = boto3.client("lambda", region_name=region)
     iam = boto3.client("iam", region_name=region)
-    for name in ("LookupFunction", "GenerateFunction", "UploadsFunction", "UploadWorkerFunction"):
+    for name in ALL_FUNCTIONS:
         config = functions.get_function_configuration(FunctionName=physical[name])
         assert config["Runtime"] == "python3.13"
         # (moto's CloudFormation drops Architectures; test_template.py checks arm64.)
@@ -204,11 +207,18 @@ def test_what_was_created(stack: dict[str, Any]) -> None:
 
     logs = boto3.client("logs", region_name=region)
     groups = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
-    for suffix in ("lookup", "generate", "uploads", "upload-worker"):
+    for suffix in ("lookup", "generate", "uploads", "upload-worker", "upload-sweeper"):
         assert groups[f"/aws/lambda/{STACK}-{suffix}"]["retentionInDays"] == 30
 
     buckets = {b["Name"] for b in boto3.client("s3", region_name=region).list_buckets()["Buckets"]}
     assert {physical["ImagesBucket"], physical["UploadsBucket"]} <= buckets
+
+    # The sweeper's schedule: an EventBridge rule every 5 minutes that targets it.
+    events = boto3.client("events", region_name=region)
+    (rule,) = [r for r in events.list_rules()["Rules"] if r.get("ScheduleExpression")]
+    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"].endswith(f":function:{physical['UploadSweeperFunction']}")
 
 
 def test_teardown_empties_the_buckets_and_keeps_table_and_secret(stack: dict[str, Any]) -> None:

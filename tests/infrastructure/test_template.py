@@ -52,6 +52,7 @@ def test_function_runtime_layer_and_limits(
             "GenerateFunction": "generate",
             "UploadsFunction": "uploads",
             "UploadWorkerFunction": "upload_worker",
+            "UploadSweeperFunction": "upload_sweeper",
         }[name]
         + "/"
     )
@@ -140,6 +141,22 @@ def test_each_function_reaches_only_what_it_uses(resources: Resources) -> None:
     assert "sqs:SendMessage" in worker
 
 
+def test_the_sweeper_runs_on_a_schedule(resources: Resources, sam_template: dict[str, Any]) -> None:
+    (rule,) = of_type(resources, "AWS::Events::Rule").values()
+    props = rule["Properties"]
+    assert props["ScheduleExpression"] == "rate(5 minutes)"
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["UploadSweeperFunction", "Arn"]}
+    variables = resources["UploadSweeperFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["UPLOAD_STALL_SECONDS"] == {"Ref": "UploadStallSeconds"}
+    stall = sam_template["Parameters"]["UploadStallSeconds"]
+    # Longer than a healthy run's longest quiet time: a provider block's 15-minute re-send.
+    assert stall["Default"] > 900
+    sweeper = _grants(resources, "UploadSweeperFunction")
+    assert "secretsmanager" not in sweeper
+    assert "ImagesBucket" not in sweeper
+
+
 def test_worker_consumes_the_queue_with_partial_failures(
     resources: Resources, sam_template: dict[str, Any]
 ) -> None:
@@ -174,7 +191,15 @@ def test_cache_table(resources: Resources) -> None:
     props = resources["CacheTable"]["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert props["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}]
+    assert props["AttributeDefinitions"] == [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "active_job", "AttributeType": "S"},
+    ]
+    # The sweeper's sparse index: only jobs being processed, their updated_at with them.
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "ActiveJobs"
+    assert index["KeySchema"] == [{"AttributeName": "active_job", "KeyType": "HASH"}]
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["updated_at"]}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}

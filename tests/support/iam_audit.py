@@ -34,6 +34,7 @@ FUNCTIONS = {
     "generate": "GenerateFunction",
     "uploads": "UploadsFunction",
     "upload_worker": "UploadWorkerFunction",
+    "upload_sweeper": "UploadSweeperFunction",
 }
 _HANDLER = re.compile(r"[/\\]functions[/\\](\w+)[/\\]app\.py$")
 # S3 authorises these operations as another action.
@@ -137,6 +138,20 @@ def requests_for(
                 for table in params["RequestItems"].values()
                 for w in table
             ]
+        if operation == "Query":
+            # The partition key's value in the key condition, on the table or an index.
+            named = re.match(r"\s*(\w+)\s*=\s*(:\w+)", params["KeyConditionExpression"])
+            value = params["ExpressionAttributeValues"][named.group(2)] if named else {}
+            index = params.get("IndexName")
+            return [
+                Request(
+                    function,
+                    action,
+                    "CacheTable",
+                    key=f"index/{index}" if index else None,
+                    leading_keys=(str(value.get("S")),),
+                )
+            ]
         key = params.get("Item") if operation == "PutItem" else params.get("Key")
         return [Request(function, action, "CacheTable", leading_keys=(_pk(key),))]
     if service == "s3":
@@ -209,6 +224,11 @@ def _conditions_hold(condition: dict[str, Any], request: Request) -> bool:
                     return False
             elif operator == "StringLikeIfExists" and name == "s3:prefix":
                 if request.prefix is not None and not any(
+                    fnmatch.fnmatchcase(request.prefix, p) for p in patterns
+                ):
+                    return False
+            elif operator == "StringLike" and name == "s3:prefix":
+                if request.prefix is None or not any(
                     fnmatch.fnmatchcase(request.prefix, p) for p in patterns
                 ):
                     return False

@@ -7,7 +7,7 @@ from typing import Any
 Resources = dict[str, dict[str, Any]]
 
 API_FUNCTIONS = ("LookupFunction", "GenerateFunction", "UploadsFunction")
-ALL_FUNCTIONS = (*API_FUNCTIONS, "UploadWorkerFunction")
+ALL_FUNCTIONS = (*API_FUNCTIONS, "UploadWorkerFunction", "UploadSweeperFunction")
 
 ROUTES = {
     "LookupFunction": {

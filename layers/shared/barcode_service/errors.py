@@ -234,6 +234,18 @@ class DeadlineExceeded(ServiceError):
         super().__init__(detail, retry_after=retry_after, **kw)
 
 
+class ProcessingStalled(ServiceError):
+    """An upload row or job no worker finished: its run made no progress for too long
+    (uploads/sweeper.py). Not the file's fault: upload those rows again."""
+
+    status = 503
+    code = "processing_stalled"
+    title = "Processing stalled"
+
+    def __init__(self, detail: str, *, retry_after: int | None = 60, **kw: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **kw)
+
+
 class ImageTooLarge(UnreadableUpload):
     """A photo with more pixels than are decoded (image_budget.MAX_PIXELS): refused from
     its header, before any pixel is decoded, to keep within the function's memory."""

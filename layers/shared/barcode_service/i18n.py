@@ -39,6 +39,7 @@ TITLES: dict[str, str] = {
     "Unreadable upload": "无法读取上传文件",
     "Image too large": "图像过大",
     "Not done in time": "未能及时完成",
+    "Processing stalled": "处理停滞",
     "Too many requests": "请求过多",
     "Daily lookup budget used up": "今日查询额度已用完",
     "Image storage failed": "图像存储失败",

@@ -102,6 +102,10 @@ class Settings:
     # How long a list may wait, from its first wait, for an upstream block (daily quota,
     # account problem) to end before its remaining rows get `error` rows; 0: never wait.
     upload_max_wait_seconds: int = field(default=2 * DAY, metadata={"ge": 0})
+    # A processing job whose record has not moved this long is stalled (sweeper.py):
+    # longer than any gap between a healthy run's writes (a chunk, a 15-minute wait).
+    upload_stall_seconds: int = field(default=1800, metadata={"ge": 60})
+    upload_stall_resumes: int = field(default=2, metadata={"ge": 0})
     worker_lookups_per_second: float = field(default=4.0, metadata={"gt": 0})
     # The SQS event source's MaximumConcurrency: with WORKER_LOOKUPS_PER_SECOND it makes the
     # uploads' share of the provider rate, which the workers split among themselves.

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .providers.base import Provider
     from .transport import RetryPolicy
     from .uploads.service import UploadService
+    from .uploads.sweeper import Sweeper
     from .uploads.worker import UploadWorker
 
 
@@ -272,4 +273,24 @@ def build_upload_worker(settings: Settings, lookups: LookupService | None = None
             settings.uploads_lookups_per_second,
             fallback=Pacer(settings.worker_lookups_per_second),
         ),
+    )
+
+
+def build_sweeper(settings: Settings) -> Sweeper:
+    """The upload sweeper on the real table, bucket and queue."""
+    from .uploads.bucket import UploadBucket  # noqa: PLC0415
+    from .uploads.jobs import DynamoJobStore  # noqa: PLC0415
+    from .uploads.results import ResultWriter  # noqa: PLC0415
+    from .uploads.sweeper import Sweeper  # noqa: PLC0415
+
+    jobs = DynamoJobStore(
+        settings.cache_table, _aws("dynamodb"), ttl_seconds=settings.upload_job_ttl_seconds
+    )
+    bucket = UploadBucket(_aws("s3"), settings.uploads_bucket)
+    return Sweeper(
+        settings,
+        jobs=jobs,
+        bucket=bucket,
+        sqs=_aws("sqs"),
+        results=ResultWriter(settings, bucket, jobs),
     )

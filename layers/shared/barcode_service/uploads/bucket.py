@@ -20,6 +20,15 @@ class UploadBucket:
         body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
         self.put(key, body, "application/json")
 
+    def keys(self, prefix: str) -> list[str]:
+        """The keys under `prefix` (a run's work files)."""
+        found: list[str] = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            found += [str(item["Key"]) for item in page.get("Contents", [])]
+        return found
+
     def get_json(self, key: str) -> Any:
         answer = self.s3.get_object(Bucket=self.bucket, Key=key)
         return json.loads(answer["Body"].read())

@@ -25,7 +25,7 @@ from ..settings import Settings
 from .bucket import UploadBucket
 from .jobs import Job, JobStore
 from .lookahead import Lookahead
-from .messages import ChunkMessage, WorkReport
+from .messages import ChunkMessage, WorkReport, send_chunks
 from .policy import upload_ref, work_key
 from .results import ResultWriter
 from .workfiles import read_results, read_rows, results_document, rows_document
@@ -83,20 +83,7 @@ class ChunkProcessor:
         return WorkReport(upload_id, rows=len(rows), chunks=len(chunks))
 
     def _send(self, messages: list[ChunkMessage], delay: int = 0) -> None:
-        for first in range(0, len(messages), 10):
-            entries: list[dict[str, Any]] = [
-                {"Id": str(n), "MessageBody": message.to_body()}
-                for n, message in enumerate(messages[first : first + 10])
-            ]
-            if delay:
-                for entry in entries:
-                    entry["DelaySeconds"] = delay
-            answer = self.sqs.send_message_batch(
-                QueueUrl=self.settings.uploads_queue_url, Entries=entries
-            )
-            if answer.get("Failed"):
-                # Raise: SQS retries the whole message; chunks already sent are deduplicated.
-                raise RuntimeError(f"{len(answer['Failed'])} chunk messages were not sent")
+        send_chunks(self.sqs, self.settings.uploads_queue_url, messages, delay)
 
     def process(self, identity: dict[str, Any]) -> WorkReport:
         """Look the rows of one chunk message up (`identity` is ChunkMessage.identity())."""

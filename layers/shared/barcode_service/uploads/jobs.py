@@ -26,6 +26,9 @@ JobStatus = Literal["pending", "processing", "done", "failed"]
 # Every worker write after `begin` holds only while the job is still this run's and
 # still processing: a stale or re-delivered message can never touch a newer run.
 _IN_RUN = "#run = :run AND #s = :processing"
+ACTIVE_INDEX = "ActiveJobs"
+"""The table's sparse index of the jobs being processed: `begin` sets `active_job`,
+`finish` and `fail` remove it, so only processing jobs are in it (sweeper.py reads it)."""
 
 
 def _iso(epoch: float) -> str:
@@ -56,6 +59,7 @@ class Job:
     waiting: dict[str, str] | None = None
     wait_started: int | None = None
     owner: str | None = None  # callers.Caller.key of its creator (never a key id or user)
+    redrives: int = 0  # times the sweeper re-sent its unfinished chunks
 
     @classmethod
     def from_item(cls, raw: dict[str, Any]) -> Job:
@@ -82,6 +86,7 @@ class Job:
             waiting=item.get("waiting"),
             wait_started=item.get("wait_started"),
             owner=item.get("owner"),
+            redrives=int(item.get("redrives") or 0),
         )
 
     @property
@@ -148,6 +153,15 @@ class JobStore(Protocol):
 
     def fail(self, upload_id: str, code: str, detail: str, run: str | None = None) -> Job | None:
         """Mark the job `failed` with a reason, unless it is already done."""
+        ...
+
+    def active(self) -> list[tuple[str, str]]:
+        """(upload id, updated_at) of every job being processed."""
+        ...
+
+    def redrive(self, upload_id: str, run: str, seen: str) -> Job | None:
+        """Count one more re-send of the run's chunks, if it has not moved since `seen`
+        (its updated_at)."""
         ...
 
 
@@ -238,9 +252,9 @@ class DynamoJobStore:
             upload_id,
             "SET #s = :processing, #run = :run, kind = :kind, upload_id = :id, "
             "updated_at = :now, created_at = if_not_exists(created_at, :now), "
-            "expires_at = if_not_exists(expires_at, :expires) "
+            "expires_at = if_not_exists(expires_at, :expires), active_job = :processing "
             "REMOVE chunks_done, chunks_total, rows_total, counts, results_json, "
-            "results_key, results_csv_key, #err, message, waiting, wait_started",
+            "results_key, results_csv_key, #err, message, waiting, wait_started, redrives",
             "attribute_not_exists(#run) OR #run <> :run",
             processing="processing",
             run=run,
@@ -323,7 +337,7 @@ class DynamoJobStore:
         if message is not None:
             expression += ", message = :message"
             values["message"] = message
-        expression += " REMOVE waiting"  # a finished job waits for nothing
+        expression += " REMOVE waiting, active_job"  # a finished job waits for nothing
         return self._update_run(upload_id, run, expression, **values)
 
     def fail(self, upload_id: str, code: str, detail: str, run: str | None = None) -> Job | None:
@@ -344,7 +358,41 @@ class DynamoJobStore:
             upload_id,
             "SET #s = :failed, #err = :error, upload_id = :id, updated_at = :now, "
             "created_at = if_not_exists(created_at, :now), "
-            "expires_at = if_not_exists(expires_at, :expires)",
+            "expires_at = if_not_exists(expires_at, :expires) REMOVE active_job",
             condition,
             **values,
+        )
+
+    def active(self) -> list[tuple[str, str]]:
+        """(upload id, updated_at) of every job being processed, from the sparse index."""
+        found: list[tuple[str, str]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page = self._call(
+                "query",
+                IndexName=ACTIVE_INDEX,
+                KeyConditionExpression="active_job = :processing",
+                ExpressionAttributeValues={":processing": {"S": "processing"}},
+                **({"ExclusiveStartKey": start} if start else {}),
+            )
+            for raw in page.get("Items", []):
+                item = dynamo.plain(dynamo.from_item(raw))
+                pk = str(item.get("pk", ""))
+                if pk.startswith("UPLOAD#"):
+                    found.append((pk.removeprefix("UPLOAD#"), str(item.get("updated_at", ""))))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return found
+
+    def redrive(self, upload_id: str, run: str, seen: str) -> Job | None:
+        """Count one more re-send of the run's chunks, unless the job moved since `seen`
+        (its updated_at then): two sweepers, or a worker that was only slow, win alone."""
+        return self._update_run(
+            upload_id,
+            run,
+            "SET redrives = if_not_exists(redrives, :zero) + :one, updated_at = :now",
+            also="updated_at = :seen",
+            zero=0,
+            one=1,
+            seen=seen,
         )

@@ -59,8 +59,9 @@ class ObjectVersion:
 class ChunkMessage:
     """Process chunk `chunk` of a run's list from row `start`.
 
-    `wait` counts re-sends after a provider block (0: none), so each is a distinct
-    message rather than a duplicate of one already processed.
+    `wait` counts re-sends after a provider block (0: none), and `redrive` the sweeper's
+    re-sends of a stalled run (sweeper.py), so each is a distinct message rather than a
+    duplicate of one already processed (or of one a killed worker left in progress).
     """
 
     upload_id: str
@@ -68,6 +69,7 @@ class ChunkMessage:
     chunk: int
     start: int = 0
     wait: int = 0
+    redrive: int = 0
 
     @classmethod
     def parse(cls, message: Mapping[str, Any]) -> ChunkMessage:
@@ -78,6 +80,7 @@ class ChunkMessage:
             chunk=int(message["chunk"]),
             start=int(message.get("start", 0)),
             wait=int(message.get("wait") or 0),
+            redrive=int(message.get("redrive") or 0),
         )
 
     def to_body(self) -> str:
@@ -89,7 +92,25 @@ class ChunkMessage:
         fields.update(chunk=self.chunk, start=self.start)
         if self.wait:
             fields["wait"] = self.wait
+        if self.redrive:
+            fields["redrive"] = self.redrive
         return fields
+
+
+def send_chunks(sqs: Any, queue_url: str, messages: list[ChunkMessage], delay: int = 0) -> None:
+    """Send chunk messages, ten a call; raises when SQS did not take one (the caller's
+    message is then retried, and chunks already sent are deduplicated by identity)."""
+    for first in range(0, len(messages), 10):
+        entries: list[dict[str, Any]] = [
+            {"Id": str(n), "MessageBody": message.to_body()}
+            for n, message in enumerate(messages[first : first + 10])
+        ]
+        if delay:
+            for entry in entries:
+                entry["DelaySeconds"] = delay
+        answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        if answer.get("Failed"):
+            raise RuntimeError(f"{len(answer['Failed'])} chunk messages were not sent")
 
 
 def jobs_named_in(body: str) -> list[tuple[str, str | None]]:

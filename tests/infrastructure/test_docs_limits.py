@@ -8,9 +8,9 @@ import pytest
 
 from barcode_service import codelist, deadline, image_budget, scans
 from barcode_service.barcode_request import MAX_DIMENSION, MIN_DIMENSION
+from barcode_service.batch import MAX_BATCH
 from barcode_service.generate import BATCH_MAX, BATCH_UPSTREAM_BUDGET_SECONDS
 from barcode_service.image_path import MAX_DIMENSION as IMAGE_PATH_MAX
-from barcode_service.lookup import MAX_BATCH
 from barcode_service.settings import load_settings
 
 API_MD = Path(__file__).resolve().parents[2] / "docs" / "api.md"

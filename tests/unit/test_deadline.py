@@ -16,11 +16,15 @@ import pytest
 
 from barcode_service import generate as generate_module
 from barcode_service.deadline import MARGIN_SECONDS, REQUEST_SECONDS, Deadline, applying, current
-from barcode_service.errors import DeadlineExceeded
-from barcode_service.generate import DynamoUrlCache, GenerateService
+from barcode_service.errors import DeadlineExceeded, NotFound
+from barcode_service.generate import GenerateService
 from barcode_service.gugudata import GeneratedImage
+from barcode_service.lookup import LookupPolicy
+from barcode_service.lookup_outcome import LookupOutcome
 from barcode_service.scans import ScanService
+from barcode_service.settings import load_settings
 from barcode_service.storage import S3ImageStore
+from barcode_service.url_cache import DynamoUrlCache
 from local.context import LambdaContext
 from tests.support.clocks import Clock
 from tests.support.workers import gtin13
@@ -190,18 +194,12 @@ class Lookups:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.looked_up: list[str] = []
+        self.policy = LookupPolicy.from_settings(load_settings({}))
 
-        class Settings:
-            gs1_rcn_region = ""
-
-        self.settings = Settings()
-
-    def lookup(self, gtin: Any, budget: Any = None) -> Any:
+    def resolve(self, gtin: Any, **_: Any) -> LookupOutcome:
         self.clock.now += 1.0
         self.looked_up.append(gtin.code)
-        from barcode_service.errors import NotFound
-
-        raise NotFound("no product")
+        return LookupOutcome(NotFound("no product"))
 
 
 def test_a_photo_with_many_codes_looks_up_what_fits_and_says_so_for_the_rest(
@@ -220,7 +218,7 @@ def test_a_photo_with_many_codes_looks_up_what_fits_and_says_so_for_the_rest(
     statuses = [entry.status for entry in report.entries]
     assert len(statuses) == 6
     assert len(lookups.looked_up) == 3
-    assert statuses[3:] == ["error"] * 3
+    assert statuses == ["not_found"] * 3 + ["error"] * 3
     late = report.entries[5].error
     assert late is not None
     assert late["code"] == "deadline_exceeded"

@@ -35,7 +35,7 @@ def test_each_trigger_fails_the_job_at_once_before_any_lookup(
 ) -> None:
     upstream = Upstream(mock, {FOUND})
     result = make_worker(env).handle(upload(env, "codes.csv", data))  # no exception: no retry
-    assert result["objects"][0]["failed"] == "unreadable_upload"
+    assert result.to_dict()["objects"][0]["failed"] == "unreadable_upload"
     job = env.job()
     assert job.status == "failed"
     assert job.error is not None

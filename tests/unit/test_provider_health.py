@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
-from barcode_service.errors import UpstreamError
+from barcode_service.errors import ServiceError, UpstreamError
 from barcode_service.lookup import LookupService
 from barcode_service.provider_health import ProviderBlock
 from barcode_service.settings import load_settings
@@ -174,3 +174,19 @@ def test_a_provider_429_opens_at_once_for_its_retry_after(
     assert paused["code"] == "rate_limited"
     assert paused["providers"][0]["retry_at"] == "2026-11-25T12:00:40+00:00"
     assert len(upstream.calls) == asked
+
+
+def test_no_provider_is_asked_when_the_request_is_out_of_time(
+    fleet: tuple[LookupService, LookupService], upstream: responses.RequestsMock
+) -> None:
+    from barcode_service import deadline
+
+    first, _ = fleet
+    upstream.post(BAICHUAN_URL, json=baichuan_found(CODES[0]))
+    with deadline.applying(deadline.Deadline.after(0.5)), pytest.raises(ServiceError) as info:
+        first.lookup(CODES[0])
+    problem = info.value.to_problem()
+    assert (problem["status"], problem["code"]) == (503, "deadline_exceeded")
+    assert len(upstream.calls) == 0
+    health = first.store.snapshot("0" + CODES[0], 0, ["baichuan"]).health
+    assert "baichuan" not in health  # our own lateness is not held against the provider

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from . import deadline as request_deadline
 from .errors import (
     ClientBudgetExceeded,
     CredentialsNotConfigured,
+    DeadlineExceeded,
     ServiceError,
     UpstreamAccountError,
     UpstreamError,
@@ -30,6 +32,10 @@ from .gtin import Gtin
 from .provider_health import ProviderBlock
 from .providers.base import Provider, ProviderNotFound, ProviderProduct, RateLimit
 from .statuses import ProviderOutcome
+
+MIN_CALL_SECONDS = 1.0
+"""A provider is not asked with less time than this left: the call could only time out
+(and would count against the provider's health)."""
 
 
 class Limiter(Protocol):
@@ -219,7 +225,9 @@ class Router:
         `over_budget` and not asked); with a `pace`, each call waits for its slot. `now`
         (epoch s) dates a quota's reset.
         """
-        deadline = self._clock() + self.deadline
+        # Within the request's own deadline too (a scan's late code, a batch's last rows).
+        seconds = min(self.deadline, request_deadline.current().remaining())
+        deadline = self._clock() + seconds
         now = time.time() if now is None else now
         results: list[ProviderResult] = []
         for provider in self.providers:
@@ -240,6 +248,10 @@ class Router:
         block = gates.health.check(name)
         if block is not None:
             return ProviderResult(name, block.outcome, error=block.error(now), block=block)
+        if deadline - self._clock() < MIN_CALL_SECONDS:
+            # Not asked: our own request is out of time, which says nothing of the provider.
+            late = DeadlineExceeded(f"lookup provider {name} was not asked: no time was left")
+            return ProviderResult(name, ProviderOutcome.OUTAGE, error=late)
         try:
             provider.prepare()
         except CredentialsNotConfigured as missing:  # no slot spent on a provider without keys

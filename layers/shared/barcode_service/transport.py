@@ -155,7 +155,7 @@ def attempt_deadline(
     """When an attempt given `timeout` by `with_retries` must have its whole answer.
 
     The read part of `timeout` is already capped by what is left of the policy's
-    deadline, so this bounds the attempt by both its read budget and that deadline.
+    deadline, so this bounds the attempt by both its read timeout and that deadline.
     """
     return clock() + timeout[1]
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from barcode_service.providers.baichuan import BaichuanClient, BaichuanProvider
 from barcode_service.providers.base import Provider, RateLimit
 from barcode_service.router import Router
+
+
+def soon(seconds: float = 5) -> float:
+    """A provider call's deadline (time.monotonic()) `seconds` from now."""
+    return time.monotonic() + seconds
 
 
 class FreeLimiter:

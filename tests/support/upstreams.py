@@ -50,7 +50,13 @@ def gugudata_success(
 # --- keyless providers (upstreams.md section 4) -------------------------------------
 
 OFF_URL = "https://world.openfoodfacts.org"
+OBF_URL = "https://world.openbeautyfacts.org"
+OPFF_URL = "https://world.openpetfoodfacts.org"
+OPF_URL = "https://world.openproductsfacts.org"
 OPENLIBRARY_URL = "https://openlibrary.org"
+UPCITEMDB_URL = "https://api.upcitemdb.com"
+UPCITEMDB_TRIAL_URL = UPCITEMDB_URL + "/prod/trial/lookup"
+UPCITEMDB_PAID_URL = UPCITEMDB_URL + "/prod/v1/lookup"
 
 
 def off_product_url(code: str, base: str = OFF_URL) -> str:
@@ -84,6 +90,44 @@ def off_found(code: str, name: str = "Nutella", **overrides: Any) -> dict[str, A
     return {"code": code, "product": product, "status": 1, "status_verbose": "product found"}
 
 
+def obf_found(code: str, name: str = "Shampoo Douceur") -> dict[str, Any]:
+    """An Open Beauty Facts product (asked with product_type=all): no Nutri-Score, NOVA."""
+    product: dict[str, Any] = {
+        "code": code,
+        "product_type": "beauty",
+        "product_name": name,
+        "brands": "Ultra Doux, Garnier",
+        "brand_owner": "L'Oréal",
+        "quantity": "250 ml",
+        "image_front_url": f"https://images.openbeautyfacts.org/images/products/{code}/front_fr.jpg",
+        "categories": "Hygiene, Hair care, Shampoos",
+        "countries": "France",
+        "lang": "fr",
+    }
+    return {"code": code, "product": product, "status": 1, "status_verbose": "product found"}
+
+
+def opff_found(code: str, name: str = "Adult dry cat food") -> dict[str, Any]:
+    """An Open Pet Food Facts product (asked with product_type=all)."""
+    product: dict[str, Any] = {
+        "code": code,
+        "product_type": "petfood",
+        "product_name": name,
+        "brands": "Purina One",
+        "quantity": "800 g",
+        "categories": "Pet food, Cat food, Dry cat food",
+        "lang": "en",
+    }
+    return {"code": code, "product": product, "status": 1, "status_verbose": "product found"}
+
+
+def off_redirect(code: str, base: str) -> dict[str, Any]:
+    """What Open Food Facts answers for a product of a sister database, asked with
+    product_type=all: a redirect to the same read on that database's instance."""
+    location = f"{off_product_url(code, base)}?product_type=all"
+    return {"status": 302, "headers": {"Location": location}, "body": ""}
+
+
 def off_not_found(code: str) -> dict[str, Any]:
     """Not found: HTTP 404 from current servers, HTTP 200 from older ones; same body."""
     return {"code": code, "status": 0, "status_verbose": "product not found"}
@@ -112,4 +156,66 @@ def openlibrary_found(isbn13: str, title: str = "Fantastic Mr Fox") -> dict[str,
                 "large": "https://covers.openlibrary.org/b/id/8739161-L.jpg",
             },
         }
+    }
+
+
+# --- UPCitemdb (upstreams.md section 5) ------------------------------------------------
+
+
+def upcitemdb_found(upc: str, title: str = "Clorox Disinfecting Wipes, 75 Count") -> dict[str, Any]:
+    """A lookup of a 12-digit UPC-A that found the item (trial and paid answer alike)."""
+    item = {
+        "ean": "0" + upc,
+        "title": title,
+        "description": "Kills 99.9% of viruses and bacteria; bleach-free.",
+        "upc": upc,
+        "brand": "Clorox",
+        "model": "01594",
+        "color": "",
+        "size": "75 Count",
+        "dimension": "5.6 X 5.6 X 7.6 inches",
+        "weight": "1.6 Pounds",
+        "category": "Home & Garden > Household Supplies > Household Cleaning Supplies",
+        "currency": "",
+        "lowest_recorded_price": 2.99,
+        "highest_recorded_price": 14.88,
+        "images": [
+            "https://i5.walmartimages.com/asr/clorox-wipes.jpeg",
+            "not a url",
+            "http://img.example.com/clorox.jpg",
+        ],
+        "offers": [
+            {
+                "merchant": "Walmart.com",
+                "domain": "walmart.com",
+                "title": title,
+                "currency": "",
+                "list_price": "",
+                "price": 5.47,
+                "shipping": "Free Shipping",
+                "condition": "New",
+                "availability": "",
+                "link": "https://www.upcitemdb.com/norob/alink/?id=...",
+                "updated_t": 1700000000,
+            }
+        ],
+    }
+    return {"code": "OK", "total": 1, "offset": 0, "items": [item]}
+
+
+def upcitemdb_not_found() -> dict[str, Any]:
+    return {"code": "OK", "total": 0, "offset": 0, "items": []}
+
+
+def upcitemdb_error(code: str, message: str = "") -> dict[str, Any]:
+    """An error answer: INVALID_UPC (400), EXCEED_LIMIT / TOO_FAST (429), SERVER_ERR (5xx)."""
+    return {"code": code, "message": message or code.replace("_", " ").lower()}
+
+
+def upcitemdb_headers(remaining: int, reset: int, limit: int = 100) -> dict[str, str]:
+    """The rate-limit headers every UPCitemdb answer carries (`reset`: a unix time)."""
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": str(reset),
     }

@@ -1,6 +1,7 @@
 """Upstream credentials from Secrets Manager, cached across invocations.
 
-Secret JSON: {"generate": {"appkey"}, "lookup": {"api_key", "secret_key"}}.
+Secret JSON: {"generate": {"appkey"}, "lookup": {"api_key", "secret_key"}}, and
+optionally {"upcitemdb": {"user_key"}} (its paid plan; without it, its free trial).
 Values are held as `SecretStr` so that no repr, log line or error shows them.
 """
 
@@ -88,3 +89,18 @@ class SecretStore:
         return LookupCredentials.model_validate(
             self._fields("lookup", ("api_key", "secret_key"), refresh)
         )
+
+    def upcitemdb(self, refresh: bool = False) -> SecretStr | None:
+        """UPCitemdb's paid-plan `user_key`; None when there is none (its trial endpoint):
+        no secret configured, no `upcitemdb` section, or an empty key."""
+        try:
+            document = self._document(refresh)
+        except CredentialsNotConfigured:
+            return None
+        part = document.get("upcitemdb")
+        if part is None:
+            return None
+        key = part.get("user_key") if isinstance(part, dict) else None
+        if not isinstance(key, str):
+            raise CredentialsMissing(f"secret {self.secret_id!r} is missing 'upcitemdb.user_key'")
+        return SecretStr(key.strip()) if key.strip() else None

@@ -414,9 +414,14 @@ class UpstreamQuotaExhausted(UpstreamError):
     code = "upstream_quota_exhausted"
     title = "Upstream daily quota used up"
 
-    def __init__(self, detail: str, *, reset_at: datetime, now: datetime | None = None) -> None:
+    def __init__(
+        self, detail: str, *, reset_at: datetime, now: datetime | None = None, stated: bool = False
+    ) -> None:
         now = now or datetime.now(reset_at.tzinfo)
         # Round up: a client that comes back before the reset only meets the same answer.
         seconds = max(1, math.ceil((reset_at - now).total_seconds()))
         super().__init__(detail, retry_after=seconds, extra={"reset_at": reset_at.isoformat()})
         self.reset_at = reset_at
+        # True: the provider stated this reset (a header); False: it is our reading of
+        # the provider's documented schedule, which the router dates on its own clock.
+        self.stated = stated

@@ -16,6 +16,13 @@ A caller that would wait longer than allowed gets a defined `UpstreamRateLimited
 `Retry-After`, and the provider is not called. Items expire through the table's TTL an
 hour after their last slot.
 
+A provider with a daily allowance (`RateLimit.per_day`, e.g. UPCitemdb's trial) also
+has one counter item per UTC day (`DAY#<provider>#<yyyy-mm-dd>`): after its slot, each
+call adds one with a conditional UpdateItem that fails once the day's count is reached,
+so the whole fleet (API and upload workers together) never makes more calls in a UTC
+day than the allowance; the caller then gets `UpstreamQuotaExhausted` and the provider
+is not called. Counter items expire two days after their day.
+
 The same slots share out limits that are ours rather than a provider's (the upload
 workers' share, uploads.pacing.FleetShare): those are not strict, a late caller keeps
 its slot, since a call a little closer to the next breaks no provider's limit.
@@ -26,14 +33,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
 from . import dynamo
-from .errors import UpstreamRateLimited
-from .providers.base import RateLimit
+from .errors import UpstreamQuotaExhausted, UpstreamRateLimited
+from .providers.base import RateLimit, next_utc_midnight
 
 _ATTEMPTS = 4
 SPACING_MARGIN = 1.05
@@ -53,6 +61,11 @@ although the provider is still busy; trying the idle path first would cost two w
 
 def rate_key(provider: str) -> str:
     return f"RATE#{provider}"
+
+
+def day_key(provider: str, day: str) -> str:
+    """The counter item of `provider`'s calls on UTC `day` (yyyy-mm-dd)."""
+    return f"DAY#{provider}#{day}"
 
 
 def spacing(limit: RateLimit, *, strict: bool = True) -> tuple[int, float]:
@@ -88,9 +101,44 @@ class FleetLimiter:
         """Wait for our slot of `provider`'s limit; returns the seconds waited.
 
         Raises UpstreamRateLimited (with retry_after) when the next free slot is more
-        than `max_wait` seconds away, UpstreamUnavailable when the table is down.
-        `strict=False`: a caller that wakes late for its slot still takes it.
+        than `max_wait` seconds away, UpstreamQuotaExhausted when the limit's daily
+        allowance is used up (the slot is then left unused), UpstreamUnavailable when the
+        table is down. `strict=False`: a caller that wakes late for its slot still takes it.
         """
+        waited = self._slot(provider, limit, max_wait, strict)
+        if limit.per_day:
+            self._count_day(provider, limit.per_day)
+        return waited
+
+    def _count_day(self, provider: str, allowance: int) -> None:
+        """Count one call in today's (UTC) allowance; UpstreamQuotaExhausted when it is used."""
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        reset = next_utc_midnight(now)
+        try:
+            dynamo.call(
+                self.client,
+                "update_item",
+                "rate limiter's table",
+                TableName=self.table_name,
+                Key=dynamo.key(day_key(provider, now.date().isoformat())),
+                UpdateExpression="ADD calls :one SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(calls) OR calls < :allowance",
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":allowance": {"N": str(allowance)},
+                    ":expires": {"N": str(int(reset.timestamp()) + 2 * 86_400)},
+                },
+            )
+        except ClientError:  # only a failed condition: dynamo.call raised the rest
+            raise UpstreamQuotaExhausted(
+                f"the fleet's daily allowance of {allowance} calls to provider {provider} "
+                "is used up",
+                reset_at=reset,
+                now=now,
+            ) from None
+
+    def _slot(self, provider: str, limit: RateLimit, max_wait: float, strict: bool) -> float:
+        """Wait for a slot of `limit` (see `acquire`); the seconds waited."""
         interval, tolerance = spacing(limit, strict=strict)
         started = self._clock()
         latest = int((started + max_wait) * 1000)  # the whole wait, late wake-ups included

@@ -298,14 +298,22 @@ class Gate:
         return ProviderBlock(provider, OUTAGE, max(health.probe_until, int(self.now) + 1))
 
     def record(self, attempt: Attempt) -> ProviderBlock | None:
-        """Store what one provider's call says about its health; the block it opened."""
-        if not attempt.called:
+        """Store what one provider's call says about its health; the block it opened.
+
+        A call not made says nothing, except a quota: our own limiter's daily allowance
+        used up blocks the provider until its reset like the provider's own word would.
+        An answer that used up the provider's allowance (`quota_reset` on an answer)
+        blocks it until then, so the call it would refuse is never made.
+        """
+        if not attempt.called and attempt.quota_reset is None:
             return None
         provider = attempt.provider
         try:
             if attempt.answered:
                 self._answered(provider)
-                return None
+                if attempt.quota_reset is None:
+                    return None
+                return self._spent(provider, attempt.quota_reset)
             error = attempt.error
             signal = self._signal(attempt, error)
             if signal is not None:
@@ -323,6 +331,15 @@ class Gate:
             if provider in self.probing:
                 count("ProviderBreakerClosed")
                 logger.info("lookup provider answers again", extra={"provider": provider})
+
+    def _spent(self, provider: str, until: int) -> ProviderBlock:
+        """The provider's allowance is used up by an answer: blocked until `until`."""
+        logger.info(
+            "lookup provider allowance used up", extra={"provider": provider, "until": str(until)}
+        )
+        block = ProviderBlock(provider, UpstreamQuotaExhausted.code, until)
+        self.store.open(block, self.now)
+        return block
 
     def _signal(self, attempt: Attempt, error: ServiceError | None) -> ProviderBlock | None:
         """The block a provider's own signal asks for (quota, account, 429), if any."""

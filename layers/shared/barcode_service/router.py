@@ -83,7 +83,9 @@ class ProviderResult:
     error: ServiceError | None = None
     called: bool = False  # True when a request went to the provider
     attribution: str | None = None  # the provider's, shown with its product
-    quota_reset: int | None = None  # epoch s, when a used-up quota comes back
+    # epoch s, when a used-up quota comes back (our own daily allowance, the provider's
+    # quota, or the allowance an answer used up: see `ask`)
+    quota_reset: int | None = None
     block: ProviderBlock | None = None  # the block that stopped it, or that its call opened
 
     @property
@@ -157,7 +159,12 @@ def outcome_of(error: ServiceError) -> ProviderOutcome:
 def ask(
     provider: Provider, gtin: Gtin, deadline: float, now: float | None = None
 ) -> ProviderResult:
-    """Call `provider` once for `gtin` and classify what came back (`now`: epoch s)."""
+    """Call `provider` once for `gtin` and classify what came back (`now`: epoch s).
+
+    `quota_reset` of a result: when a quota used up comes back (the provider's stated
+    reset, else its documented schedule on the lookup's clock), or, on an answer, when
+    the allowance that answer used up comes back (the provider blocked until then).
+    """
     name = provider.name
     now = time.time() if now is None else now
     try:
@@ -167,13 +174,29 @@ def ask(
     except UpstreamError as error:
         reset = None
         if isinstance(error, UpstreamQuotaExhausted):
-            reset = int(provider.quota_reset(datetime.fromtimestamp(now, UTC)).timestamp())
+            reset = _quota_reset(provider, error, now)
         return ProviderResult(name, outcome_of(error), error=error, called=True, quota_reset=reset)
+    spent = answer.quota_spent_until
+    reset = int(spent.timestamp()) if spent is not None else None
     if isinstance(answer, ProviderNotFound):
-        return ProviderResult(name, ProviderOutcome.NOT_FOUND, country=answer.country, called=True)
+        return ProviderResult(
+            name, ProviderOutcome.NOT_FOUND, country=answer.country, called=True, quota_reset=reset
+        )
     return ProviderResult(
-        name, ProviderOutcome.FOUND, product=answer, called=True, attribution=provider.attribution
+        name,
+        ProviderOutcome.FOUND,
+        product=answer,
+        called=True,
+        attribution=answer.attribution or provider.attribution,
+        quota_reset=reset,
     )
+
+
+def _quota_reset(provider: Provider, error: UpstreamQuotaExhausted, now: float) -> int:
+    """When `provider`'s used-up quota comes back, in epoch s."""
+    if error.stated:
+        return int(error.reset_at.timestamp())
+    return int(provider.quota_reset(datetime.fromtimestamp(now, UTC)).timestamp())
 
 
 class Router:
@@ -279,6 +302,9 @@ class Router:
             self.limiter.acquire(name, provider.limit, wait)
         except UpstreamRateLimited as busy:
             return ProviderResult(name, ProviderOutcome.RATE_LIMITED, error=busy)
+        except UpstreamQuotaExhausted as spent:  # the fleet's own daily allowance is used
+            reset = _quota_reset(provider, spent, now)
+            return ProviderResult(name, ProviderOutcome.QUOTA, error=spent, quota_reset=reset)
         except UpstreamError as down:
             return ProviderResult(name, ProviderOutcome.OUTAGE, error=down)
         return ask(provider, gtin, deadline, now)

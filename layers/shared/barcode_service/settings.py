@@ -30,10 +30,12 @@ class Settings:
     generate_request_mode: Literal["get", "form", "multipart", "json"] = "get"
     lookup_api_url: str = DEFAULT_LOOKUP_API_URL
     # Product providers, asked in this order (free first, paid last); see providers/.
+    # (The community catalog, `community`, takes its place before `baichuan`.)
     lookup_providers: str = field(
-        default="openfoodfacts,openlibrary,baichuan", metadata={"providers": True}
+        default="openfoodfacts,openlibrary,upcitemdb,baichuan", metadata={"providers": True}
     )
-    # Bulk lists: Open Food Facts asks for one call per real user scan, not bulk work.
+    # Bulk lists: Open Food Facts asks for one call per real user scan, not bulk work,
+    # and UPCitemdb's trial allowance (100 a day for the whole fleet) would go to one list.
     upload_lookup_providers: str = field(
         default="openlibrary,baichuan", metadata={"providers": True}
     )
@@ -42,13 +44,22 @@ class Settings:
     openpetfoodfacts_api_url: str = "https://world.openpetfoodfacts.org"
     openproductsfacts_api_url: str = "https://world.openproductsfacts.org"
     openlibrary_api_url: str = "https://openlibrary.org"
-    # Fleet-wide limits (every function instance and worker together).
+    # Trial or paid endpoint under it, chosen by the secret's upcitemdb.user_key.
+    upcitemdb_api_url: str = "https://api.upcitemdb.com"
+    # Fleet-wide limits (every function instance and worker together). The Open Food
+    # Facts family shares one (its four databases are one call).
     openfoodfacts_requests_per_minute: float = field(default=100.0, metadata={"gt": 0})
-    openlibrary_requests_per_minute: float = field(default=60.0, metadata={"gt": 0})
+    # 0: follow PROVIDER_CONTACT (3 a second with a contact, 1 without), as Open Library asks.
+    openlibrary_requests_per_minute: float = field(default=0.0, metadata={"ge": 0})
+    # UPCitemdb: calls per UTC day for the whole fleet (the trial's 100; a paid plan's
+    # own number; 0: no daily cap) and its spacing (no number is published for the trial).
+    upcitemdb_daily_limit: int = field(default=100, metadata={"ge": 0})
+    upcitemdb_requests_per_minute: float = field(default=6.0, metadata={"gt": 0})
     baichuan_requests_per_second: float = field(default=20.0, metadata={"gt": 0})
     # Baichuan's limit is a token bucket, like the lookup routes' throttle: its depth.
     baichuan_burst: int = field(default=10, metadata={"ge": 1})
-    # The operator's URL or e-mail, sent in the User-Agent as the free providers ask.
+    # The operator's URL or e-mail, sent in the User-Agent as the free providers ask;
+    # empty: none is sent (Open Library may then refuse calls).
     provider_contact: str = ""
     # How long a caller waits for a free slot of a provider's limit before that provider
     # counts as rate limited (API requests), and the same for upload workers.
@@ -123,6 +134,19 @@ class Settings:
     def uploads_lookups_per_second(self) -> float:
         """The provider lookups per second all upload workers together may make."""
         return self.worker_lookups_per_second * self.uploads_maximum_concurrency
+
+    @property
+    def openlibrary_per_minute(self) -> float:
+        """Open Library's fleet-wide rate: OPENLIBRARY_REQUESTS_PER_MINUTE when set, else its
+        polite rate for our User-Agent: 3 a second with a contact, 1 a second without."""
+        if self.openlibrary_requests_per_minute:
+            return self.openlibrary_requests_per_minute
+        return 180.0 if self.has_contact else 60.0
+
+    @property
+    def has_contact(self) -> bool:
+        """Whether PROVIDER_CONTACT gives the User-Agent a contact (transport.user_agent)."""
+        return any(character.isalnum() for character in self.provider_contact)
 
     def provider_names(self, *, uploads: bool = False) -> tuple[str, ...]:
         """LOOKUP_PROVIDERS (or UPLOAD_LOOKUP_PROVIDERS) as names, in order."""

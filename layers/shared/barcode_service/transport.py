@@ -12,6 +12,8 @@ rate-limit answers where the request says so), with exponential backoff and full
 jitter, inside a total deadline that keeps a request well within API Gateway's 29 s.
 Bodies are read by `read_body` against a deadline too: requests' read timeout bounds
 each recv(), not the whole body, so an upstream that drips bytes would never end.
+Redirects are never followed blindly: only a GET whose request names the base URLs it
+may be sent to (`Request.redirects`) follows one, and only to those.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -48,8 +51,12 @@ _CHUNK_BYTES = 8192
 RATE_LIMITED_PAUSE = 60
 """Seconds to leave an upstream alone after a 429 that names no Retry-After."""
 
+MAX_REDIRECTS = 2
+"""Redirects one attempt follows (to the bases its request allows): a sister instance."""
+
 DEFAULT_CONTACT = "+https://github.com/barcode-backend"
 USER_AGENT = f"{PROJECT_NAME}/{__version__} ({DEFAULT_CONTACT})"
+"""The paid upstreams' User-Agent (GuGuData, Baichuan: keyed accounts, no contact asked)."""
 
 # Every urllib3 logger that can print a request URL (with its query string).
 _URLLIB3_LOGGERS = (
@@ -93,11 +100,13 @@ class BodyTooLarge(Exception):
 def user_agent(contact: str = "") -> str:
     """`barcode-backend/<version> (<contact>)`: the free providers ask every client for one.
 
-    `contact` is the operator's URL or e-mail (PROVIDER_CONTACT); the project's page
-    when unset.
+    `contact` is the operator's URL or e-mail (PROVIDER_CONTACT). Without one the agent
+    names only the app and its version: a contact that is not the operator's (the
+    project's page, say) would send the provider's complaints to someone who cannot act.
     """
     contact = " ".join(contact.split()).replace("(", "").replace(")", "")
-    return f"{PROJECT_NAME}/{__version__} ({contact or DEFAULT_CONTACT})"
+    agent = f"{PROJECT_NAME}/{__version__}"
+    return f"{agent} ({contact})" if contact else agent
 
 
 def new_session(agent: str = USER_AGENT) -> requests.Session:
@@ -249,6 +258,7 @@ class Reply:
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
     charset: str | None = None  # the Content-Type's charset, for bodies that are not UTF-8
+    url: str = ""  # where the answer came from (after a redirect: the instance that answered)
 
     @property
     def text(self) -> str:
@@ -282,13 +292,17 @@ class Request:
     `retry_timeouts`: False where a read timeout must not be retried (a billed query
     may have been charged; a slow free provider would only be asked twice);
     `pause_on_429`: a 429 ends the call at once as the provider's pause (the router
-    blocks the provider for it) instead of being retried within the deadline.
+    blocks the provider for it) instead of being retried within the deadline;
+    `redirects`: base URLs a GET may be redirected to (followed within the attempt, at
+    most MAX_REDIRECTS); a redirect anywhere else is an UpstreamError, and with none
+    given a redirect is an unexpected status like any other.
     """
 
     label: str
     url: str
     method: Literal["GET", "POST"] = "GET"
     params: Mapping[str, str] | None = None
+    headers: Mapping[str, str] | None = None  # beside the session's (e.g. an account key)
     data: Mapping[str, str] | None = None
     files: Mapping[str, tuple[None, str]] | None = None
     json: Any = None
@@ -297,6 +311,7 @@ class Request:
     retry_timeouts: bool = True
     pause_on_429: bool = False
     limit: int = MAX_BODY_BYTES
+    redirects: tuple[str, ...] = ()
 
 
 def remaining(deadline: float, cap: float) -> float:
@@ -325,18 +340,28 @@ def exchange[T](
 def _attempt(session: requests.Session, request: Request, timeout: tuple[float, float]) -> Reply:
     label = request.label
     body_deadline = attempt_deadline(timeout)
+    url, params = request.url, request.params
     try:
-        with session.request(
-            request.method,
-            request.url,
-            params=request.params,
-            data=request.data,
-            files=request.files,
-            json=request.json,
-            timeout=timeout,
-            stream=True,  # the body is read by read_body, within the attempt's deadline
-        ) as response:
-            body = read_body(response, body_deadline, request.limit)
+        for _ in range(MAX_REDIRECTS + 1):
+            with session.request(
+                request.method,
+                url,
+                params=params,
+                headers=request.headers,
+                data=request.data,
+                files=request.files,
+                json=request.json,
+                timeout=timeout,
+                allow_redirects=False,  # followed below, only where the request allows
+                stream=True,  # the body is read by read_body, within the attempt's deadline
+            ) as response:
+                target = _redirect(request, response)
+                if target is None:
+                    body = read_body(response, body_deadline, request.limit)
+                    break
+            url, params = target, None  # the Location carries the query
+        else:
+            raise UpstreamError(f"{label} redirected us more than {MAX_REDIRECTS} times")
     except requests.ConnectTimeout:
         raise Retryable(UpstreamUnavailable(f"{label} unreachable")) from None
     except requests.Timeout:
@@ -348,9 +373,39 @@ def _attempt(session: requests.Session, request: Request, timeout: tuple[float, 
         raise UpstreamError(f"{label} sent a body too large (over {request.limit} bytes)") from None
     except requests.RequestException:
         raise Retryable(UpstreamUnavailable(f"{label} unreachable")) from None
-    reply = Reply(label, response.status_code, body, response.headers, response.encoding)
+    reply = Reply(
+        label, response.status_code, body, response.headers, response.encoding, response.url or url
+    )
     _check_status(request, reply, retry_after_seconds(response))
     return reply
+
+
+def _redirect(request: Request, response: requests.Response) -> str | None:
+    """Where a redirect the request allows leads; None for any other answer.
+
+    A redirect to a URL outside `request.redirects` is an UpstreamError: following it
+    would send our request (and our User-Agent) to a host nobody configured.
+    """
+    location = response.headers.get("Location")
+    if not request.redirects or response.status_code not in _REDIRECTS or not location:
+        return None
+    target = urljoin(response.url or request.url, location)
+    if request.method != "GET" or not any(under_base(target, base) for base in request.redirects):
+        raise UpstreamError(f"{request.label} redirected us to a host it may not send us to")
+    return target
+
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def under_base(url: str, base: str) -> bool:
+    """Whether `url` is on `base`'s scheme, host and port, under its path."""
+    one, other = urlsplit(url), urlsplit(base)
+    path = other.path.rstrip("/")
+    return (one.scheme.lower(), one.netloc.lower()) == (
+        other.scheme.lower(),
+        other.netloc.lower(),
+    ) and (one.path == path or one.path.startswith(path + "/"))
 
 
 def _check_status(request: Request, reply: Reply, asked: float | None) -> None:

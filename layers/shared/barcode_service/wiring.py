@@ -92,6 +92,7 @@ def build_lookup_service(settings: Settings, *, uploads: bool = False) -> Lookup
     from .router import Router  # noqa: PLC0415
 
     names = settings.provider_names(uploads=uploads)
+    _announce_contact(names, settings)
     dynamodb = _aws("dynamodb")
     baichuan = Lazy(lambda: _baichuan_client(settings))
     providers = Lazy(lambda: build_providers(names, settings, baichuan))
@@ -116,6 +117,19 @@ def build_lookup_service(settings: Settings, *, uploads: bool = False) -> Lookup
         DynamoHealthStore(settings.cache_table, dynamodb),
         budgets=budgets,
     )
+
+
+def _announce_contact(names: Sequence[str], settings: Settings) -> None:
+    """Say once per cold start that Open Library may refuse us when no contact is sent."""
+    if "openlibrary" in names and not settings.has_contact:
+        from .observability import logger  # noqa: PLC0415
+
+        logger.warning(
+            "PROVIDER_CONTACT is empty: no contact is sent in the User-Agent, so Open Library "
+            "may refuse calls (it asks for one) and is asked at most once a second; set it "
+            "to your URL or e-mail",
+            extra={"provider": "openlibrary"},
+        )
 
 
 def _baichuan_client(settings: Settings) -> BaichuanClient:
@@ -143,10 +157,13 @@ def build_providers(
     baichuan_client: Callable[[], BaichuanClient],
     session: requests.Session | None = None,
 ) -> list[Provider]:
-    """The providers named, in order, sharing one keep-alive session with our User-Agent."""
+    """The providers named, in order, sharing one keep-alive session with our User-Agent
+    (an alias names its provider: the Open Food Facts family is built once)."""
+    from .providers import parse_names  # noqa: PLC0415
     from .transport import new_session, user_agent  # noqa: PLC0415 - requests: ~40 ms
 
     shared = session or new_session(user_agent(settings.provider_contact))
+    names = parse_names(",".join(names))
     return [build_provider(name, settings, baichuan_client, shared) for name in names]
 
 
@@ -157,22 +174,31 @@ def build_provider(
     session: requests.Session,
 ) -> Provider:
     """One provider by name (a name from providers.PROVIDER_NAMES): one line each."""
-    from .providers import OPEN_FACTS  # noqa: PLC0415
     from .providers.base import RateLimit  # noqa: PLC0415
 
     policy = _retry_policy(settings)
-    if name in OPEN_FACTS:
-        from .providers.openfoodfacts import OpenFactsProvider  # noqa: PLC0415
+    if name == "openfoodfacts":
+        from .providers.openfoodfacts import DATABASES, OpenFactsProvider  # noqa: PLC0415
 
-        url = getattr(settings, f"{name}_api_url")
+        bases = {db: getattr(settings, f"{db}_api_url") for db in DATABASES}
         limit = RateLimit(settings.openfoodfacts_requests_per_minute, 60)
-        return OpenFactsProvider(name, url, session, policy=policy, limit=limit)
+        return OpenFactsProvider(session, bases, policy=policy, limit=limit)
     if name == "openlibrary":
         from .providers.openlibrary import OpenLibraryProvider  # noqa: PLC0415
 
-        limit = RateLimit(settings.openlibrary_requests_per_minute, 60)
+        limit = RateLimit(settings.openlibrary_per_minute, 60)
         return OpenLibraryProvider(
             settings.openlibrary_api_url, session, policy=policy, limit=limit
+        )
+    if name == "upcitemdb":
+        from .providers.upcitemdb import UpcitemdbProvider  # noqa: PLC0415
+
+        limit = RateLimit(
+            settings.upcitemdb_requests_per_minute, 60, per_day=settings.upcitemdb_daily_limit
+        )
+        key = _upcitemdb_key(settings)
+        return UpcitemdbProvider(
+            settings.upcitemdb_api_url, session, key, policy=policy, limit=limit
         )
     if name == "baichuan":
         from .providers.baichuan import BaichuanProvider  # noqa: PLC0415
@@ -180,6 +206,17 @@ def build_provider(
         limit = RateLimit(settings.baichuan_requests_per_second, 1, settings.baichuan_burst)
         return BaichuanProvider(baichuan_client, limit)
     raise ValueError(f"unknown provider {name!r}")
+
+
+def _upcitemdb_key(settings: Settings) -> Callable[[bool], str | None]:
+    """UPCitemdb's paid user_key from the secret (read on first use), or None: its trial."""
+    secrets = Lazy(lambda: _secrets(settings))
+
+    def key(refresh: bool) -> str | None:
+        secret = secrets().upcitemdb(refresh)
+        return secret.get_secret_value() if secret is not None else None
+
+    return key
 
 
 # --- generation ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from ..gtin import Gtin
@@ -31,6 +31,9 @@ class RateLimit:
     requests: float
     per_seconds: float = 60.0
     burst: int = 1
+    per_day: int = 0
+    """Calls the whole fleet may make per UTC day, on top of the rate (a provider's daily
+    allowance, e.g. UPCitemdb's trial); 0: none."""
 
     @property
     def interval(self) -> float:
@@ -40,9 +43,16 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class ProviderProduct(ProductFields):
-    """A product in our field names; `details` are provider-specific and documented."""
+    """A product in our field names; `details` are provider-specific and documented.
+
+    `attribution`: this answer's own (a family of databases names the one that
+    answered), else the provider's. `quota_spent_until`: the provider said this was the
+    last call its allowance gives before then (e.g. `X-RateLimit-Remaining: 0`).
+    """
 
     details: Mapping[str, Any] = field(default_factory=dict)
+    attribution: str | None = None
+    quota_spent_until: datetime | None = None
 
     def fields(self) -> ProductFields:
         """The common product fields of this answer (without its details)."""
@@ -51,9 +61,11 @@ class ProviderProduct(ProductFields):
 
 @dataclass(frozen=True)
 class ProviderNotFound:
-    """The provider answered that it does not know the code (`country` if it says one)."""
+    """The provider answered that it does not know the code (`country` if it says one;
+    `quota_spent_until` as for a product)."""
 
     country: str | None = None
+    quota_spent_until: datetime | None = None
 
 
 class Provider(Protocol):
@@ -95,6 +107,12 @@ class Provider(Protocol):
 def an_hour_later(now: datetime) -> datetime:
     """`quota_reset` of a provider that documents no quota period."""
     return now + timedelta(hours=1)
+
+
+def next_utc_midnight(now: datetime) -> datetime:
+    """The start of the next UTC day after `now` (an aware datetime)."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + timedelta(days=1)
 
 
 def is_book(gtin: Gtin) -> bool:

@@ -155,3 +155,38 @@ def test_a_caller_that_wakes_too_late_takes_a_later_slot(table: str, clock: Cloc
     )["Item"]
     # The late caller gave its slot up and took the provider's next one, at its wake time.
     assert int(item["next_at"]["N"]) == int(clock.now * 1000) + 630
+
+
+def test_a_daily_allowance_is_kept_by_the_whole_fleet_until_the_utc_midnight(
+    table: str, clock: Clock
+) -> None:
+    from datetime import UTC, datetime
+
+    from barcode_service.errors import UpstreamQuotaExhausted
+    from barcode_service.limiter import day_key
+
+    clock.now = datetime(2027, 1, 14, 23, 0, tzinfo=UTC).timestamp()
+    daily = RateLimit(requests=600, per_seconds=60, per_day=3)  # one slot every 0.105 s
+    instances = [FleetLimiter(TABLE, clock=clock, sleep=clock.sleep) for _ in range(2)]
+    for n in range(3):
+        instances[n % 2].acquire("upcitemdb", daily, max_wait=5)
+    with pytest.raises(UpstreamQuotaExhausted) as info:
+        instances[1].acquire("upcitemdb", daily, max_wait=5)
+    assert info.value.reset_at == datetime(2027, 1, 15, tzinfo=UTC)
+    assert info.value.retry_after == 3600  # 3599.6 s, rounded up
+    item = boto3.client("dynamodb").get_item(
+        TableName=TABLE, Key={"pk": {"S": day_key("upcitemdb", "2027-01-14")}}
+    )["Item"]
+    assert (item["calls"]["N"], int(item["expires_at"]["N"])) == (
+        "3",
+        int(datetime(2027, 1, 17, tzinfo=UTC).timestamp()),
+    )
+    clock.now = datetime(2027, 1, 15, 0, 0, 1, tzinfo=UTC).timestamp()  # a new UTC day
+    instances[0].acquire("upcitemdb", daily, max_wait=5)
+    # A limit without a daily allowance writes no counter.
+    instances[0].acquire("openfoodfacts", OFF_LIMIT, max_wait=5)
+    scan = boto3.client("dynamodb").scan(TableName=TABLE)["Items"]
+    assert sorted(i["pk"]["S"] for i in scan if i["pk"]["S"].startswith("DAY#")) == [
+        "DAY#upcitemdb#2027-01-14",
+        "DAY#upcitemdb#2027-01-15",
+    ]

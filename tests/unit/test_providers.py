@@ -316,3 +316,37 @@ def test_baichuan_without_keys_is_not_configured() -> None:
     )
     result = ask(provider, parse_gtin(NUTELLA), deadline())
     assert (result.outcome, result.called) == ("not_configured", False)
+
+
+@pytest.mark.parametrize(
+    ("environment", "per_minute"),
+    [
+        ({}, 60),  # no contact: once a second
+        ({"PROVIDER_CONTACT": "ops@example.com"}, 180),  # a contact: three times a second
+        ({"PROVIDER_CONTACT": " ( ) "}, 60),  # nothing a provider could write to
+        ({"PROVIDER_CONTACT": "ops@example.com", "OPENLIBRARY_REQUESTS_PER_MINUTE": "30"}, 30),
+        ({"OPENLIBRARY_REQUESTS_PER_MINUTE": "90"}, 90),  # set explicitly: as set
+    ],
+)
+def test_open_library_rate_follows_the_contact(environment: dict, per_minute: int) -> None:
+    settings = load_settings(environment)
+    (library,) = build_providers(["openlibrary"], settings, lambda: pytest.fail("no client"))
+    assert (library.limit.requests, library.limit.per_seconds) == (per_minute, 60)
+
+
+def test_without_a_contact_the_start_up_log_says_open_library_may_refuse(
+    table: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from barcode_service.wiring import build_lookup_service
+
+    caplog.set_level("WARNING")
+    build_lookup_service(load_settings({"LOOKUP_PROVIDERS": "openfoodfacts,openlibrary"}))
+    warnings = [r.getMessage() for r in caplog.records if "PROVIDER_CONTACT" in r.getMessage()]
+    assert len(warnings) == 1
+    assert "Open Library may refuse calls" in warnings[0]
+    caplog.clear()
+    build_lookup_service(
+        load_settings({"LOOKUP_PROVIDERS": "openlibrary", "PROVIDER_CONTACT": "a@b"})
+    )
+    build_lookup_service(load_settings({"LOOKUP_PROVIDERS": "openfoodfacts"}))
+    assert not [r for r in caplog.records if "PROVIDER_CONTACT" in r.getMessage()]

@@ -200,6 +200,15 @@ class NotFound(ServiceError):
     title = "Not found"
 
 
+class NotServed(NotFound):
+    """No lookup provider in this route's list can know such a code (e.g. a non-book with
+    only a book source): nobody was asked and nothing is remembered, so it is not a "not
+    found". The same meaning on every route: a 404 `not_served`, a `not_served` row."""
+
+    code = "not_served"
+    title = "No provider serves this code"
+
+
 class PayloadTooLarge(ServiceError):
     status = 413
     code = "payload_too_large"

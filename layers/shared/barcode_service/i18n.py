@@ -34,6 +34,7 @@ TITLES: dict[str, str] = {
     "Unsupported media type": "不支持的媒体类型",
     "Method not allowed": "不允许的请求方法",
     "Not found": "未找到",
+    "No provider serves this code": "没有可查询此条码的商品数据源",
     "Payload too large": "请求内容过大",
     "Empty upload": "上传文件为空",
     "Unreadable upload": "无法读取上传文件",
@@ -122,6 +123,10 @@ DETAILS: tuple[_Rule, ...] = (
         "收到 {n} 位",
     ),
     _rule(r"no product is known for (?P<c>.+)", "没有关于 {c} 的商品信息"),
+    _rule(
+        r"no lookup provider in use \((?P<p>[a-z,\s]+)\) serves (?P<c>.+)",
+        "当前使用的商品数据源（{p}）都不查询 {c} 这类条码",
+    ),
     _rule(
         r"no such upload is known to this API key or user \(uploads are kept (?P<d>\d+) days\)",
         "此 API 密钥或用户没有这个上传任务（上传任务保留 {d} 天）",

@@ -25,6 +25,7 @@ from .cache import CachedLookup, LookupStore, Snapshot
 from .canonical import canonical_gtin
 from .errors import (
     InvalidGtin,
+    NotServed,
     ServiceError,
     UpstreamError,
     UpstreamUnavailable,
@@ -352,19 +353,26 @@ class LookupService:
 
     def _store_not_found(self, gtin: Gtin, route: Route) -> Product:
         country = route.country
+        if not route.serving:
+            raise self._not_served(gtin, route)
         if route.calls:
             now = int(self._clock())
             fresh_until = now + self.policy.not_found_ttl_seconds
             self._remember(
                 gtin, CachedLookup("not_found", ProductFields(country=country), now, fresh_until)
             )
-        detail = (
-            f"no product is known for {gtin.code}"
-            if route.serving
-            else f"no lookup provider in use serves {gtin.code}"
-        )
+        detail = f"no product is known for {gtin.code}"
         missing = product_not_found(gtin, detail, country, "upstream" if route.calls else "cache")
         raise missing.copy(extra={"providers": route.summary()})
+
+    def _not_served(self, gtin: Gtin, route: Route) -> NotServed:
+        """No provider in this service's list can know `gtin`: nobody asked, nothing kept."""
+        names = ", ".join(self.provider_names)
+        missing = product_not_found(
+            gtin, f"no lookup provider in use ({names}) serves {gtin.code}", None, "upstream"
+        )
+        served = NotServed(missing.detail, extra=missing.extra)
+        return served.copy(extra={"providers": route.summary()})
 
     def _remember_misses(self, gtin: Gtin, route: Route) -> None:
         """Each provider's own "not found" of a code nobody could answer for."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InvalidGtin, NotFound, ServiceError
+from .errors import InvalidGtin, NotFound, NotServed, ServiceError
 from .product import Product
 from .provider_health import ProviderBlock
 from .statuses import CodeStatus
@@ -48,6 +48,8 @@ class LookupOutcome:
             return CodeStatus.FOUND
         if isinstance(self.result, InvalidGtin):
             return CodeStatus.INVALID_GTIN
+        if isinstance(self.result, NotServed):
+            return CodeStatus.NOT_SERVED
         if isinstance(self.result, NotFound):
             return CodeStatus.NOT_FOUND
         return CodeStatus.ERROR

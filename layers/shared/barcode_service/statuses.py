@@ -32,6 +32,7 @@ class CodeStatus(StrEnum):
 
     FOUND = "found"
     NOT_FOUND = "not_found"
+    NOT_SERVED = "not_served"  # no provider in the list in use can know such a code
     INVALID_GTIN = "invalid_gtin"
     INVALID_GS1 = "invalid_gs1"  # GS1 data that breaks GS1's rules, reported as read (scans)
     ERROR = "error"
@@ -45,4 +46,6 @@ LOOKUP_STATUSES = (
     CodeStatus.INVALID_GTIN,
     CodeStatus.ERROR,
 )
-"""The statuses a lookup row (batch, upload list) can have; scans add the rest."""
+"""The statuses every lookup row's tally shows (batch, upload list), 0 included;
+`not_served` (a code no provider in use can know) and the scans' statuses appear in a
+tally when they occur."""

@@ -27,6 +27,7 @@ from .function_urls import url_routes
 from .gateway import Gateway, GatewayServer, api_configs, api_routes, serve
 from .lambdas import FunctionSpec, LocalFunction, function_specs, layer_paths
 from .poller import QueuePoller, sqs_sources
+from .providers import provider_lines
 from .resources import (
     BUCKET_TYPE,
     QUEUE_TYPE,
@@ -79,14 +80,18 @@ class LocalStateError(RuntimeError):
 
 
 def upstream_secret(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The credentials secret document, from the shell's environment (empty when unset)."""
-    return {
+    """The credentials secret document, from the shell's environment (empty when unset;
+    UPCitemdb's paid key only when UPCITEMDB_USER_KEY is set: without it, its trial)."""
+    document: dict[str, Any] = {
         "generate": {"appkey": environ.get("GENERATE_APPKEY", "")},
         "lookup": {
             "api_key": environ.get("LOOKUP_API_KEY", ""),
             "secret_key": environ.get("LOOKUP_SECRET_KEY", ""),
         },
     }
+    if "UPCITEMDB_USER_KEY" in environ:
+        document["upcitemdb"] = {"user_key": environ["UPCITEMDB_USER_KEY"]}
+    return document
 
 
 def merge_secret(kept: str | None, shell: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +205,8 @@ class LocalStack:
         self.api_key = ""
         self.api_key_source = ""
         self.providers_note = ""
+        self.provider_lines: list[str] = []
+        self.secret_document: dict[str, Any] = {}
         self.images_url = ""
         self.resource_names: dict[str, str] = {}
         self.created: dict[str, LocalResource] = {}
@@ -254,6 +261,7 @@ class LocalStack:
         for path in reversed(layer_paths(resolver)):
             if str(path) not in sys.path:
                 sys.path.insert(0, str(path))
+        self.provider_lines = provider_lines(environment, self.secret_document)
 
         for logical_id, spec in specs.items():
             function = LocalFunction(spec)
@@ -357,6 +365,7 @@ class LocalStack:
             kept = self.state.secret_value(logical_id) if logical_id else None
             document = merge_secret(kept, upstream_secret(self.shell))
             put_secret(secret_id, document, self.options.region)
+            self.secret_document = self.secret_document or document
             lookup_key = lookup_key or str((document.get("lookup") or {}).get("api_key") or "")
         return lookup_key
 
@@ -503,6 +512,7 @@ class LocalStack:
             lines.append(f"  more keys  {len(extra)} (LOCAL_EXTRA_API_KEYS), each its own caller")
         if self.providers_note:
             lines.append(self.providers_note)
+        lines += self.provider_lines
         for logical_id, function in self.functions.items():
             gateway = self.gateway
             mine = logical_id

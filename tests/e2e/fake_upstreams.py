@@ -4,8 +4,11 @@ They answer in the documented shapes (docs: upstreams.md; bodies from
 tests/support/upstreams.py): GuGuData's PascalCase success with an https `Url`,
 Baichuan's found / not found / daily quota used up, chosen by `code_sn`, and the
 keyless providers: Open Food Facts (found, 404 not found, 200 with status 0, 429,
-503, slow, garbage, chosen by barcode) and Open Library (a book, or `{}`). Every
-call is counted per upstream, so tests can tell a cached answer from a provider's.
+503, slow, garbage, chosen by barcode; asked with `product_type=all`, a redirect to
+its sister instance for a beauty product or a pet food, which answer from their own
+paths), Open Library (a book, or `{}`) and UPCitemdb's trial (found, not found,
+EXCEED_LIMIT, TOO_FAST, with its rate-limit headers). Every call is counted per
+upstream, so tests can tell a cached answer from a provider's.
 """
 
 from __future__ import annotations
@@ -28,9 +31,15 @@ from tests.support.upstreams import (
     baichuan_found,
     baichuan_not_found,
     gugudata_success,
+    obf_found,
     off_found,
     off_not_found,
     openlibrary_found,
+    opff_found,
+    upcitemdb_error,
+    upcitemdb_found,
+    upcitemdb_headers,
+    upcitemdb_not_found,
 )
 
 APPKEY = "fake-gugudata-appkey"
@@ -40,9 +49,12 @@ LOOKUP_SECRET_KEY = "fake-baichuan-secret-key"
 GENERATE_PATH = "/barcode/barcode"
 LOOKUP_PATH = "/api/api_query.php"
 OFF_PREFIX = "/off"  # base URL of the fake Open Food Facts
-OFF_PRODUCT_PATH = OFF_PREFIX + "/api/v2/product/"
 OPENLIBRARY_PREFIX = "/openlibrary"
 OPENLIBRARY_PATH = OPENLIBRARY_PREFIX + "/api/books"
+# The sister instances Open Food Facts redirects to (product_type=all), by prefix.
+SISTERS = {"/obf": "openbeautyfacts", "/opff": "openpetfoodfacts", "/opf": "openproductsfacts"}
+UPCITEMDB_PREFIX = "/upcitemdb"
+UPCITEMDB_TRIAL_PATH = UPCITEMDB_PREFIX + "/prod/trial/lookup"
 
 # Open Food Facts answers, by barcode (anything else: a 404 "product not found").
 OFF_FOUND_CODE = "3017620422003"
@@ -53,6 +65,14 @@ OFF_SLOW_CODE = "5000000000036"  # answers after the stack's read timeout
 OFF_GARBAGE_CODE = "5000000000043"  # an HTML page with status 200
 OFF_SLOW_SECONDS = 3.0
 BOOK_ISBN = "9780140328721"  # Open Library knows it; Open Food Facts is never asked
+BEAUTY_CODE = "3600541362345"  # Open Beauty Facts holds it: a redirect, then the product
+PET_FOOD_CODE = "7613035152342"  # Open Pet Food Facts holds it
+
+# UPCitemdb's trial answers, by UPC (anything else: found nowhere, `total: 0`).
+US_HOUSEHOLD_CODE = "044600015941"  # unknown to Open Food Facts, UPCitemdb knows it
+UPC_QUOTA_CODE = "012000161155"  # EXCEED_LIMIT: the day's allowance is used up
+UPC_TOO_FAST_CODE = "028400090858"  # TOO_FAST with Retry-After 1
+UPC_RESET = 4_102_444_800  # X-RateLimit-Reset of every answer (2100-01-01, a unix time)
 
 FOUND_CODE = "6901234567892"
 NOT_FOUND_CODE = "6900000000014"
@@ -96,7 +116,9 @@ class FakeUpstreams:
             "GENERATE_API_URL": self.generate_url,
             "LOOKUP_API_URL": self.lookup_url,
             "OPENFOODFACTS_API_URL": self.base_url + OFF_PREFIX,
+            **{f"{name.upper()}_API_URL": self.base_url + p for p, name in SISTERS.items()},
             "OPENLIBRARY_API_URL": self.base_url + OPENLIBRARY_PREFIX,
+            "UPCITEMDB_API_URL": self.base_url + UPCITEMDB_PREFIX,
             "LOOKUP_PROVIDERS": "openfoodfacts,openlibrary,baichuan",
             # The slow fake provider answers after this; nothing else is near it.
             "UPSTREAM_READ_TIMEOUT": "2",
@@ -158,6 +180,32 @@ class FakeUpstreams:
             return 200, "<!DOCTYPE html><html><body>Oops</body></html>", {}
         return 404, off_not_found(code), {}
 
+    def open_facts(self, prefix: str, code: str, query: str) -> tuple[int, Any, dict[str, str]]:
+        """Open Food Facts asked with product_type=all: a sister's product is a redirect to
+        the same read on its instance (`prefix`), which answers it."""
+        sister = {BEAUTY_CODE: "/obf", PET_FOOD_CODE: "/opff"}.get(code)
+        if prefix == OFF_PREFIX and sister is not None and "product_type=all" in query:
+            location = f"{self.base_url}{sister}/api/v2/product/{code}?{query}"
+            return 302, "", {"Location": location}
+        if prefix == "/obf" and code == BEAUTY_CODE:
+            return 200, obf_found(code), {}
+        if prefix == "/opff" and code == PET_FOOD_CODE:
+            return 200, opff_found(code), {}
+        if prefix == OFF_PREFIX:
+            return self.openfoodfacts(code)
+        return 404, off_not_found(code), {}
+
+    def upcitemdb(self, params: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        upc = params.get("upc", "").removeprefix("0")
+        headers = upcitemdb_headers(100 - self.calls["upcitemdb"], UPC_RESET)
+        if upc == UPC_QUOTA_CODE:
+            return 429, upcitemdb_error("EXCEED_LIMIT"), {**headers, "Retry-After": "3600"}
+        if upc == UPC_TOO_FAST_CODE:
+            return 429, upcitemdb_error("TOO_FAST"), {**headers, "Retry-After": "1"}
+        if upc == US_HOUSEHOLD_CODE:
+            return 200, upcitemdb_found(upc), headers
+        return 200, upcitemdb_not_found(), headers
+
     def openlibrary(self, params: dict[str, str]) -> tuple[int, Any]:
         key = params.get("bibkeys", "")
         if key == f"ISBN:{BOOK_ISBN}":
@@ -198,16 +246,20 @@ def _handler(fakes: FakeUpstreams) -> type[BaseHTTPRequestHandler]:
             elif split.path == LOOKUP_PATH:
                 fakes.record("lookup", params)
                 status, body = fakes.lookup(params)
-            elif split.path.startswith(OFF_PRODUCT_PATH):
-                code = split.path[len(OFF_PRODUCT_PATH) :].removesuffix(".json")
-                fakes.record("openfoodfacts", {**params, "code": code})
-                status, body, headers = fakes.openfoodfacts(code)
+            elif "/api/v2/product/" in split.path:
+                prefix, _, code = split.path.partition("/api/v2/product/")
+                code = code.removesuffix(".json")
+                fakes.record(SISTERS.get(prefix, "openfoodfacts"), {**params, "code": code})
+                status, body, headers = fakes.open_facts(prefix, code, split.query)
+            elif split.path == UPCITEMDB_TRIAL_PATH:
+                fakes.record("upcitemdb", params)
+                status, body, headers = fakes.upcitemdb(params)
             elif split.path == OPENLIBRARY_PATH:
                 fakes.record("openlibrary", params)
                 status, body = fakes.openlibrary(params)
             else:
                 status, body = 404, {"error": "no such path"}
-            if isinstance(body, str):
+            if isinstance(body, str):  # an HTML page, or the empty body of a redirect
                 data, kind = body.encode("utf-8"), "text/html; charset=utf-8"
             else:
                 data = json.dumps(body, ensure_ascii=False).encode("utf-8")

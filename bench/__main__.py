@@ -17,7 +17,20 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from . import batch, cold_start, cost, gs1, image_memory, layer, limiter, quota, render, scan, warm
+from . import (
+    batch,
+    cold_start,
+    cost,
+    gs1,
+    image_memory,
+    layer,
+    limiter,
+    quota,
+    render,
+    scan,
+    sources,
+    warm,
+)
 from .common import RESULTS, Figure, cpu_hog, print_figures
 
 HOG_SECONDS = 900.0
@@ -30,6 +43,7 @@ BENCHMARKS: tuple[tuple[str, Callable[..., list[Figure]]], ...] = (
     ("warm", warm.run),
     ("quota", quota.run),
     ("limiter", limiter.run),
+    ("sources", sources.run),
     ("batch", batch.run),
     ("render", render.run),
     ("scan", scan.run),

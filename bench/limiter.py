@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from .common import (
@@ -69,11 +70,9 @@ def window_violations(times: list[float], rate: float, window: float = 1.0) -> t
 def drive(seconds: float, limiter_on: bool) -> Counter[str]:
     """API threads and upload workers against Baichuan for `seconds`: answers by kind."""
     ensure_paths()
-    from barcode_service.errors import NotFound, ServiceError
     from barcode_service.lookup import LookupService
     from barcode_service.router import Router
     from barcode_service.settings import get_settings
-    from barcode_service.uploads.pacing import Pacer
     from barcode_service.wiring import build_lookup_service
 
     class NoLimiter:
@@ -82,11 +81,6 @@ def drive(seconds: float, limiter_on: bool) -> Counter[str]:
 
     get_settings.cache_clear()
     settings = get_settings()
-    codes = iter(ean13_codes(200_000, "400"))
-    lock = threading.Lock()
-    outcomes: Counter[str] = Counter()
-    stop = time.monotonic() + seconds
-    start = threading.Barrier(API_THREADS + UPLOAD_WORKERS)
 
     def service(uploads: bool) -> LookupService:
         real = build_lookup_service(settings, uploads=uploads)
@@ -101,25 +95,45 @@ def drive(seconds: float, limiter_on: bool) -> Counter[str]:
         )
         return LookupService(real.policy, real.store, router, real.health)
 
-    def next_code() -> str:
-        with lock:
-            return next(codes)
+    return api_and_uploads(seconds, service, ean13_codes(200_000, "400"))
+
+
+def api_and_uploads(
+    seconds: float, service: Callable[[bool], Any], codes: list[str]
+) -> Counter[str]:
+    """API_THREADS API threads and UPLOAD_WORKERS upload workers, each with its own
+    `service(uploads)` (as Lambda instances have), the workers paced at
+    WORKER_LOOKUPS_PER_SECOND, look up the next of `codes` as fast as they may for
+    `seconds` (or until the codes run out): answers by kind."""
+    from barcode_service.errors import NotFound, ServiceError
+    from barcode_service.settings import get_settings
+    from barcode_service.uploads.pacing import Pacer
+
+    per_second = get_settings().worker_lookups_per_second
+    next_codes = iter(codes)
+    lock = threading.Lock()
+    outcomes: Counter[str] = Counter()
+    stop = time.monotonic() + seconds
+    start = threading.Barrier(API_THREADS + UPLOAD_WORKERS)
 
     def loop(uploads: bool) -> None:
         lookups = service(uploads)
-        pacer = Pacer(settings.worker_lookups_per_second) if uploads else None
+        pacer = Pacer(per_second) if uploads else None
+        who = "upload" if uploads else "api"
         seen: Counter[str] = Counter()
         start.wait()
         while time.monotonic() < stop:
-            if pacer is not None:
-                pacer.take()
+            with lock:
+                code = next(next_codes, None)
+            if code is None:
+                break
             try:
-                lookups.lookup(next_code())
-                seen["upload found" if uploads else "api found"] += 1
+                lookups.lookup(code, pace=pacer)
+                seen[f"{who} found"] += 1
             except NotFound:
-                seen["not_found"] += 1
+                seen[f"{who} not_found"] += 1
             except ServiceError as error:
-                seen[f"{'upload' if uploads else 'api'} {error.code}"] += 1
+                seen[f"{who} {error.code}"] += 1
         with lock:
             outcomes.update(seen)
 

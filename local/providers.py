@@ -38,10 +38,11 @@ def provider_lines(environment: Mapping[str, str], secret: Mapping[str, Any]) ->
         return f"keyless; NO PROVIDER_CONTACT: Open Library may refuse calls without one, {rate}"
 
     def upcitemdb() -> str:
-        daily = settings.upcitemdb_daily_limit or "no cap"
+        limit = settings.upcitemdb_daily_limit
+        daily = f"{limit} calls a day for the whole stack" if limit else "no daily cap"
         if _secret_value(secret, "upcitemdb", "user_key"):
-            return f"paid plan (UPCITEMDB_USER_KEY), {daily} calls a day"
-        return f"trial (no UPCITEMDB_USER_KEY), {daily} calls a day for the whole stack"
+            return f"paid plan (UPCITEMDB_USER_KEY), {daily}"
+        return f"trial (no UPCITEMDB_USER_KEY), {daily}"
 
     def baichuan() -> str:
         if _secret_value(secret, "lookup", "api_key"):

@@ -29,7 +29,8 @@ LOOKUP_ITEMS = {
     "dynamodb:GetItem": LOOKUP_READS | {"BUDGET#*", "CLIENT#*"},
     "dynamodb:BatchGetItem": LOOKUP_READS | {"BUDGET#*", "CLIENT#*"},
     "dynamodb:PutItem": {"PRODUCT#*", "LEASE#*", "MISS#*"},
-    "dynamodb:UpdateItem": {"RATE#*", "HEALTH#*", "BUDGET#*"},
+    # DAY#: a provider's calls of the day against its daily allowance (limiter.py).
+    "dynamodb:UpdateItem": {"RATE#*", "DAY#*", "HEALTH#*", "BUDGET#*"},
     "dynamodb:DeleteItem": {"LEASE#*"},
 }
 # Per function: DynamoDB action -> the item kinds (LeadingKeys patterns) it may touch.
@@ -41,7 +42,14 @@ DYNAMODB = {
         "dynamodb:GetItem": LOOKUP_ITEMS["dynamodb:GetItem"] | {"UPLOAD#*", "IDEMPOTENCY#*"},
         "dynamodb:BatchGetItem": LOOKUP_ITEMS["dynamodb:BatchGetItem"],
         "dynamodb:PutItem": LOOKUP_ITEMS["dynamodb:PutItem"] | {"IDEMPOTENCY#*"},
-        "dynamodb:UpdateItem": {"RATE#*", "HEALTH#*", "BUDGET#*", "UPLOAD#*", "IDEMPOTENCY#*"},
+        "dynamodb:UpdateItem": {
+            "RATE#*",
+            "DAY#*",
+            "HEALTH#*",
+            "BUDGET#*",
+            "UPLOAD#*",
+            "IDEMPOTENCY#*",
+        },
         "dynamodb:DeleteItem": {"LEASE#*", "IDEMPOTENCY#*"},
     },
     # Query: the ActiveJobs index's one partition ("processing"), nothing of the table.

@@ -28,7 +28,7 @@ from barcode_service.providers.upcitemdb import UpcitemdbProvider
 from barcode_service.settings import load_settings
 from barcode_service.transport import RetryPolicy, new_session
 from barcode_service.wiring import build_lookup_service, build_providers
-from tests.conftest import SECRET, SECRET_VALUE
+from tests.conftest import SECRET, SECRET_VALUE, TABLE, load_event
 from tests.support.clocks import Clock
 from tests.support.lookups import on_clock
 from tests.support.providers import soon
@@ -363,3 +363,21 @@ def test_too_fast_pauses_it_for_its_retry_after(
     with pytest.raises(UpstreamRateLimited):
         service.lookup(WIPES)
     assert upc_calls(upstream) == 1
+
+
+def test_through_the_lookup_handler_its_role_grants_the_daily_counter(
+    table: str, secret: dict, upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.lookup import app
+    from tests.integration.test_lookup_handler import invoke
+
+    monkeypatch.setenv("LOOKUP_PROVIDERS", "upcitemdb")
+    app.service.cache_clear()
+    trial(upstream, json=upcitemdb_found("690123456789"))
+    try:
+        status, _, body = invoke(load_event("lookup_get.json"))
+    finally:
+        app.service.cache_clear()
+    assert (status, body["provider"]) == (200, "upcitemdb")
+    items = boto3.client("dynamodb").scan(TableName=TABLE)["Items"]
+    assert [i["calls"]["N"] for i in items if i["pk"]["S"].startswith("DAY#upcitemdb#")] == ["1"]

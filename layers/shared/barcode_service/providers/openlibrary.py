@@ -3,8 +3,10 @@
 `GET <base>/api/books?bibkeys=ISBN:<isbn>&format=json&jscmd=data` answers
 `{"ISBN:<isbn>": {...}}` for a known book and `{}` (HTTP 200) for an unknown one.
 Only Bookland codes are books: 978 and 979, except 979-0 (sheet music, ISMN).
-No numeric limit is published; the provider asks for moderate rates, so the
-default is about one request per second for the whole fleet.
+No numeric limit is published; the provider asks for an identifying User-Agent with a
+contact and moderate rates: 3 requests a second for the whole fleet when the operator's
+contact (PROVIDER_CONTACT) is sent, 1 a second without one (it has answered agents
+without a contact 403), unless OPENLIBRARY_REQUESTS_PER_MINUTE says otherwise.
 
 `details` of an answer (any may be null or empty): `subtitle`, `authors` (list of
 names), `publishers` (list), `publish_date` (text as the provider writes it),

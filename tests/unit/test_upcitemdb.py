@@ -381,3 +381,26 @@ def test_through_the_lookup_handler_its_role_grants_the_daily_counter(
     assert (status, body["provider"]) == (200, "upcitemdb")
     items = boto3.client("dynamodb").scan(TableName=TABLE)["Items"]
     assert [i["calls"]["N"] for i in items if i["pk"]["S"].startswith("DAY#upcitemdb#")] == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "reset"),
+    [
+        ({"X-RateLimit-Reset": "3600"}, datetime(2026, 11, 25, 13, 0, tzinfo=UTC)),  # seconds
+        ({"Retry-After": "1800"}, datetime(2026, 11, 25, 12, 30, tzinfo=UTC)),
+        ({"X-RateLimit-Reset": "soon", "Retry-After": "x"}, datetime(2026, 11, 26, tzinfo=UTC)),
+    ],
+)
+def test_the_reset_is_read_from_whatever_header_says_it(
+    upstream, headers: dict[str, str], reset: datetime
+) -> None:
+    trial(upstream, status=429, json=upcitemdb_error("EXCEED_LIMIT"), headers=headers)
+    with pytest.raises(UpstreamQuotaExhausted) as info:
+        provider().lookup(parse_gtin(WIPES), soon())
+    assert info.value.reset_at == reset
+
+
+def test_a_429_without_its_json_is_a_pause(upstream) -> None:
+    trial(upstream, status=429, body="<html><body>slow down</body></html>")
+    with pytest.raises(UpstreamRateLimited):
+        provider().lookup(parse_gtin(WIPES), soon())

@@ -231,6 +231,12 @@ class LookupService:
                     return self._stale_or_raise(gtin, cached, table_down, trace)
                 if acquired:
                     try:
+                        # Read again under the lease: another caller may have answered and
+                        # let go of it between our read and our lease (one read per miss).
+                        snapshot = self._snapshot(gtin)
+                        if snapshot.cached is not None and snapshot.cached.is_fresh(self._clock()):
+                            count("SingleFlightWaitHit")
+                            return self._from_cache(gtin, snapshot.cached, stale=False)
                         return self._ask_providers(gtin, cached, snapshot, trace)
                     finally:
                         self.store.release_lease(gtin.gtin14, owner)

@@ -30,6 +30,7 @@ from barcode_service.api import (
 from barcode_service.barcode_request import (
     PARAMETERS,
     accepted_format,
+    first_type,
     parse_request,
     response_mode,
 )
@@ -49,6 +50,8 @@ REQUEST_PARAMETERS = (*PARAMETERS, "response")
 # A JSON answer names a content-addressed image: an hour, then revalidate (If-None-Match).
 JSON_CACHE_CONTROL = "private, max-age=3600"
 TYPES_CACHE_CONTROL = "public, max-age=3600"
+TEXT_FORMATS = ("svg", "eps")  # answered as text; PDF and PNG as bytes
+PDF = "application/pdf"
 BODY_MEDIA_TYPES = (*JSON_MEDIA_TYPES, "application/x-www-form-urlencoded", "multipart/form-data")
 
 app = make_resolver()
@@ -98,11 +101,13 @@ def _generate(params: dict[str, Any], where: str) -> Response[Any]:
             # The ETag is the request's digest: no render, no storage read.
             return Response(status_code=304, headers=_image_headers(request.etag), body="")
         # API Gateway turns base64 back into bytes only when the first Accept type is
-        # one of the API's BinaryMediaTypes (image/*): anyone else gets the redirect.
-        if request.format == "svg" or _first_type(accept).startswith("image/"):
+        # one of the API's BinaryMediaTypes (image/*, application/pdf): anyone else gets
+        # the redirect. SVG and EPS are text.
+        first = first_type(accept)
+        if request.format in TEXT_FORMATS or first.startswith("image/") or first == PDF:
             image = service().image(request)
             body: str | bytes = image.body
-            if request.format == "svg":
+            if request.format in TEXT_FORMATS:
                 body = image.body.decode("utf-8")  # text: no base64 round trip
             return Response(
                 status_code=200,
@@ -131,10 +136,6 @@ def _redirect(url: str) -> Response[Any]:
 
 def _image_headers(etag: str) -> dict[str, str]:
     return {"Cache-Control": CACHE_CONTROL, "ETag": etag, "Vary": "Accept"}
-
-
-def _first_type(accept: str | None) -> str:
-    return (accept or "").split(",", 1)[0].split(";", 1)[0].strip().lower()
 
 
 @app.get("/barcodes/types")

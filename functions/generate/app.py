@@ -1,5 +1,5 @@
-"""Generate function: barcode images (GET/POST /barcodes, POST /barcodes/batch) and the
-type list (/barcodes/types).
+"""Generate function: barcode images (GET/POST /barcodes, POST /barcodes/batch), label
+sheets (POST /labels) and the type list (/barcodes/types).
 
 Thin: reads parameters from the query string or the body (JSON, form-urlencoded,
 multipart), hands them to `barcode_service.generate`, and answers in the form asked
@@ -36,6 +36,8 @@ from barcode_service.barcode_request import (
 )
 from barcode_service.errors import InvalidParameter, PayloadTooLarge, refuse_unknown
 from barcode_service.generate import BATCH_MAX, GenerateService
+from barcode_service.label_service import LabelService
+from barcode_service.labels import parse_labels
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.request_body import body_bytes, multipart_fields, too_large
 from barcode_service.settings import get_settings
@@ -45,6 +47,10 @@ from barcode_service.wiring import build_generate_service
 
 MAX_BODY_BYTES = 16 * 1024  # parameters only; content is capped far below this
 MAX_BATCH_BODY_BYTES = 1024 * 1024  # 100 requests of up to ~10 KB each
+MAX_LABELS_BODY_BYTES = 2 * 1024 * 1024  # 1,000 labels of up to ~2 KB each
+MAX_INLINE_PDF_BYTES = 4 * 1024 * 1024
+"""Larger sheets are a redirect: Lambda answers at most 6 MB, and base64 adds a third."""
+LABEL_RESPONSES = ("json", "pdf", "redirect")
 REDIRECT_CACHE_CONTROL = "public, max-age=86400"  # the target URL is content-addressed
 REQUEST_PARAMETERS = (*PARAMETERS, "response")
 # A JSON answer names a content-addressed image: an hour, then revalidate (If-None-Match).
@@ -61,6 +67,12 @@ app = make_resolver()
 def service() -> GenerateService:
     """Built on first use (not at import: cold start) and reused while the container lives."""
     return build_generate_service(get_settings())
+
+
+@lru_cache(maxsize=1)
+def labels() -> LabelService:
+    """Label sheets, stored where the images are (one store per container)."""
+    return LabelService(service().images)
 
 
 def _raw_body() -> bytes:
@@ -180,6 +192,37 @@ def generate_batch() -> Response[Any]:
         )
     outcomes = service().generate_batch(requests)
     return _json({"results": [outcome.to_dict(i) for i, outcome in enumerate(outcomes)]})
+
+
+@app.post("/labels")
+def label_sheet() -> Response[Any]:
+    """A PDF of label sheets: JSON naming it, the PDF itself, or a redirect to it."""
+    raw = app.current_event.body or ""
+    if len(raw) > MAX_LABELS_BODY_BYTES * 4 // 3 + 4:
+        raise PayloadTooLarge(too_large(MAX_LABELS_BODY_BYTES))
+    query_params(app)
+    body = json_body(app)
+    accept = app.current_event.headers.get("accept")
+    wants_pdf = first_type(accept) == PDF
+    mode = body.pop("response", None) or ("pdf" if wants_pdf else "json")
+    if mode not in LABEL_RESPONSES:
+        raise InvalidParameter(
+            f"response must be {', '.join(LABEL_RESPONSES)}; got {mode!r}", field="response"
+        )
+    request = parse_labels(body)
+    if mode == "json":
+        return _json(labels().sheet(request).to_dict())
+    if mode == "pdf" and wants_pdf:
+        if matches(app.current_event.headers.get("if-none-match"), request.etag):
+            return Response(status_code=304, headers=_image_headers(request.etag), body="")
+        sheet, pdf = labels().pdf(request)
+        if len(pdf) <= MAX_INLINE_PDF_BYTES:
+            return Response(
+                status_code=200, content_type=PDF, body=pdf, headers=_image_headers(request.etag)
+            )
+        return _redirect(sheet.url)
+    # API Gateway sends bytes only to an Accept of application/pdf: others get the URL.
+    return _redirect(labels().sheet(request).url)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -71,6 +71,12 @@ _COLOUR = re.compile(r"#?([0-9A-Fa-f]{6})")
 _NUMBER = re.compile(r"\d{1,5}(?:\.\d{1,3})?")
 
 
+def content_digest(fields: Mapping[str, Any]) -> str:
+    """sha256 of a normalised request's fields (canonical JSON): what names its file."""
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class BarcodeRequest:
     """A validated request: content already normalised for its type, sizes in pixels."""
@@ -88,7 +94,7 @@ class BarcodeRequest:
     @property
     def digest(self) -> str:
         """sha256 of the normalised request: the cache key, S3 object name and ETag."""
-        canonical = json.dumps(
+        return content_digest(
             {
                 "v": RENDER_VERSION,
                 "type": self.symbology.name,
@@ -103,11 +109,8 @@ class BarcodeRequest:
                 "quiet_zone": self.style.quiet_zone,
                 "dpi": self.dpi,
                 "physical": self.physical,
-            },
-            sort_keys=True,
-            ensure_ascii=False,
+            }
         )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @property
     def etag(self) -> str:

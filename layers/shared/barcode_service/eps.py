@@ -17,6 +17,7 @@ import math
 from .pdf import fitted_text
 from .render import Style
 from .vector import Placement, rgb
+from .vector import number as _n
 
 _PROLOG = """/R { rectfill } bind def
 /Helvetica findfont dup length dict begin
@@ -26,12 +27,6 @@ _PROLOG = """/R { rectfill } bind def
 end
 /Helvetica-Latin1 exch definefont pop
 """
-
-
-def _n(value: float) -> str:
-    """A number as PostScript reads it, to 1/10000 of a unit."""
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 def _string(text: str) -> str:
@@ -71,10 +66,13 @@ def eps_bytes(placement: Placement, width_pt: float, height_pt: float, style: St
         f"[{' '.join(_n(v) for v in placement.matrix(height_pt))}] concat",
         f"{_rgb(style.fg)} setrgbcolor",
     ]
-    for r in symbol.rects:
-        colour = f"gsave {_rgb(r.colour)} setrgbcolor " if r.colour else ""
-        end = " grestore" if r.colour else ""
-        lines.append(f"{colour}{_n(r.x)} {_n(r.y)} {_n(r.width)} {_n(r.height)} R{end}")
+    plain, coloured = symbol.rect_numbers
+    lines += [f"{rect} R" for rect in plain]
+    tiles = (r for r in symbol.rects if r.colour is not None)  # Ultracode's colours
+    lines += [
+        f"gsave {_rgb(r.colour or '')} setrgbcolor {rect} R grestore"
+        for r, rect in zip(tiles, coloured, strict=True)
+    ]
     for h in symbol.hexagons:
         lines.append(_hexagon(h.x, h.y, h.diameter / 2))
     for c in symbol.circles:

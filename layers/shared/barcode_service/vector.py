@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from .errors import InvalidParameter
 from .render import (
@@ -62,8 +63,9 @@ def mm_to_points(mm: float) -> float:
     return mm / MM_PER_INCH * POINTS_PER_INCH
 
 
-@dataclass(frozen=True)
-class Rect:
+class Rect(NamedTuple):
+    """A module or bar (a tuple: a 2D symbol has hundreds, made per label)."""
+
     x: float
     y: float
     width: float
@@ -115,10 +117,29 @@ class FittedSymbol:
     texts: tuple[Text, ...]
     raster: Raster
 
+    @cached_property
+    def rect_numbers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The rectangles as "x y width height" text, foreground ones then coloured ones
+        (Ultracode's): the operands PDF's `re` and PostScript's `rectfill` share, written
+        once per symbol however many labels carry it."""
+        plain = tuple(_numbers(r) for r in self.rects if r.colour is None)
+        return plain, tuple(_numbers(r) for r in self.rects if r.colour is not None)
+
     def drawing(self, style: Style) -> Drawing:
         """The bitmap as a render.Drawing (what verify reads back), canvas = symbol."""
         size = (self.raster.width, self.raster.height)
         return Drawing(self.raster, self.dots_per_module, size, style)
+
+
+def number(value: float) -> str:
+    """A coordinate as PDF and PostScript read it: zint's are float32, so 4 decimals;
+    `g` drops trailing zeros, and after rounding never needs an exponent here."""
+    return f"{round(value, 4) + 0.0:g}"  # + 0.0: -0.0 is written 0
+
+
+def _numbers(rect: Rect) -> str:
+    x, y, w, h = round(rect.x, 4), round(rect.y, 4), round(rect.width, 4), round(rect.height, 4)
+    return f"{x:g} {y:g} {w:g} {h:g}"
 
 
 def _shapes(symbol: Any, spec: SymbolSpec, k: int) -> FittedSymbol:

@@ -66,12 +66,10 @@ def eps_bytes(placement: Placement, width_pt: float, height_pt: float, style: St
         f"[{' '.join(_n(v) for v in placement.matrix(height_pt))}] concat",
         f"{_rgb(style.fg)} setrgbcolor",
     ]
-    plain, coloured = symbol.rect_numbers
-    lines += [f"{rect} R" for rect in plain]
-    tiles = (r for r in symbol.rects if r.colour is not None)  # Ultracode's colours
+    lines += [f"{rect} R" for rect in symbol.bars]
+    # Ultracode's coloured tiles
     lines += [
-        f"gsave {_rgb(r.colour or '')} setrgbcolor {rect} R grestore"
-        for r, rect in zip(tiles, coloured, strict=True)
+        f"gsave {_rgb(colour)} setrgbcolor {rect} R grestore" for colour, rect in symbol.tiles
     ]
     for h in symbol.hexagons:
         lines.append(_hexagon(h.x, h.y, h.diameter / 2))

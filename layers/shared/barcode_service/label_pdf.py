@@ -27,7 +27,7 @@ from .pdf import PdfWriter, text_width
 from .render import Style
 from .vector import FittedSymbol, Placement, SymbolSpec, fit, mm_to_dots
 from .verify import drawing_decodes
-from .xdimension import least_dots, module_mm
+from .xdimension import least_dots, module_mm, most_dots
 
 PADDING_MM = 1.5
 TEXT_GAP_MM = 1.0  # between the barcode and the first line
@@ -48,21 +48,28 @@ class LabelSheetPdf:
 
 
 @dataclass(frozen=True)
-class _Laid:
-    """One distinct label, fitted: its symbol and where its parts go inside the label."""
+class LaidOut:
+    """One label of the request, fitted: its symbol and where its parts go inside it."""
 
     symbol: FittedSymbol
     barcode_top_mm: float  # from the label's top
     text_top_mm: float
 
 
-def render_labels(request: LabelsRequest) -> LabelSheetPdf:
-    """The PDF of `request`, or the 400/422 naming the first label that cannot be printed."""
-    laid: dict[int, _Laid] = {}
+def lay_out(request: LabelsRequest) -> list[LaidOut]:
+    """Every label of `request` fitted and read back (one per label, copies aside), or
+    the 400/422 naming the first label that cannot be printed."""
+    laid: list[LaidOut] = []
     fitted: dict[tuple[SymbolSpec, float, float], FittedSymbol] = {}
     for index, label in enumerate(request.labels):
         _check_lines(request, index, label)
-        laid[index] = _lay_out(request, index, label, fitted)
+        laid.append(_lay_out(request, index, label, fitted))
+    return laid
+
+
+def render_labels(request: LabelsRequest) -> LabelSheetPdf:
+    """The PDF of `request`, or the 400/422 naming the first label that cannot be printed."""
+    laid = lay_out(request)
     writer = PdfWriter(f"{request.count} labels, {request.sheet.name}")
     page = -1
     slot = request.start_at - 1
@@ -114,7 +121,7 @@ def _lay_out(
     index: int,
     label: Label,
     fitted: dict[tuple[SymbolSpec, float, float], FittedSymbol],
-) -> _Laid:
+) -> LaidOut:
     inner_w, inner_h = _inner(request)
     text_h = _text_height(request, len(label.lines))
     box_mm = (inner_w, inner_h - text_h)
@@ -126,7 +133,7 @@ def _lay_out(
     # A 2D symbol smaller than its room is centred in it; 1D bars fill it.
     spare = box_mm[1] - symbol.height * 25.4 / request.dpi
     text_top = PADDING_MM + inner_h - text_h + (TEXT_GAP_MM if text_h else 0)
-    return _Laid(symbol, PADDING_MM + max(spare, 0) / 2, text_top)
+    return LaidOut(symbol, PADDING_MM + max(spare, 0) / 2, text_top)
 
 
 def _fit(
@@ -140,7 +147,8 @@ def _fit(
     box = (mm_to_dots(box_mm[0], dpi), mm_to_dots(max(box_mm[1], 0), dpi))
     least_bar = mm_to_dots(LEAST_BAR_MM, dpi) if label.symbology.stretch else 0.0
     try:
-        symbol = fit(spec, box, least_k=least, least_bar_dots=least_bar)
+        most = most_dots(label.symbology, dpi)
+        symbol = fit(spec, box, least_k=least, most_k=most, least_bar_dots=least_bar)
     except InvalidParameter:
         raise _does_not_fit(request, index, label, spec, box_mm) from None
     verified = drawing_decodes(label.symbology, label.content, symbol.drawing(PLAIN))
@@ -191,7 +199,9 @@ def _lines_that_fit(request: LabelsRequest, barcode_mm: float) -> int:
     return lines
 
 
-def _draw(writer: PdfWriter, request: LabelsRequest, slot: int, label: Label, laid: _Laid) -> None:
+def _draw(
+    writer: PdfWriter, request: LabelsRequest, slot: int, label: Label, laid: LaidOut
+) -> None:
     sheet, dpi = request.sheet, request.dpi
     x, y = sheet.position(slot)
     x, y = x + request.offset_mm[0], y + request.offset_mm[1]

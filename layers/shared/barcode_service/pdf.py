@@ -7,6 +7,12 @@ embedded; reportlab carries its metrics, so widths measured here are the widths
 printed). The bytes are the same for the same drawing (reportlab's invariant mode:
 no dates or random ids), as content-addressed storage needs.
 
+reportlab writes the file: objects, cross-references, page sizes, the font resource
+and compressed streams. What goes on a page is a handful of PDF operators (`q`, `cm`,
+`rg`, `re`, `f`, `BT`...`ET`) added as they are (`Canvas.addLiteral`): reportlab's own
+drawing calls format every number in Python, which was most of a 1,000-label sheet's
+time.
+
 reportlab is imported inside: only print requests load it (~80 ms, 47 modules), and
 it ships in the print layer (README "Print").
 """
@@ -15,20 +21,29 @@ from __future__ import annotations
 
 import io
 import math
+from functools import lru_cache
 from typing import Any
 
 from .render import Style
-from .vector import Placement, Text, rgb
+from .vector import Placement, Text, number, rgb
 
 FONT = "Helvetica"
 _ANCHORS = {"centre": 0.5, "left": 0.0, "right": 1.0}
+_ESCAPES = {ord("("): "\\(", ord(")"): "\\)", ord("\\"): "\\\\"}
+
+
+@lru_cache(maxsize=1)
+def _widths() -> tuple[int, ...]:
+    """Helvetica's advance widths per WinAnsi byte, in 1/1000 em (reportlab's metrics)."""
+    from reportlab.pdfbase.pdfmetrics import getFont  # noqa: PLC0415 - print path only
+
+    return tuple(getFont(FONT).widths)
 
 
 def text_width(text: str, size_pt: float) -> float:
-    """Width in points of `text` in Helvetica at `size_pt`."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth  # noqa: PLC0415 - print path only
-
-    return float(stringWidth(text, FONT, size_pt))
+    """Width in points of `text` in Helvetica at `size_pt` (WinAnsi characters)."""
+    widths = _widths()
+    return sum(widths[byte] for byte in text.encode("cp1252", "replace")) * size_pt / 1000
 
 
 def drawable(text: str) -> bool:
@@ -38,6 +53,15 @@ def drawable(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return text.isprintable()
+
+
+def _string(text: str) -> str:
+    """A PDF string literal of WinAnsi text (octal escapes past ASCII)."""
+    ascii_text = text.encode("cp1252", "replace").decode("latin-1")
+    if ascii_text.isascii():
+        return "(" + ascii_text.translate(_ESCAPES) + ")"
+    escaped = (f"\\{ord(c):03o}" if ord(c) > 126 else c.translate(_ESCAPES) for c in ascii_text)
+    return "(" + "".join(escaped) + ")"
 
 
 def fitted_text(text: Text) -> tuple[float, float]:
@@ -65,79 +89,72 @@ class PdfWriter:
         self._canvas: Any = Canvas(self._out, invariant=1, pageCompression=1)
         self._canvas.setTitle(title)
         self._canvas.setCreator("barcode-backend")
+        self._font = "/F1"
         self._height = 0.0
         self._open = False
 
     def page(self, width_pt: float, height_pt: float) -> None:
         """Start a page of this size (the previous one is finished)."""
+        c = self._canvas
         if self._open:
-            self._canvas.showPage()
-        self._canvas.setPageSize((width_pt, height_pt))
+            c.showPage()
+        c.setPageSize((width_pt, height_pt))
+        # Registers the font with the document (and names it): text is written below.
+        c.setFont(FONT, 8)
+        self._font = c._doc.getInternalFontName(FONT)
         self._height = height_pt
         self._open = True
 
     def fill(self, colour: str, x: float, y: float, width: float, height: float) -> None:
         """A filled rectangle in points, (x, y) its top-left from the page's top-left."""
-        c = self._canvas
-        c.setFillColorRGB(*rgb(colour))
-        c.rect(x, self._height - y - height, width, height, stroke=0, fill=1)
+        r, g, b = (number(v) for v in rgb(colour))
+        bottom = self._height - y - height
+        self._canvas.addLiteral(
+            f"{r} {g} {b} rg {number(x)} {number(bottom)} {number(width)} {number(height)} re f"
+        )
 
     def symbol(self, placement: Placement, style: Style) -> None:
         """A fitted symbol where `placement` puts it, in the style's foreground colour
         (its background is what the caller painted, or nothing)."""
-        c = self._canvas
-        c.saveState()
-        c.transform(*placement.matrix(self._height))
-        c.setFillColorRGB(*rgb(style.fg))
-        c.setStrokeColorRGB(*rgb(style.fg))
-        self._shapes(placement)
-        c.restoreState()
-
-    def _shapes(self, placement: Placement) -> None:
-        c, symbol = self._canvas, placement.symbol
-        plain, coloured = symbol.rect_numbers
-        # The bars as one path, written as PDF operators (reportlab's own path objects
-        # format every number in Python: most of a 1,000-label sheet's time).
-        if plain:
-            c.addLiteral(" re\n".join(plain) + " re f")
-        tiles = (r for r in symbol.rects if r.colour is not None)  # Ultracode's colours
-        for rect, numbers in zip(tiles, coloured, strict=True):
-            c.setFillColorRGB(*rgb(rect.colour or "000000"))
-            c.addLiteral(f"{numbers} re f")
-        if symbol.hexagons or any(not circle.ring for circle in symbol.circles):
-            dots = c.beginPath()
-            for h in symbol.hexagons:
-                _hexagon(dots, h.x, h.y, h.diameter / 2)
-            for circle in symbol.circles:
-                if not circle.ring:
-                    dots.circle(circle.x, circle.y, circle.diameter / 2)
-            c.drawPath(dots, stroke=0, fill=1)
+        symbol = placement.symbol
+        r, g, b = (number(v) for v in rgb(style.fg))
+        matrix = " ".join(number(v) for v in placement.matrix(self._height))
+        ops = [f"q {matrix} cm {r} {g} {b} rg {r} {g} {b} RG"]
+        if symbol.bars:
+            ops.append(" re\n".join(symbol.bars) + " re f")
+        for colour, rect in symbol.tiles:  # Ultracode's colours
+            tr, tg, tb = (number(v) for v in rgb(colour))
+            ops.append(f"{tr} {tg} {tb} rg {rect} re f {r} {g} {b} rg")
+        dots = [_hexagon(h.x, h.y, h.diameter / 2) for h in symbol.hexagons]
+        dots += [_disc(c.x, c.y, c.diameter / 2) for c in symbol.circles if not c.ring]
+        if dots:
+            ops.append(" ".join(dots) + " f")
         for circle in symbol.circles:
             if circle.ring:  # MaxiCode's bullseye
-                c.setLineWidth(circle.ring)
-                c.circle(circle.x, circle.y, circle.diameter / 2, stroke=1, fill=0)
+                ops.append(
+                    f"{number(circle.ring)} w {_disc(circle.x, circle.y, circle.diameter / 2)} S"
+                )
         for text in symbol.texts:
-            self._symbol_text(text)
-
-    def _symbol_text(self, text: Text) -> None:
-        c = self._canvas
-        left, size = fitted_text(text)
-        c.saveState()
-        c.translate(left, text.y)
-        c.scale(1, -1)  # the symbol's dots run y down; text must stay upright within it
-        c.setFont(FONT, size)
-        c.drawString(0, 0, text.text)
-        c.restoreState()
+            left, size = fitted_text(text)
+            # The symbol's dots run y down: the text matrix turns the glyphs upright.
+            ops.append(
+                f"BT {self._font} {number(size)} Tf 1 0 0 -1 {number(left)} {number(text.y)} Tm "
+                f"{_string(text.text)} Tj ET"
+            )
+        ops.append("Q")
+        self._canvas.addLiteral("\n".join(ops))
 
     def text(
         self, text: str, x: float, baseline: float, size_pt: float, colour: str = "000000"
     ) -> None:
         """A line of text, its left end at `x` and baseline at `baseline` points from
         the page's top-left."""
-        c = self._canvas
-        c.setFillColorRGB(*rgb(colour))
-        c.setFont(FONT, size_pt)
-        c.drawString(x, self._height - baseline, text)
+        r, g, b = (number(v) for v in rgb(colour))
+        y = number(self._height - baseline)
+        self._canvas.addLiteral(
+            f"{r} {g} {b} rg BT {self._font} {number(size_pt)} Tf 1 0 0 1 {number(x)} {y} Tm "
+            f"{_string(text)} Tj ET"
+        )
 
     def finish(self) -> bytes:
         """The PDF bytes (the writer is spent)."""
@@ -148,13 +165,27 @@ class PdfWriter:
         return self._out.getvalue()
 
 
-def _hexagon(path: Any, x: float, y: float, radius: float) -> None:
-    """A hexagon with a vertex on top, as zint draws MaxiCode's."""
+def _hexagon(x: float, y: float, radius: float) -> str:
+    """A hexagon path with a vertex on top, as zint draws MaxiCode's."""
+    points = []
     for i in range(6):
         angle = math.radians(90 + 60 * i)
-        point = (x + radius * math.cos(angle), y - radius * math.sin(angle))
-        if i == 0:
-            path.moveTo(*point)
-        else:
-            path.lineTo(*point)
-    path.close()
+        px, py = number(x + radius * math.cos(angle)), number(y - radius * math.sin(angle))
+        points.append(f"{px} {py} {'m' if i == 0 else 'l'}")
+    return " ".join(points) + " h"
+
+
+_KAPPA = 0.5523  # Bezier control distance of a quarter circle, per radius
+
+
+def _disc(x: float, y: float, r: float) -> str:
+    """A circle path (four Bezier quarters)."""
+    k = _KAPPA * r
+    n = number
+    return (
+        f"{n(x + r)} {n(y)} m "
+        f"{n(x + r)} {n(y + k)} {n(x + k)} {n(y + r)} {n(x)} {n(y + r)} c "
+        f"{n(x - k)} {n(y + r)} {n(x - r)} {n(y + k)} {n(x - r)} {n(y)} c "
+        f"{n(x - r)} {n(y - k)} {n(x - k)} {n(y - r)} {n(x)} {n(y - r)} c "
+        f"{n(x + k)} {n(y - r)} {n(x + r)} {n(y - k)} {n(x + r)} {n(y)} c h"
+    )

@@ -20,9 +20,9 @@ zint is imported inside `render._encode`: only print requests pay for it.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 from .errors import InvalidParameter
 from .render import (
@@ -63,16 +63,6 @@ def mm_to_points(mm: float) -> float:
     return mm / MM_PER_INCH * POINTS_PER_INCH
 
 
-class Rect(NamedTuple):
-    """A module or bar (a tuple: a 2D symbol has hundreds, made per label)."""
-
-    x: float
-    y: float
-    width: float
-    height: float
-    colour: str | None = None  # None: the foreground colour
-
-
 @dataclass(frozen=True)
 class Hexagon:
     x: float  # centre
@@ -104,26 +94,22 @@ _ALIGN = {0: "centre", 1: "left", 2: "right"}
 @dataclass(frozen=True)
 class FittedSymbol:
     """One symbol at k dots per module: its shapes in dots (upright, y down from the
-    symbol's top-left, quiet zones included) and the bitmap of the same symbol."""
+    symbol's top-left, quiet zones included) and the bitmap of the same symbol.
+
+    Rectangles are kept as their "x y width height" text: the operands PDF's `re` and
+    PostScript's `rectfill` share, as zint wrote them (see `_rectangles`)."""
 
     symbology: Symbology
     content: str
     dots_per_module: int
     width: float
     height: float
-    rects: tuple[Rect, ...]
+    bars: tuple[str, ...]  # in the foreground colour
+    tiles: tuple[tuple[str, str], ...]  # (RRGGBB, rectangle): Ultracode's coloured ones
     hexagons: tuple[Hexagon, ...]
     circles: tuple[Circle, ...]
     texts: tuple[Text, ...]
     raster: Raster
-
-    @cached_property
-    def rect_numbers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The rectangles as "x y width height" text, foreground ones then coloured ones
-        (Ultracode's): the operands PDF's `re` and PostScript's `rectfill` share, written
-        once per symbol however many labels carry it."""
-        plain = tuple(_numbers(r) for r in self.rects if r.colour is None)
-        return plain, tuple(_numbers(r) for r in self.rects if r.colour is not None)
 
     def drawing(self, style: Style) -> Drawing:
         """The bitmap as a render.Drawing (what verify reads back), canvas = symbol."""
@@ -137,34 +123,67 @@ def number(value: float) -> str:
     return f"{round(value, 4) + 0.0:g}"  # + 0.0: -0.0 is written 0
 
 
-def _numbers(rect: Rect) -> str:
-    x, y, w, h = round(rect.x, 4), round(rect.y, 4), round(rect.width, 4), round(rect.height, 4)
-    return f"{x:g} {y:g} {w:g} {h:g}"
+_SVG_RECT = re.compile(r"M(-?[\d.]+) (-?[\d.]+)h([\d.]+)v([\d.]+)h-")
+
+
+def _rectangles(
+    symbol: Any, ultracode: bool
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """The vector model's rectangles as "x y w h" text: (foreground, coloured tiles).
+
+    Read from zint's own SVG of the same vector model (its one `<path>` holds every
+    rectangle, "Mx yhWvHh-WZ", in model order): one native call and a regular
+    expression, where reading the model's Python objects costs ~2 us a rectangle, one
+    attribute at a time (a third of a label sheet's time). The count is checked
+    against the model; Ultracode's colours, or any mismatch, read the objects instead.
+
+    `print` rebuilds the vector model: objects taken from it before are freed then,
+    so nothing from the old one is used after it.
+    """
+    if not ultracode:
+        import zint  # noqa: PLC0415 - loaded already by the encode
+
+        count = len(symbol.vector.rectangles)
+        symbol.outfile = "symbol.svg"
+        symbol.output_options |= zint.OutputOptions.BARCODE_MEMORY_FILE
+        symbol.print()
+        found = _SVG_RECT.findall(bytes(symbol.memfile).decode("utf-8"))
+        if len(found) == count:
+            return tuple(" ".join(parts) for parts in found), ()
+    bars, tiles = [], []
+    for r in symbol.vector.rectangles:
+        numbers = f"{number(r.x)} {number(r.y)} {number(r.width)} {number(r.height)}"
+        colour = ULTRACODE_COLOURS.get(r.colour)
+        if colour is None:
+            bars.append(numbers)
+        else:
+            tiles.append((colour, numbers))
+    return tuple(bars), tuple(tiles)
 
 
 def _shapes(symbol: Any, spec: SymbolSpec, k: int) -> FittedSymbol:
     symbol.buffer_vector()
     vector = symbol.vector
-    rects = tuple(
-        Rect(r.x, r.y, r.width, r.height, ULTRACODE_COLOURS.get(r.colour))
-        for r in vector.rectangles
-    )
-    hexagons = tuple(Hexagon(h.x, h.y, h.diameter) for h in vector.hexagons)
-    circles = tuple(Circle(c.x, c.y, c.diameter, c.width) for c in vector.circles)
+    width, height = float(vector.width), float(vector.height)
+    # Most symbols have none of these: asking for the length first skips building them.
+    hexagons = tuple(Hexagon(h.x, h.y, h.diameter) for h in vector.hexagons or ())
+    circles = tuple(Circle(c.x, c.y, c.diameter, c.width) for c in vector.circles or ())
     texts = tuple(
         Text(s.x, s.y, s.fsize, s.width, _ALIGN.get(s.halign, "centre"), s.text)
-        for s in vector.strings
+        for s in vector.strings or ()
     )
+    bars, tiles = _rectangles(symbol, spec.symbology.zint == "ULTRA")
     symbol.buffer()
-    height, width = symbol.bitmap.shape[:2]
-    raster = Raster(bytes(symbol.bitmap), int(width), int(height))
+    rows, columns = symbol.bitmap.shape[:2]
+    raster = Raster(bytes(symbol.bitmap), int(columns), int(rows))
     return FittedSymbol(
         spec.symbology,
         spec.content,
         k,
-        float(vector.width),
-        float(vector.height),
-        rects,
+        width,
+        height,
+        bars,
+        tiles,
         hexagons,
         circles,
         texts,
@@ -208,41 +227,61 @@ def fit(
     box: tuple[float, float],
     *,
     least_k: int = 1,
+    most_k: int = MAX_DOTS_PER_MODULE,
     least_bar_dots: float = 0.0,
 ) -> FittedSymbol:
-    """The symbol at the largest whole dots per module that fits `box` (width, height
-    in dots, upright); 1D bars fill the box's height. InvalidParameter (field "size")
-    when even `least_k` dots per module, or bars of `least_bar_dots`, do not fit."""
+    """The symbol at the largest whole dots per module (`least_k` to `most_k`) that fits
+    `box` (width, height in dots, upright); 1D bars fill the box's height, at least
+    `least_bar_dots`. InvalidParameter (field "size") when even `least_k` does not fit.
+
+    One encode at `least_k` measures the symbol; k follows from it (the text under a
+    symbol does not scale exactly with k: a k that overflows steps down)."""
     width, height = box
-    symbology = spec.symbology
+    stretch = spec.symbology.stretch
     least_k = max(least_k, TEXT_MIN_PIXELS_PER_MODULE if spec.show_text else 1)
-    w1, h1 = spec.modules()
-    largest = min(int(width // w1), MAX_DOTS_PER_MODULE)
-    if not symbology.stretch:
-        largest = min(largest, int(height // h1))
-    for k in range(largest, least_k - 1, -1):
-        bars = max(MIN_BAR_MODULES, least_bar_dots / k) if symbology.stretch else None
-        symbol = spec.at(k, bars)
+
+    def bars_at(k: int) -> float | None:
+        return max(MIN_BAR_MODULES, least_bar_dots / k) if stretch else None
+
+    first = spec.at(least_k, bars_at(least_k))
+    w0, h0 = _vector_size(first)
+    if w0 > width or h0 > height:
+        raise InvalidParameter(
+            f"{spec.symbology.title} does not fit {width:g} x {height:g} dots at "
+            f"{least_k} dots per module",
+            field="size",
+        )
+    k = min(int(width // (w0 / least_k)), most_k)
+    if not stretch:
+        k = min(k, int(height // (h0 / least_k)))
+    # Text does not scale exactly with k: a k that overflows steps down.
+    for k in range(max(k, least_k), least_k - 1, -1):  # noqa: B020 - stepping down from it
+        if stretch:
+            measured = (h0, least_k, bars_at(least_k) or MIN_BAR_MODULES)
+            symbol = _fill_height(spec, k, bars_at(k) or MIN_BAR_MODULES, measured, height)
+        else:
+            symbol = first if k == least_k else spec.at(k)
         w, h = _vector_size(symbol)
-        if w > width or h > height:
-            continue  # text and dots do not scale exactly with k
-        if bars is not None:
-            symbol = _fill_height(spec, k, bars, bars + (height - h) / k, height)
-        return _shapes(symbol, spec, k)
-    raise InvalidParameter(
-        f"{symbology.title} does not fit {width:g} x {height:g} dots at {least_k} dots per module",
-        field="size",
-    )
+        if w <= width and h <= height:
+            return _shapes(symbol, spec, k)
+    raise AssertionError("unreachable: least_k was measured to fit")  # pragma: no cover
 
 
-def _fill_height(spec: SymbolSpec, k: int, least: float, bars: float, height: float) -> Any:
-    """The symbol at k with its bars as tall as `height` allows (zint rounds heights)."""
+def _fill_height(
+    spec: SymbolSpec, k: int, least: float, measured: tuple[float, int, float], height: float
+) -> Any:
+    """The symbol at k with its bars as tall as `height` allows, at least `least`
+    modules. `measured` is (height, k0, bars) of an encode at k0: its height less its
+    bars is the text under them, which grows with k. zint rounds heights (float32): a
+    symbol that overflows is trimmed."""
+    h0, k0, bars0 = measured
+    text = (h0 - bars0 * k0) / k0 * k
+    bars = max(least, (height - text) / k - 0.01)
     for _ in range(4):
         symbol = spec.at(k, bars)
         _, h = _vector_size(symbol)
         if h <= height:
             return symbol
-        # zint keeps heights as float32: step down by at least a hundredth of a module.
         bars = max(least, bars - max((h - height) / k, 0.01))
     return spec.at(k, least)
 

@@ -10,6 +10,11 @@ Two floors, the larger wins:
 
 Label sheets refuse a barcode below these (400 naming the label); a single PDF/EPS of
 an explicit size gets a warning instead (the caller chose the size).
+
+On a label the module is also kept at or below a largest width: 0.66 mm for EAN/UPC
+(200%, the largest magnification the GS1 tables allow), 1 mm for the rest (the
+project's choice: larger modules only take label room from the text and make the
+read-back slower, nothing scans better for them).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ EAN_UPC_LEAST_MM = 0.264
 
 EAN_UPC = ("ean13", "ean8", "upca", "upce", "isbn", "ean2", "ean5")
 LEAST_MM: dict[str, float] = dict.fromkeys(EAN_UPC, EAN_UPC_LEAST_MM)
+DEFAULT_MOST_MM = 1.0
+MOST_MM: dict[str, float] = dict.fromkeys(EAN_UPC, 0.66)
 
 
 def least_mm(symbology: Symbology) -> float:
@@ -34,6 +41,13 @@ def least_mm(symbology: Symbology) -> float:
 def least_dots(symbology: Symbology, dpi: int) -> int:
     """The least whole dots per module at `dpi` that meet both floors."""
     return max(LEAST_DOTS, math.ceil(least_mm(symbology) / 25.4 * dpi - 1e-9))
+
+
+def most_dots(symbology: Symbology, dpi: int) -> int:
+    """The most whole dots per module at `dpi` within the largest width (never below
+    the least)."""
+    most = math.floor(MOST_MM.get(symbology.name, DEFAULT_MOST_MM) / 25.4 * dpi + 1e-9)
+    return max(most, least_dots(symbology, dpi))
 
 
 def module_mm(dots: int, dpi: int) -> float:

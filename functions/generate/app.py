@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import Response
@@ -36,14 +36,15 @@ from barcode_service.barcode_request import (
 )
 from barcode_service.errors import InvalidParameter, PayloadTooLarge, refuse_unknown
 from barcode_service.generate import BATCH_MAX, GenerateService
-from barcode_service.label_service import LabelService
-from barcode_service.labels import parse_labels
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.request_body import body_bytes, multipart_fields, too_large
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
 from barcode_service.wiring import build_generate_service
+
+if TYPE_CHECKING:
+    from barcode_service.label_service import LabelService
 
 MAX_BODY_BYTES = 16 * 1024  # parameters only; content is capped far below this
 MAX_BATCH_BODY_BYTES = 1024 * 1024  # 100 requests of up to ~10 KB each
@@ -72,6 +73,9 @@ def service() -> GenerateService:
 @lru_cache(maxsize=1)
 def labels() -> LabelService:
     """Label sheets, stored where the images are (one store per container)."""
+    # Lazy: the label modules cost a cold start ~10 ms that image requests never need.
+    from barcode_service.label_service import LabelService  # noqa: PLC0415
+
     return LabelService(service().images)
 
 
@@ -209,6 +213,8 @@ def label_sheet() -> Response[Any]:
         raise InvalidParameter(
             f"response must be {', '.join(LABEL_RESPONSES)}; got {mode!r}", field="response"
         )
+    from barcode_service.labels import parse_labels  # noqa: PLC0415 - see labels()
+
     request = parse_labels(body)
     if mode == "json":
         return _json(labels().sheet(request).to_dict())

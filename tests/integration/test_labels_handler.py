@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from barcode_service.labels import parse_labels
 from functions.generate import app
 from local.context import LambdaContext
 from tests.conftest import load_event, response_headers
@@ -46,7 +47,7 @@ def test_the_event_answers_json_naming_a_stored_pdf_then_cached() -> None:
     stored = boto3.client("s3").get_object(Bucket=BUCKET, Key=key)
     assert stored["ContentType"] == "application/pdf"
     (page,) = pages(stored["Body"].read(), 300)
-    sheet = app.parse_labels(json.loads(load_event("labels_post.json")["body"])).sheet
+    sheet = parse_labels(json.loads(load_event("labels_post.json")["body"])).sheet
     x, y = sheet.position(5)  # start_at 4: the EAN-13 is the third label, position 6
     crop = page.crop_mm(x, y, sheet.label_width, sheet.label_height)
     assert read(crop, "EAN13") == ["6901234567892"]

@@ -115,6 +115,17 @@ def test_every_option_is_drawn() -> None:
     assert bare.facts.verified is True
 
 
+def test_hexagons_and_rings_are_drawn_too() -> None:
+    # MaxiCode: zint's vector model has hexagons and a bullseye of rings, no rectangles.
+    params = {"type": "maxicode", "content": "MaxiCode 4", "unit": "mm", "width": 30}
+    render = made({**params, "height": 30, "format": "pdf"})
+    (page,) = pages(render.body, 300)
+    assert read(page.image, "MaxiCode") == ["MaxiCode 4"]
+    eps = made({**params, "height": 30, "format": "eps"}).body.decode("ascii")
+    assert eps.count(" closepath fill") > 300  # the hexagons
+    assert eps.count(" arc closepath ") == 3  # the rings
+
+
 def test_transparent_eps_paints_no_ground_and_colours_are_exact() -> None:
     eps = made({**CODE128, "format": "eps", "bg": "transparent", "fg": "1A237E"}).body.decode()
     assert "1 1 1 setrgbcolor" not in eps

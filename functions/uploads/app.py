@@ -1,4 +1,5 @@
-"""Uploads API function: `POST /uploads` (presigned S3 POST + pending job), `GET /uploads/{id}`."""
+"""Uploads API function: `POST /uploads` (presigned S3 POST + pending job: codes to look up,
+or labels to print), `GET /uploads/{id}`."""
 
 from __future__ import annotations
 
@@ -51,9 +52,14 @@ def _owner() -> str:
 @tracer.capture_method(capture_response=False)
 def create_upload() -> Response[str]:
     query_params(app)
-    body = json_body(app, ("filename", "content_type"))
+    body = json_body(app, ("filename", "content_type", "purpose", "labels"))
     created = service().create(
-        body.get("filename"), body.get("content_type"), _api_base_url(), _owner()
+        body.get("filename"),
+        body.get("content_type"),
+        _api_base_url(),
+        _owner(),
+        purpose=body.get("purpose"),
+        labels=body.get("labels"),
     )
     logger.info("upload created", extra={"upload_ref": upload_ref(created["upload_id"])})
     return Response(

@@ -46,7 +46,7 @@ def test_function_runtime_layer_and_limits(
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert {"Ref": layer_id} in props["Layers"]
     # reportlab (the print layer) only where something prints.
-    prints = name in ("GenerateFunction",)
+    prints = name in ("GenerateFunction", "UploadWorkerFunction")
     assert ({"Ref": print_id} in props["Layers"]) == prints, name
     code_dir = sam_template["Resources"][name]["Properties"]["CodeUri"]
     assert (

@@ -122,8 +122,10 @@ class _Errors:
         )
 
 
-def parse_labels(body: Mapping[str, Any]) -> LabelsRequest:
-    """Validate a POST /labels body into a request, or raise a 400 naming every bad field."""
+def parse_labels(body: Mapping[str, Any], *, max_labels: int = MAX_LABELS) -> LabelsRequest:
+    """Validate a POST /labels body into a request, or raise a 400 naming every bad field.
+
+    `max_labels`: labels (copies counted) allowed; an upload's list may hold more."""
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
         raise InvalidParameter(
@@ -135,7 +137,7 @@ def parse_labels(body: Mapping[str, Any]) -> LabelsRequest:
     dpi = errors.take("", lambda: _whole(body, "dpi", MIN_DPI, MAX_DPI, DEFAULT_DPI), DEFAULT_DPI)
     text_pt = errors.take("", lambda: _text_size(body), DEFAULT_TEXT_PT)
     offset = errors.take("", lambda: _offset(body.get("offset_mm")), (0.0, 0.0))
-    labels = _labels(body.get("labels"), errors)
+    labels = _labels(body.get("labels"), errors, max_labels)
     per_page = sheet.per_page if sheet else 1
     start_at = errors.take("", lambda: _whole(body, "start_at", 1, per_page, 1), 1)
     errors.raise_any()
@@ -143,37 +145,27 @@ def parse_labels(body: Mapping[str, Any]) -> LabelsRequest:
     return LabelsRequest(sheet, labels, start_at, offset, dpi, text_pt)
 
 
-def _labels(value: Any, errors: _Errors) -> tuple[Label, ...]:
+def _labels(value: Any, errors: _Errors, most: int) -> tuple[Label, ...]:
     if not isinstance(value, Sequence) or isinstance(value, str) or not value:
-        errors.take("", lambda: _refuse("labels", f"labels must be a list of 1 to {MAX_LABELS}"))
+        errors.take("", lambda: _refuse("labels", f"labels must be a list of 1 to {most}"))
         return ()
-    if len(value) > MAX_LABELS:
-        errors.take(
-            "",
-            lambda: _refuse(
-                "labels",
-                f"at most {MAX_LABELS} labels per request "
-                "(POST /uploads with purpose labels takes more)",
-            ),
-        )
+    if len(value) > most:
+        longer = " (POST /uploads with purpose labels takes more)" if most == MAX_LABELS else ""
+        errors.take("", lambda: _refuse("labels", f"at most {most} labels per request{longer}"))
         return ()
     labels = []
     for index, item in enumerate(value):
-        label = errors.take(f"labels[{index}]", lambda item=item: parse_label(item))
+        label = errors.take(f"labels[{index}]", lambda item=item: parse_label(item, most))
         if label is not None:
             labels.append(label)
     total = sum(label.copies for label in labels)
-    if total > MAX_LABELS:
-        errors.take(
-            "",
-            lambda: _refuse(
-                "labels", f"{total} labels with their copies; at most {MAX_LABELS} per request"
-            ),
-        )
+    if total > most:
+        reason = f"{total} labels with their copies; at most {most} per request"
+        errors.take("", lambda: _refuse("labels", reason))
     return tuple(labels)
 
 
-def parse_label(item: Any) -> Label:
+def parse_label(item: Any, most_copies: int = MAX_LABELS) -> Label:
     """One label object; errors name fields relative to it (`content`, `lines[1]`...)."""
     if not isinstance(item, Mapping):
         raise InvalidParameter("each label must be an object", field="")
@@ -199,7 +191,8 @@ def parse_label(item: Any) -> Label:
     show_text = item.get("show_text", False)
     if not isinstance(show_text, bool):
         _refuse("show_text", "must be true or false")
-    return Label(symbology, content, _lines(item.get("lines", [])), _copies(item), show_text)
+    copies = _copies(item, most_copies)
+    return Label(symbology, content, _lines(item.get("lines", [])), copies, show_text)
 
 
 def _lines(value: Any) -> tuple[str, ...]:
@@ -221,10 +214,10 @@ def _lines(value: Any) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _copies(item: Mapping[str, Any]) -> int:
+def _copies(item: Mapping[str, Any], most: int) -> int:
     value = item.get("copies", 1)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LABELS:
-        _refuse("copies", f"must be a whole number from 1 to {MAX_LABELS}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+        _refuse("copies", f"must be a whole number from 1 to {most}")
     return int(value)
 
 

@@ -177,3 +177,34 @@ def test_accept_asks_for_the_file(accept: str, fmt: str) -> None:
 
     assert response_mode({}, accept) == "image"
     assert parse_request(accepted_format(CODE128, accept)).format == fmt
+
+
+def test_ultracode_keeps_its_colours_in_pdf_and_eps() -> None:
+    # Ultracode's tiles carry zint's colour numbers: read from the model's objects.
+    params = {"type": "ultracode", "content": "Ultracode", "unit": "mm", "width": 30}
+    eps = made({**params, "height": 20, "format": "eps"}).body.decode("ascii")
+    assert "gsave 0 1 1 setrgbcolor" in eps  # cyan
+    pdf = made({**params, "height": 20, "format": "pdf"})
+    assert pdf.facts.verified is None  # no decoder here reads Ultracode
+    assert pdf.body.startswith(b"%PDF-")
+
+
+def test_a_print_that_does_not_read_back_is_a_422_naming_a_bigger_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from barcode_service import printed
+    from barcode_service.errors import Unscannable
+
+    monkeypatch.setattr(printed, "drawing_decodes", lambda *_: False)
+    with pytest.raises(Unscannable) as caught:
+        made({**CODE128, "format": "pdf"})
+    assert "(3 dots per module at 300 dpi) does not decode back; try 52.2 x" in caught.value.detail
+    assert {p.name for p in caught.value.invalid_params} == {"width", "height"}
+
+
+def test_text_outside_ascii_is_escaped() -> None:
+    from barcode_service.pdf import _string, text_width
+
+    assert _string("a(b)\\c") == "(a\\(b\\)\\\\c)"
+    assert _string("Café €") == "(Caf\\351 \\200)"
+    assert text_width("€", 10) == pytest.approx(5.56)

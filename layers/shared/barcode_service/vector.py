@@ -55,14 +55,6 @@ def mm_to_dots(mm: float, dpi: int) -> float:
     return mm / MM_PER_INCH * dpi
 
 
-def dots_to_points(dots: float, dpi: int) -> float:
-    return dots * POINTS_PER_INCH / dpi
-
-
-def mm_to_points(mm: float) -> float:
-    return mm / MM_PER_INCH * POINTS_PER_INCH
-
-
 @dataclass(frozen=True)
 class Hexagon:
     x: float  # centre
@@ -302,12 +294,6 @@ class Placement:
     top: int
     rotate: int
     dpi: int
-
-    @property
-    def turned_size(self) -> tuple[float, float]:
-        """(width, height) in dots of the symbol as placed."""
-        s = self.symbol
-        return (s.height, s.width) if self.rotate in (90, 270) else (s.width, s.height)
 
     def matrix(self, page_height_pt: float) -> Matrix:
         """The map from the symbol's own dots (y down) to PDF points (y up) on a page

@@ -141,7 +141,7 @@ def _rectangles(
         symbol.print()
         found = _SVG_RECT.findall(bytes(symbol.memfile).decode("utf-8"))
         if len(found) == count:
-            return tuple(" ".join(parts) for parts in found), ()
+            return tuple(map(" ".join, found)), ()
     bars, tiles = [], []
     for r in symbol.vector.rectangles:
         numbers = f"{number(r.x)} {number(r.y)} {number(r.width)} {number(r.height)}"
@@ -226,17 +226,18 @@ def fit(
     `box` (width, height in dots, upright); 1D bars fill the box's height, at least
     `least_bar_dots`. InvalidParameter (field "size") when even `least_k` does not fit.
 
-    One encode at `least_k` measures the symbol; k follows from it (the text under a
-    symbol does not scale exactly with k: a k that overflows steps down)."""
+    One encode: zint draws (`buffer`, `buffer_vector`) at the scale and bar height set
+    when it draws, so the encoded symbol is measured at `least_k`, then scaled to k and
+    its bars grown (the same bitmap as a fresh encode at k, tested)."""
     width, height = box
     stretch = spec.symbology.stretch
     least_k = max(least_k, TEXT_MIN_PIXELS_PER_MODULE if spec.show_text else 1)
 
-    def bars_at(k: int) -> float | None:
-        return max(MIN_BAR_MODULES, least_bar_dots / k) if stretch else None
+    def bars_at(k: int) -> float:
+        return max(MIN_BAR_MODULES, least_bar_dots / k)
 
-    first = spec.at(least_k, bars_at(least_k))
-    w0, h0 = _vector_size(first)
+    symbol = spec.at(least_k, bars_at(least_k) if stretch else None)
+    w0, h0 = _vector_size(symbol)
     if w0 > width or h0 > height:
         raise InvalidParameter(
             f"{spec.symbology.title} does not fit {width:g} x {height:g} dots at "
@@ -246,13 +247,12 @@ def fit(
     k = min(int(width // (w0 / least_k)), most_k)
     if not stretch:
         k = min(k, int(height // (h0 / least_k)))
+    measured = (h0, least_k, bars_at(least_k))
     # Text does not scale exactly with k: a k that overflows steps down.
     for k in range(max(k, least_k), least_k - 1, -1):  # noqa: B020 - stepping down from it
+        symbol.scale = k / 2
         if stretch:
-            measured = (h0, least_k, bars_at(least_k) or MIN_BAR_MODULES)
-            symbol = _fill_height(spec, k, bars_at(k) or MIN_BAR_MODULES, measured, height)
-        else:
-            symbol = first if k == least_k else spec.at(k)
+            _fill_height(symbol, k, bars_at(k), measured, height)
         w, h = _vector_size(symbol)
         if w <= width and h <= height:
             return _shapes(symbol, spec, k)
@@ -260,22 +260,22 @@ def fit(
 
 
 def _fill_height(
-    spec: SymbolSpec, k: int, least: float, measured: tuple[float, int, float], height: float
-) -> Any:
-    """The symbol at k with its bars as tall as `height` allows, at least `least`
-    modules. `measured` is (height, k0, bars) of an encode at k0: its height less its
+    symbol: Any, k: int, least: float, measured: tuple[float, int, float], height: float
+) -> None:
+    """Grow the 1D bars of `symbol` (at k) as tall as `height` allows, at least `least`
+    modules. `measured` is (height, k0, bars) of the symbol at k0: its height less its
     bars is the text under them, which grows with k. zint rounds heights (float32): a
     symbol that overflows is trimmed."""
     h0, k0, bars0 = measured
     text = (h0 - bars0 * k0) / k0 * k
     bars = max(least, (height - text) / k - 0.01)
     for _ in range(4):
-        symbol = spec.at(k, bars)
+        symbol.height = bars
         _, h = _vector_size(symbol)
         if h <= height:
-            return symbol
+            return
         bars = max(least, bars - max((h - height) / k, 0.01))
-    return spec.at(k, least)
+    symbol.height = least
 
 
 # --- placing a symbol on a page ---------------------------------------------------------

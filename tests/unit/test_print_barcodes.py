@@ -208,3 +208,35 @@ def test_text_outside_ascii_is_escaped() -> None:
     assert _string("a(b)\\c") == "(a\\(b\\)\\\\c)"
     assert _string("Café €") == "(Caf\\351 \\200)"
     assert text_width("€", 10) == pytest.approx(5.56)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "show_text"),
+    [
+        ("gs1_datamatrix", "(01)09506000134352(17)271231(10)AB1", False),
+        ("ean13", "6901234567892", True),
+        ("code128", "LABEL-0042", False),
+    ],
+)
+def test_a_fitted_symbol_is_the_bitmap_a_fresh_encode_at_its_size_draws(
+    name: str, content: str, show_text: bool
+) -> None:
+    # fit() encodes once at the least size and then scales (and grows 1D bars): zint draws
+    # at the scale and height set when it draws, so the dots are a fresh encode's.
+    from barcode_service.symbologies import find_symbology
+    from barcode_service.vector import SymbolSpec, fit
+
+    spec = SymbolSpec(find_symbology(name), content, show_text)
+    fitted = fit(spec, (600, 300), least_k=2)
+    bars = _bar_modules(spec, fitted) if spec.symbology.stretch else None
+    fresh = spec.at(fitted.dots_per_module, bars)
+    fresh.buffer()
+    assert bytes(fresh.bitmap) == fitted.raster.data
+
+
+def _bar_modules(spec: Any, fitted: Any) -> float:
+    """The bar height (modules) fit() chose: the symbol's height less its text, per k."""
+    k = fitted.dots_per_module
+    bare = spec.at(k, 10.0)
+    bare.buffer_vector()
+    return 10.0 + (fitted.height - bare.vector.height) / k

@@ -208,7 +208,7 @@ def label_sheet() -> Response[Any]:
     body = json_body(app)
     accept = app.current_event.headers.get("accept")
     wants_pdf = first_type(accept) == PDF
-    mode = body.pop("response", None) or ("pdf" if wants_pdf else "json")
+    mode = body.pop("response", None) if "response" in body else ("pdf" if wants_pdf else "json")
     if mode not in LABEL_RESPONSES:
         raise InvalidParameter(
             f"response must be {', '.join(LABEL_RESPONSES)}; got {mode!r}", field="response"

@@ -89,6 +89,8 @@ def one(**label: Any) -> dict[str, Any]:
         ({**one(type="qr", content="1"), "start_at": 22}, "start_at"),
         (one(type="qr", content="1", lines=["漢字"]), "labels[0].lines[0]"),
         ({**one(type="qr", content="1"), "response": "png"}, "response"),
+        ({**one(type="qr", content="1"), "response": {}}, "response"),
+        ({**one(type="qr", content="1"), "response": None}, "response"),
         ({**one(type="qr", content="1"), "colour": 1}, "colour"),
     ],
 )

@@ -66,3 +66,5 @@ def test_a_wrong_sheet_is_refused_before_anything_is_uploaded(stack: Stack) -> N
     assert [p["name"] for p in problem["invalid_params"]] == ["labels.sheet"]
     status, problem = create(LABELS, purpose="print")
     assert status == 400
+    status, problem = create(None, purpose="lookup")  # null is no value
+    assert [p["name"] for p in problem["invalid_params"]] == ["labels"]

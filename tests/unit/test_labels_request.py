@@ -29,6 +29,7 @@ def names(body: dict[str, Any]) -> list[str]:
         ({"offset_mm": {"x": "1"}}, "offset_mm.x"),
         ({"offset_mm": [1, 2]}, "offset_mm"),
         ({"start_at": 0}, "start_at"),
+        ({"offset_mm": None}, "offset_mm"),
         ({"labels": "qr"}, "labels"),
         ({"labels": [QR] * 1001}, "labels"),
         ({"labels": ["qr"]}, "labels[0]"),

@@ -132,6 +132,13 @@ def parse_labels(body: Mapping[str, Any], *, max_labels: int = MAX_LABELS) -> La
             f"unknown field {unknown[0]!r}; a label sheet has {', '.join(FIELDS)}",
             field=unknown[0],
         )
+    nulls = [name for name, value in body.items() if value is None]
+    if nulls:
+        # JSON null is not a value of any field: leave the member out for its default.
+        raise InvalidParameter(
+            f"fields must not be null: {', '.join(nulls)}",
+            invalid_params=[InvalidParam(name, "must not be null") for name in nulls],
+        )
     errors = _Errors()
     sheet = errors.take("", lambda: parse_sheet(body.get("sheet")))
     dpi = errors.take("", lambda: _whole(body, "dpi", MIN_DPI, MAX_DPI, DEFAULT_DPI), DEFAULT_DPI)

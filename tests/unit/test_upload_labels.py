@@ -32,8 +32,8 @@ def labels_upload(env: Env, data: bytes, sheet: dict[str, Any] = SHEET) -> str:
 
 
 def test_a_labels_upload_becomes_the_pdf_every_label_read_where_the_sheet_says(env: Env) -> None:
-    result = make_worker(env).handle(labels_upload(env, labels_csv(25)))
-    assert result["objects"][0] == {"upload_id": UID, "labels": 25, "pages": 2}
+    result = make_worker(env).handle(labels_upload(env, labels_csv(25))).to_dict()
+    assert result["objects"][0] == {"upload_id": UID, "rows": 25}
     job = env.job()
     assert job.status == "done"
     assert job.results_key == f"results/{UID}.pdf"

@@ -31,6 +31,7 @@ from ..labels import FIELDS, parse_labels
 from ..observability import count, logger
 from .bucket import UploadBucket
 from .jobs import JobStore
+from .messages import WorkReport
 from .policy import RESULTS_PREFIX
 
 MAX_UPLOAD_LABELS = 10_000
@@ -188,7 +189,7 @@ def finish_labels(
     run: str,
     data: bytes,
     sheet: Mapping[str, Any],
-) -> dict[str, Any]:
+) -> WorkReport:
     """Draw a label-sheet job's CSV and finish the job with the PDF as its result; a row
     that cannot be printed fails the job naming its line (the worker handles unreadable
     and empty files as for any list)."""
@@ -198,7 +199,7 @@ def finish_labels(
         count("UploadFailed")
         logger.info("label upload rejected", extra={"code": problem.code})
         jobs.fail(upload_id, problem.code, problem.detail, run)
-        return {"upload_id": upload_id, "failed": problem.code}
+        return WorkReport(upload_id, failed=problem.code)
     key = f"{RESULTS_PREFIX}{upload_id}.pdf"
     bucket.put(key, pdf, "application/pdf")
     message = f"{labels} labels on {pages} page{'s' if pages != 1 else ''}: results_url is the PDF"
@@ -208,4 +209,4 @@ def finish_labels(
     )
     if done is not None:
         count("UploadDone")
-    return {"upload_id": upload_id, "labels": labels, "pages": pages}
+    return WorkReport(upload_id, rows=labels)

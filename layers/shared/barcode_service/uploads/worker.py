@@ -230,7 +230,7 @@ class UploadWorker:
 
     def _process_labels(
         self, upload_id: str, run: str, data: bytes, sheet: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> WorkReport:
         """A label-sheet job: the CSV drawn on its sheet; the PDF is the job's result."""
         from .labels import finish_labels  # noqa: PLC0415 - reportlab: label jobs only
 

@@ -41,7 +41,7 @@ from barcode_service.request_body import body_bytes, multipart_fields, too_large
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
-from barcode_service.wiring import build_generate_service
+from barcode_service.wiring import build_generate_service, build_label_service
 
 if TYPE_CHECKING:
     from barcode_service.label_service import LabelService
@@ -72,11 +72,8 @@ def service() -> GenerateService:
 
 @lru_cache(maxsize=1)
 def labels() -> LabelService:
-    """Label sheets, stored where the images are (one store per container)."""
-    # Lazy: the label modules cost a cold start ~10 ms that image requests never need.
-    from barcode_service.label_service import LabelService  # noqa: PLC0415
-
-    return LabelService(service().images)
+    """Label sheets, stored where the images are; built on the first sheet asked for."""
+    return build_label_service(service())
 
 
 def _raw_body() -> bytes:
@@ -213,9 +210,7 @@ def label_sheet() -> Response[Any]:
         raise InvalidParameter(
             f"response must be {', '.join(LABEL_RESPONSES)}; got {mode!r}", field="response"
         )
-    from barcode_service.labels import parse_labels  # noqa: PLC0415 - see labels()
-
-    request = parse_labels(body)
+    request = labels().parse(body)
     if mode == "json":
         return _json(labels().sheet(request).to_dict())
     if mode == "pdf" and wants_pdf:

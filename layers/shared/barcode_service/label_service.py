@@ -8,11 +8,12 @@ ever stored: a repeated request costs one HEAD (or one GET for the bytes), no re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .label_pdf import render_labels
-from .labels import LabelsRequest
+from .labels import LabelsRequest, parse_labels
 from .storage import ImageStore, image_key
 
 
@@ -45,6 +46,11 @@ class LabelService:
 
     def __init__(self, images: ImageStore) -> None:
         self.images = images
+
+    @staticmethod
+    def parse(body: Mapping[str, Any]) -> LabelsRequest:
+        """A POST /labels body validated (`labels.parse_labels`)."""
+        return parse_labels(body)
 
     def sheet(self, request: LabelsRequest) -> LabelSheet:
         """The stored PDF of `request` (rendered and stored when it is new)."""

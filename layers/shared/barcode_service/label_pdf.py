@@ -161,7 +161,7 @@ def _fit(
             "back: use a larger label, fewer lines or a higher dpi"
         )
         raise Unscannable(detail, invalid_params=[InvalidParam(field, detail)])
-    return symbol
+    return symbol.shapes_only()
 
 
 def _does_not_fit(

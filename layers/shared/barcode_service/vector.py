@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import InvalidParameter
@@ -102,6 +102,11 @@ class FittedSymbol:
     circles: tuple[Circle, ...]
     texts: tuple[Text, ...]
     raster: Raster
+
+    def shapes_only(self) -> FittedSymbol:
+        """The symbol without its bitmap, once it was read back: a sheet keeps thousands
+        of symbols until its PDF is written, and the bitmaps are most of their memory."""
+        return replace(self, raster=Raster(b"", 0, 0))
 
     def drawing(self, style: Style) -> Drawing:
         """The bitmap as a render.Drawing (what verify reads back), canvas = symbol."""

@@ -14,7 +14,7 @@ export BYTECODE_PYTHON := $(CURDIR)/$(PY)
 
 .PHONY: test run install lint types unit template format bench clean import-catalog
 
-$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt
+$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt layers/print/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@

@@ -31,6 +31,7 @@ from . import (
     sources,
     warm,
 )
+from . import print as print_bench
 from .common import RESULTS, Figure, cpu_hog, print_figures
 
 HOG_SECONDS = 900.0
@@ -46,6 +47,7 @@ BENCHMARKS: tuple[tuple[str, Callable[..., list[Figure]]], ...] = (
     ("sources", sources.run),
     ("batch", batch.run),
     ("render", render.run),
+    ("print", print_bench.run),
     ("scan", scan.run),
     ("gs1", gs1.run),
     ("image_memory", image_memory.run),

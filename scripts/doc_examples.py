@@ -1,8 +1,10 @@
-"""Render the example images docs/api.md shows, one per generate option.
+"""Render the example images docs/api.md shows, one per generate option, and a label sheet.
 
-`python -m scripts.doc_examples` writes docs/examples/*.png|svg through the same code
-the API uses (`barcode_request.parse_request` + `verify.render_verified`), so every
-example image in the docs was decoded back before it was written.
+`python -m scripts.doc_examples` writes docs/examples/*.png|svg|pdf|eps through the same
+code the API uses (`barcode_request.parse_request` + `verify.render_verified`, and
+`labels.parse_labels` + `label_pdf.render_labels` for the sheet), so every example in the
+docs was decoded back before it was written. The sheet's PDF is also shown as a PNG: its
+first page rasterised by PDFium (pypdfium2, a dev dependency), as a printer would.
 """
 
 from __future__ import annotations
@@ -37,7 +39,22 @@ EXAMPLES: dict[str, dict[str, object]] = {
                              "width": 240, "height": 240},
     "ean13.svg": {"type": "ean13", "content": "6901234567892", "width": 300, "height": 150,
                   "format": "svg", "fg": "1A237E", "show_text": True},
+    "label_40x20mm.pdf": {"type": "code128", "content": "LABEL-0042", "unit": "mm",
+                          "width": 40, "height": 20, "format": "pdf", "show_text": True},
+    "label_40x20mm.eps": {"type": "code128", "content": "LABEL-0042", "unit": "mm",
+                          "width": 40, "height": 20, "format": "eps", "show_text": True},
 }  # fmt: skip
+
+SHEET_NAME = "sheet_l7160"
+SHEET = {
+    "sheet": "L7160",
+    "labels": [
+        {"type": "gs1_datamatrix", "content": f"(01)09501101530003(17)271231(10)AB{i:02d}",
+         "lines": [f"Lot AB{i:02d}", "Best before 31.12.2027"]}
+        for i in range(1, 22)
+    ],
+}  # fmt: skip
+SHEET_PREVIEW_DPI = 100
 
 
 def main() -> int:
@@ -50,7 +67,33 @@ def main() -> int:
         made = render_verified(parse_request(params))
         (OUT / name).write_bytes(made.body)
         print(f"{name}: verified={made.facts.verified} module_px={made.facts.module_px:g}")
+    _sheet()
     return 0
+
+
+def _sheet() -> None:
+    """The L7160 example: the PDF, and its first page as a PNG preview."""
+    import pypdfium2  # noqa: PLC0415 - dev dependency, only here
+    from PIL import ImageDraw  # noqa: PLC0415
+
+    from barcode_service.label_pdf import render_labels  # noqa: PLC0415
+    from barcode_service.labels import parse_labels  # noqa: PLC0415
+
+    request = parse_labels(SHEET)
+    made = render_labels(request)
+    (OUT / f"{SHEET_NAME}.pdf").write_bytes(made.body)
+    page = pypdfium2.PdfDocument(made.body)[0]
+    image = page.render(scale=SHEET_PREVIEW_DPI / 72, grayscale=True).to_pil()
+    # The die-cut edges, on the preview only (the PDF prints none): where the template
+    # puts each label.
+    draw, px = ImageDraw.Draw(image), SHEET_PREVIEW_DPI / 25.4
+    sheet = request.sheet
+    for slot in range(sheet.per_page):
+        x, y = sheet.position(slot)
+        box = (x * px, y * px, (x + sheet.label_width) * px, (y + sheet.label_height) * px)
+        draw.rounded_rectangle(box, radius=round(2 * px), outline=190)
+    image.save(OUT / f"{SHEET_NAME}.png", optimize=True)
+    print(f"{SHEET_NAME}.pdf: {made.labels} labels, {made.pages} page, {len(made.body)} bytes")
 
 
 if __name__ == "__main__":

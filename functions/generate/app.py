@@ -1,5 +1,5 @@
-"""Generate function: barcode images (GET/POST /barcodes, POST /barcodes/batch) and the
-type list (/barcodes/types).
+"""Generate function: barcode images (GET/POST /barcodes, POST /barcodes/batch), label
+sheets (POST /labels) and the type list (/barcodes/types).
 
 Thin: reads parameters from the query string or the body (JSON, form-urlencoded,
 multipart), hands them to `barcode_service.generate`, and answers in the form asked
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import Response
@@ -30,6 +30,7 @@ from barcode_service.api import (
 from barcode_service.barcode_request import (
     PARAMETERS,
     accepted_format,
+    first_type,
     parse_request,
     response_mode,
 )
@@ -40,15 +41,24 @@ from barcode_service.request_body import body_bytes, multipart_fields, too_large
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
-from barcode_service.wiring import build_generate_service
+from barcode_service.wiring import build_generate_service, build_label_service
+
+if TYPE_CHECKING:
+    from barcode_service.label_service import LabelService
 
 MAX_BODY_BYTES = 16 * 1024  # parameters only; content is capped far below this
 MAX_BATCH_BODY_BYTES = 1024 * 1024  # 100 requests of up to ~10 KB each
+MAX_LABELS_BODY_BYTES = 2 * 1024 * 1024  # 1,000 labels of up to ~2 KB each
+MAX_INLINE_PDF_BYTES = 4 * 1024 * 1024
+"""Larger sheets are a redirect: Lambda answers at most 6 MB, and base64 adds a third."""
+LABEL_RESPONSES = ("json", "pdf", "redirect")
 REDIRECT_CACHE_CONTROL = "public, max-age=86400"  # the target URL is content-addressed
 REQUEST_PARAMETERS = (*PARAMETERS, "response")
 # A JSON answer names a content-addressed image: an hour, then revalidate (If-None-Match).
 JSON_CACHE_CONTROL = "private, max-age=3600"
 TYPES_CACHE_CONTROL = "public, max-age=3600"
+TEXT_FORMATS = ("svg", "eps")  # answered as text; PDF and PNG as bytes
+PDF = "application/pdf"
 BODY_MEDIA_TYPES = (*JSON_MEDIA_TYPES, "application/x-www-form-urlencoded", "multipart/form-data")
 
 app = make_resolver()
@@ -58,6 +68,12 @@ app = make_resolver()
 def service() -> GenerateService:
     """Built on first use (not at import: cold start) and reused while the container lives."""
     return build_generate_service(get_settings())
+
+
+@lru_cache(maxsize=1)
+def labels() -> LabelService:
+    """Label sheets, stored where the images are; built on the first sheet asked for."""
+    return build_label_service(service())
 
 
 def _raw_body() -> bytes:
@@ -98,11 +114,13 @@ def _generate(params: dict[str, Any], where: str) -> Response[Any]:
             # The ETag is the request's digest: no render, no storage read.
             return Response(status_code=304, headers=_image_headers(request.etag), body="")
         # API Gateway turns base64 back into bytes only when the first Accept type is
-        # one of the API's BinaryMediaTypes (image/*): anyone else gets the redirect.
-        if request.format == "svg" or _first_type(accept).startswith("image/"):
+        # one of the API's BinaryMediaTypes (image/*, application/pdf): anyone else gets
+        # the redirect. SVG and EPS are text.
+        first = first_type(accept)
+        if request.format in TEXT_FORMATS or first.startswith("image/") or first == PDF:
             image = service().image(request)
             body: str | bytes = image.body
-            if request.format == "svg":
+            if request.format in TEXT_FORMATS:
                 body = image.body.decode("utf-8")  # text: no base64 round trip
             return Response(
                 status_code=200,
@@ -131,10 +149,6 @@ def _redirect(url: str) -> Response[Any]:
 
 def _image_headers(etag: str) -> dict[str, str]:
     return {"Cache-Control": CACHE_CONTROL, "ETag": etag, "Vary": "Accept"}
-
-
-def _first_type(accept: str | None) -> str:
-    return (accept or "").split(",", 1)[0].split(";", 1)[0].strip().lower()
 
 
 @app.get("/barcodes/types")
@@ -179,6 +193,37 @@ def generate_batch() -> Response[Any]:
         )
     outcomes = service().generate_batch(requests)
     return _json({"results": [outcome.to_dict(i) for i, outcome in enumerate(outcomes)]})
+
+
+@app.post("/labels")
+def label_sheet() -> Response[Any]:
+    """A PDF of label sheets: JSON naming it, the PDF itself, or a redirect to it."""
+    raw = app.current_event.body or ""
+    if len(raw) > MAX_LABELS_BODY_BYTES * 4 // 3 + 4:
+        raise PayloadTooLarge(too_large(MAX_LABELS_BODY_BYTES))
+    query_params(app)
+    body = json_body(app)
+    accept = app.current_event.headers.get("accept")
+    wants_pdf = first_type(accept) == PDF
+    mode = body.pop("response", None) if "response" in body else ("pdf" if wants_pdf else "json")
+    if mode not in LABEL_RESPONSES:
+        raise InvalidParameter(
+            f"response must be {', '.join(LABEL_RESPONSES)}; got {mode!r}", field="response"
+        )
+    request = labels().parse(body)
+    if mode == "json":
+        return _json(labels().sheet(request).to_dict())
+    if mode == "pdf" and wants_pdf:
+        if matches(app.current_event.headers.get("if-none-match"), request.etag):
+            return Response(status_code=304, headers=_image_headers(request.etag), body="")
+        sheet, pdf = labels().pdf(request)
+        if len(pdf) <= MAX_INLINE_PDF_BYTES:
+            return Response(
+                status_code=200, content_type=PDF, body=pdf, headers=_image_headers(request.etag)
+            )
+        return _redirect(sheet.url)
+    # API Gateway sends bytes only to an Accept of application/pdf: others get the URL.
+    return _redirect(labels().sheet(request).url)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

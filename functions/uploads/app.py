@@ -1,4 +1,5 @@
-"""Uploads API function: `POST /uploads` (presigned S3 POST + pending job), `GET /uploads/{id}`."""
+"""Uploads API function: `POST /uploads` (presigned S3 POST + pending job: codes to look up,
+or labels to print), `GET /uploads/{id}`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from barcode_service.api import json_body, make_resolver, query_params
 from barcode_service.callers import caller_of
+from barcode_service.errors import InvalidParameter
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.public_url import request_base_url
 from barcode_service.settings import get_settings
@@ -51,9 +53,17 @@ def _owner() -> str:
 @tracer.capture_method(capture_response=False)
 def create_upload() -> Response[str]:
     query_params(app)
-    body = json_body(app, ("filename", "content_type"))
+    body = json_body(app, ("filename", "content_type", "purpose", "labels"))
+    for name in ("purpose", "labels"):
+        if name in body and body[name] is None:  # JSON null is no value: leave it out
+            raise InvalidParameter(f"{name} must not be null", field=name)
     created = service().create(
-        body.get("filename"), body.get("content_type"), _api_base_url(), _owner()
+        body.get("filename"),
+        body.get("content_type"),
+        _api_base_url(),
+        _owner(),
+        purpose=body.get("purpose"),
+        labels=body.get("labels"),
     )
     logger.info("upload created", extra={"upload_ref": upload_ref(created["upload_id"])})
     return Response(

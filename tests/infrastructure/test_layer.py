@@ -16,12 +16,13 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIREMENTS = ROOT / "layers" / "shared" / "requirements.txt"
+PRINT_REQUIREMENTS = ROOT / "layers" / "print" / "requirements.txt"
 # In the Lambda Python runtime (not pinned here on purpose: the layer must not shadow them).
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six"}
 
 
-def _pins() -> dict[str, Requirement]:
-    lines = REQUIREMENTS.read_text(encoding="utf-8").splitlines()
+def _pins(path: Path = REQUIREMENTS) -> dict[str, Requirement]:
+    lines = path.read_text(encoding="utf-8").splitlines()
     requirements = [Requirement(line.strip()) for line in lines if re.match(r"^\s*[A-Za-z]", line)]
     return {canonicalize_name(r.name): r for r in requirements}
 
@@ -40,13 +41,13 @@ def _runtime_requires(requirement: Requirement) -> set[str]:
 
 
 def test_every_layer_package_is_pinned_exactly() -> None:
-    for name, requirement in _pins().items():
+    for name, requirement in {**_pins(), **_pins(PRINT_REQUIREMENTS)}.items():
         (specifier,) = requirement.specifier
         assert specifier.operator == "==", name
 
 
 def test_the_tests_run_with_the_layer_pins() -> None:
-    for name, requirement in _pins().items():
+    for name, requirement in {**_pins(), **_pins(PRINT_REQUIREMENTS)}.items():
         (specifier,) = requirement.specifier
         assert importlib.metadata.version(name) == specifier.version, name
 
@@ -66,3 +67,16 @@ def test_the_layer_leaves_the_runtime_packages_to_the_runtime() -> None:
     assert not set(_pins()) & RUNTIME_PROVIDED
     # aws-xray-sdk is why: it requires botocore, which the runtime provides.
     assert "botocore" in _runtime_requires(_pins()["aws-xray-sdk"])
+
+
+def test_the_print_layer_needs_nothing_the_shared_layer_lacks() -> None:
+    # It rides beside the shared layer (template.yaml): together they are closed.
+    printing, shared = _pins(PRINT_REQUIREMENTS), _pins()
+    assert not set(printing) & set(shared)
+    missing = {
+        f"{dependency} (required by {name})"
+        for name, requirement in printing.items()
+        for dependency in _runtime_requires(requirement)
+        if dependency not in printing | shared and dependency not in RUNTIME_PROVIDED
+    }
+    assert not missing

@@ -36,13 +36,18 @@ def test_shared_layer_builds_for_python313_arm64(sam_template: dict[str, Any]) -
 def test_function_runtime_layer_and_limits(
     name: str, resources: Resources, sam_template: dict[str, Any]
 ) -> None:
-    (layer_id,) = of_type(resources, "AWS::Lambda::LayerVersion")
+    layers = of_type(resources, "AWS::Lambda::LayerVersion")
+    (layer_id,) = [id_ for id_ in layers if id_.startswith("SharedLayer")]
+    (print_id,) = [id_ for id_ in layers if id_.startswith("PrintLayer")]
     props = resources[name]["Properties"]
     assert props["Runtime"] == "python3.13"
     assert props["Architectures"] == ["arm64"]
     assert props["Handler"] == "app.lambda_handler"
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert {"Ref": layer_id} in props["Layers"]
+    # reportlab (the print layer) only where something prints.
+    prints = name in ("GenerateFunction", "UploadWorkerFunction")
+    assert ({"Ref": print_id} in props["Layers"]) == prints, name
     code_dir = sam_template["Resources"][name]["Properties"]["CodeUri"]
     assert (
         code_dir

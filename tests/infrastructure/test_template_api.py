@@ -108,6 +108,8 @@ def test_stage_throttles_each_route_at_its_upstream_rate(
     assert settings.pop(("*", "/*")) == ("ApiRateLimit", "ApiBurstLimit")
     expected = dict.fromkeys(GENERATE_ROUTES, ("GenerateRateLimit", "GenerateBurstLimit"))
     expected |= dict.fromkeys(LOOKUP_ROUTES, ("LookupRateLimit", "LookupBurstLimit"))
+    # Label sheets are seconds of CPU each: throttled on their own.
+    expected[("POST", "/labels")] = ("LabelsRateLimit", "LabelsBurstLimit")
     # "/~1barcodes~1types" is /barcodes/types: a leading "/", then the path with "/" as "~1".
     decoded = {
         (method, path.removeprefix("/").replace("~1", "/")): limits

@@ -24,6 +24,7 @@ ROUTES = {
         ("POST", "/barcodes"),
         ("POST", "/barcodes/batch"),
         ("GET", "/barcodes/types"),
+        ("POST", "/labels"),
     },
     "UploadsFunction": {("POST", "/uploads"), ("GET", "/uploads/{id}")},
 }

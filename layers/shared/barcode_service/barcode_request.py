@@ -24,8 +24,17 @@ from .text_input import require_valid_text
 
 MIN_DIMENSION = 32
 MAX_DIMENSION = 4000
-FORMATS = ("png", "svg")
-ImageFormat = Literal["png", "svg"]
+FORMATS = ("png", "svg", "pdf", "eps")
+ImageFormat = Literal["png", "svg", "pdf", "eps"]
+VECTOR_FORMATS = ("pdf", "eps")
+"""Printed at a physical size (unit mm or in), drawn from zint's vector model (printed.py)."""
+ACCEPTED_FORMATS = {
+    "image/png": "png",
+    "image/svg+xml": "svg",
+    "application/pdf": "pdf",
+    "application/postscript": "eps",
+}
+"""A first Accept type that asks for the file itself (response=image) in this format."""
 Unit = Literal["px", "mm", "in"]
 UNITS: tuple[Unit, ...] = ("px", "mm", "in")
 ResponseMode = Literal["json", "image", "redirect"]
@@ -62,6 +71,12 @@ _COLOUR = re.compile(r"#?([0-9A-Fa-f]{6})")
 _NUMBER = re.compile(r"\d{1,5}(?:\.\d{1,3})?")
 
 
+def content_digest(fields: Mapping[str, Any]) -> str:
+    """sha256 of a normalised request's fields (canonical JSON): what names its file."""
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True)
 class BarcodeRequest:
     """A validated request: content already normalised for its type, sizes in pixels."""
@@ -74,12 +89,12 @@ class BarcodeRequest:
     show_text: bool = False
     style: Style = PLAIN
     dpi: int | None = None  # written into the PNG (pHYs); set by unit mm/in or dpi
-    physical: tuple[str, str] | None = None  # SVG width/height with a unit, e.g. ("40mm", ..)
+    physical: tuple[str, str] | None = None  # SVG/PDF/EPS size with a unit, e.g. ("40mm", ..)
 
     @property
     def digest(self) -> str:
         """sha256 of the normalised request: the cache key, S3 object name and ETag."""
-        canonical = json.dumps(
+        return content_digest(
             {
                 "v": RENDER_VERSION,
                 "type": self.symbology.name,
@@ -94,16 +109,20 @@ class BarcodeRequest:
                 "quiet_zone": self.style.quiet_zone,
                 "dpi": self.dpi,
                 "physical": self.physical,
-            },
-            sort_keys=True,
-            ensure_ascii=False,
+            }
         )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @property
     def etag(self) -> str:
         """Strong ETag of the image bytes (the same digest always draws the same bytes)."""
         return f'"{self.digest}"'
+
+    @property
+    def points(self) -> tuple[float, float]:
+        """The physical (width, height) in PostScript points (PDF, EPS)."""
+        if self.physical is None:
+            raise ValueError("a request in pixels has no physical size")
+        return _points(self.physical[0]), _points(self.physical[1])
 
     @property
     def plain(self) -> bool:
@@ -196,6 +215,21 @@ def _length(params: Mapping[str, Any], name: str, unit: Unit, dpi: int) -> tuple
             field=name,
         )
     return pixels, f"{float(text):g}{unit}"
+
+
+def _points(length: str) -> float:
+    """A length as `_length` writes it ("40mm", "1.5in") in points (1/72 in)."""
+    inches = float(length[:-2]) / (MM_PER_INCH if length.endswith("mm") else 1)
+    return inches * 72
+
+
+def _vector_unit(image_format: str, unit: Unit) -> None:
+    if image_format in VECTOR_FORMATS and unit == "px":
+        raise InvalidParameter(
+            f"format {image_format} is printed at a physical size: give unit mm or in "
+            "(with width and height in it, and dpi for the printer, default 300)",
+            field="unit",
+        )
 
 
 def _dpi(params: Mapping[str, Any], unit: Unit) -> int | None:
@@ -317,6 +351,7 @@ def parse_request(params: Mapping[str, Any]) -> BarcodeRequest:
     )
     show_text = fields.take(lambda: _flag(params, "show_text"), False)
     unit = cast(Unit, fields.take(lambda: _choice(params, "unit", UNITS, "px"), "px"))
+    fields.take(lambda: _vector_unit(image_format, unit))
     dpi = fields.take(lambda: _dpi(params, unit), DEFAULT_DPI)
     physical: tuple[str, str] | None = None
     if unit == "px":
@@ -333,8 +368,11 @@ def parse_request(params: Mapping[str, Any]) -> BarcodeRequest:
     fields.raise_any()
     _check_contrast(fg, bg)
     style = Style(fg=fg, bg=bg, rotate=rotate, quiet_zone=quiet_zone)
-    # zint measures the real symbol: too-small sizes are refused before any backend runs.
-    render.check_size(symbology, content, show_text, width, height, style=style)
+    if image_format not in VECTOR_FORMATS:
+        # zint measures the real symbol: too-small sizes are refused before any backend
+        # runs. A printed size is checked in printer dots and mm where it is drawn
+        # (printed.py), always locally.
+        render.check_size(symbology, content, show_text, width, height, style=style)
     return BarcodeRequest(
         symbology,
         content,
@@ -344,7 +382,7 @@ def parse_request(params: Mapping[str, Any]) -> BarcodeRequest:
         show_text,
         style,
         dpi,
-        physical if image_format == "svg" else None,
+        physical if image_format != "png" else None,
     )
 
 
@@ -360,15 +398,17 @@ def response_mode(params: Mapping[str, Any], accept: str | None) -> ResponseMode
     value = params.get("response")
     if value not in (None, ""):
         return cast(ResponseMode, _choice(params, "response", RESPONSE_MODES, "json"))
-    first = (accept or "").split(",", 1)[0].split(";", 1)[0].strip().lower()
-    return "image" if first in ("image/png", "image/svg+xml") else "json"
+    return "image" if first_type(accept) in ACCEPTED_FORMATS else "json"
 
 
 def accepted_format(params: Mapping[str, Any], accept: str | None) -> dict[str, Any]:
     """`params` with `format` taken from an image Accept type when none was given."""
     if params.get("format") not in (None, ""):
         return dict(params)
-    first = (accept or "").split(",", 1)[0].split(";", 1)[0].strip().lower()
-    if first == "image/svg+xml":
-        return {**params, "format": "svg"}
-    return dict(params)
+    accepted = ACCEPTED_FORMATS.get(first_type(accept), "png")
+    return {**params, "format": accepted} if accepted != "png" else dict(params)
+
+
+def first_type(accept: str | None) -> str:
+    """The first media type of an Accept header, lower case, without parameters."""
+    return (accept or "").split(",", 1)[0].split(";", 1)[0].strip().lower()

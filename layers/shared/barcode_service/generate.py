@@ -161,7 +161,7 @@ class GenerateService:
 
     def plan(self, request: BarcodeRequest) -> Backend:
         """The backend to try first; UnsupportedType when upstream-only mode cannot serve it."""
-        if self.mode == "local" or request.format == "svg":
+        if self.mode == "local" or request.format != "png":  # the upstream draws PNGs only
             return "local"
         if request.symbology.upstream is None or not self.has_upstream or not request.plain:
             if self.mode == "upstream":

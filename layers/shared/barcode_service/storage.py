@@ -15,7 +15,12 @@ from .errors import StorageError
 from .verify import RenderFacts
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
-CONTENT_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+CONTENT_TYPES = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "eps": "application/postscript",
+}
 PREFIX = "barcodes/"
 
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from . import render
-from .barcode_request import MAX_DIMENSION, BarcodeRequest
+from .barcode_request import MAX_DIMENSION, VECTOR_FORMATS, BarcodeRequest
 from .errors import InvalidParam, Unscannable
 from .observability import count
 from .symbologies import ReadBack, Symbology
@@ -195,6 +195,11 @@ def _draw_and_read(request: BarcodeRequest, width: int, height: int) -> tuple[An
 
 def render_verified(request: BarcodeRequest) -> LocalRender:
     """Render `request` locally and decode it back; Unscannable when it does not read."""
+    if request.format in VECTOR_FORMATS:
+        # Lazy: the PDF/EPS path (and reportlab, in the print layer) only for print requests.
+        from .printed import render_printed  # noqa: PLC0415
+
+        return render_printed(request)
     symbology, content, style = request.symbology, request.content, request.style
     drawing, verified = _draw_and_read(request, request.width, request.height)
     if verified is False:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from .credentials import SecretStore
     from .generate import GenerateService
+    from .label_service import LabelService
     from .lookup import LookupService
     from .providers.baichuan import BaichuanClient
     from .providers.base import Provider
@@ -262,6 +263,14 @@ def build_generate_service(settings: Settings) -> GenerateService:
         image_backend=settings.generate_image_backend,
         upstream_seconds=settings.upstream_deadline,
     )
+
+
+def build_label_service(generate: GenerateService) -> LabelService:
+    """Label sheets (POST /labels), stored where the generate service keeps its images."""
+    # The label modules (~10 ms at a cold start) only when a sheet is asked for.
+    from .label_service import LabelService  # noqa: PLC0415
+
+    return LabelService(generate.images)
 
 
 # --- uploads -------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ class Job:
     wait_started: int | None = None
     owner: str | None = None  # callers.Caller.key of its creator (never a key id or user)
     redrives: int = 0  # times the sweeper re-sent its unfinished chunks
+    labels: dict[str, Any] | None = None  # a label-sheet job's sheet options (uploads/labels.py)
 
     @classmethod
     def from_item(cls, raw: dict[str, Any]) -> Job:
@@ -87,6 +88,7 @@ class Job:
             wait_started=item.get("wait_started"),
             owner=item.get("owner"),
             redrives=int(item.get("redrives") or 0),
+            labels=json.loads(item["labels_json"]) if item.get("labels_json") else None,
         )
 
     @property
@@ -107,10 +109,17 @@ class JobStore(Protocol):
     """
 
     def create(
-        self, upload_id: str, kind: Kind, filename: str, content_type: str, owner: str = ""
+        self,
+        upload_id: str,
+        kind: Kind,
+        filename: str,
+        content_type: str,
+        owner: str = "",
+        *,
+        labels: dict[str, Any] | None = None,
     ) -> Job:
         """The `pending` job the API creates before the client uploads anything, for `owner`
-        ("" = nobody may read it)."""
+        ("" = nobody may read it); `labels`: the sheet of a label-sheet job."""
         ...
 
     def get(self, upload_id: str) -> Job | None:
@@ -210,11 +219,18 @@ class DynamoJobStore:
         return self._update(upload_id, expression, condition, **values)
 
     def create(
-        self, upload_id: str, kind: Kind, filename: str, content_type: str, owner: str = ""
+        self,
+        upload_id: str,
+        kind: Kind,
+        filename: str,
+        content_type: str,
+        owner: str = "",
+        *,
+        labels: dict[str, Any] | None = None,
     ) -> Job:
         """The `pending` job the API creates before the client uploads anything, for `owner`
         (a callers.Caller.key: only that caller may read it, and its lookups are charged to
-        that caller's budget)."""
+        that caller's budget); `labels`: the sheet of a label-sheet job."""
         now = self._clock()
         item = {
             "pk": f"UPLOAD#{upload_id}",
@@ -228,6 +244,8 @@ class DynamoJobStore:
             "updated_at": _iso(now),
             "expires_at": int(now) + self.ttl_seconds,
         }
+        if labels is not None:
+            item["labels_json"] = json.dumps(labels, ensure_ascii=False, separators=(",", ":"))
         self._call(
             "put_item",
             Item=dynamo.to_item(item),

@@ -32,10 +32,26 @@ class UploadService:
             raise ServiceError("no uploads bucket is configured (UPLOADS_BUCKET)")
         return self.settings.uploads_bucket
 
-    def create(self, filename: Any, content_type: Any, base_url: str, owner: str) -> dict[str, Any]:
+    def create(
+        self,
+        filename: Any,
+        content_type: Any,
+        base_url: str,
+        owner: str,
+        *,
+        purpose: Any = None,
+        labels: Any = None,
+    ) -> dict[str, Any]:
         """A new pending job of `owner` (callers.Caller.key) and the presigned POST that
-        uploads its one file."""
+        uploads its one file; `purpose` "labels" makes label sheets of a CSV instead of
+        looking its codes up (uploads/labels.py)."""
         ext, kind, bare_type = choose_type(filename, content_type)
+        sheet = None
+        if purpose is not None or labels is not None:
+            # Lazy: the label modules (zint's catalog, the sheet table) for label uploads only.
+            from .labels import label_job  # noqa: PLC0415
+
+            sheet = label_job(purpose, labels, ext)
         bucket = self._require_bucket()
         upload_id = new_upload_id()
         key = upload_key(upload_id, ext)
@@ -50,7 +66,8 @@ class UploadService:
             Conditions=[{"Content-Type": bare_type}, ["content-length-range", 1, limit]],
             ExpiresIn=expires,
         )
-        self.jobs.create(upload_id, kind, display_filename(str(filename)), bare_type, owner)
+        shown = display_filename(str(filename))
+        self.jobs.create(upload_id, kind, shown, bare_type, owner, labels=sheet)
         return {
             "upload_id": upload_id,
             "upload": {"url": post["url"], "fields": post["fields"]},

@@ -195,6 +195,8 @@ class UploadWorker:
             if kind is None:
                 raise UnsupportedType(f"files ending in .{ext} are not processed")
             data = self._fetch(version, kind)
+            if job.labels is not None:
+                return self._process_labels(upload_id, run, data, job.labels)
             if kind == "image":
                 return self._process_image(upload_id, run, data, job.owner)
             from ..codelist import parse_code_list  # noqa: PLC0415 - lists only
@@ -225,6 +227,14 @@ class UploadWorker:
         if not data:
             raise EmptyUpload("the uploaded file is empty")
         return data
+
+    def _process_labels(
+        self, upload_id: str, run: str, data: bytes, sheet: dict[str, Any]
+    ) -> WorkReport:
+        """A label-sheet job: the CSV drawn on its sheet; the PDF is the job's result."""
+        from .labels import finish_labels  # noqa: PLC0415 - reportlab: label jobs only
+
+        return finish_labels(self.bucket, self.jobs, upload_id, run=run, data=data, sheet=sheet)
 
     def _process_image(
         self, upload_id: str, run: str, data: bytes, owner: str | None

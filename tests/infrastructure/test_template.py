@@ -162,7 +162,8 @@ def test_worker_consumes_the_queue_with_partial_failures(
 ) -> None:
     (mapping,) = of_type(resources, "AWS::Lambda::EventSourceMapping").values()
     props = mapping["Properties"]
-    assert props["FunctionName"] == {"Ref": "UploadWorkerFunction"}
+    # The alias `live` (AutoPublishAlias): the version the last deploy published.
+    assert props["FunctionName"] == {"Ref": "UploadWorkerFunctionAliaslive"}
     assert props["EventSourceArn"] == {"Fn::GetAtt": ["UploadsQueue", "Arn"]}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert ref(props["BatchSize"]) == "UploadsBatchSize"

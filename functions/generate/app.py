@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from barcode_service import snapshot
 from barcode_service.api import (
     JSON_MEDIA_TYPES,
     cacheable,
@@ -40,7 +41,7 @@ from barcode_service.request_body import body_bytes, multipart_fields, too_large
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
-from barcode_service.wiring import build_generate_service
+from barcode_service.wiring import build_generate_service, prepare_generate
 
 MAX_BODY_BYTES = 16 * 1024  # parameters only; content is capped far below this
 MAX_BATCH_BODY_BYTES = 1024 * 1024  # 100 requests of up to ~10 KB each
@@ -58,6 +59,13 @@ app = make_resolver()
 def service() -> GenerateService:
     """Built on first use (not at import: cold start) and reused while the container lives."""
     return build_generate_service(get_settings())
+
+
+@snapshot.before_snapshot
+def _before_snapshot() -> None:
+    """SnapStart: what the first request would build, built before the snapshot."""
+    service()
+    prepare_generate()
 
 
 def _raw_body() -> bytes:

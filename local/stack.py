@@ -9,6 +9,7 @@ handler modules imported, because they read their configuration at import time.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -165,6 +166,11 @@ def function_environment(
     return merged
 
 
+def snapshot_emulation(shell: Mapping[str, str]) -> bool:
+    """Whether the stack runs the SnapStart hooks as Lambda would (SNAPSHOT_EMULATION)."""
+    return shell.get("SNAPSHOT_EMULATION", "1").strip().lower() not in ("0", "false", "no")
+
+
 def keyless_providers(environment: dict[str, str], shell: Mapping[str, str]) -> str:
     """Without a Baichuan key and without LOOKUP_PROVIDERS, ask only the keyless providers.
 
@@ -207,6 +213,7 @@ class LocalStack:
         self.providers_note = ""
         self.provider_lines: list[str] = []
         self.secret_document: dict[str, Any] = {}
+        self.snapshot_note = ""
         self.images_url = ""
         self.resource_names: dict[str, str] = {}
         self.created: dict[str, LocalResource] = {}
@@ -263,6 +270,8 @@ class LocalStack:
                 sys.path.insert(0, str(path))
         self.provider_lines = provider_lines(environment, self.secret_document)
 
+        hooks = importlib.import_module("barcode_service.snapshot")
+        known = set(hooks.before_snapshot_hooks())
         for logical_id, spec in specs.items():
             function = LocalFunction(spec)
             self.functions[logical_id] = function
@@ -272,6 +281,8 @@ class LocalStack:
                 # Routes of a function that cannot load answer 502, as a broken deploy would.
                 log.warning("%s is not available: %s", logical_id, error)
                 function.load_error = function.load_error or f"{type(error).__name__}: {error}"
+        if snapshot_emulation(self.shell):
+            self._snapshot([h for h in hooks.before_snapshot_hooks() if h not in known])
 
         queue_urls = {
             str(resolver.attributes[lid]["Arn"]): str(resolver.attributes[lid]["Ref"])
@@ -313,6 +324,24 @@ class LocalStack:
             )
             runner.start()
             self.schedules.append(runner)
+
+    def _snapshot(self, hooks: Sequence[Any]) -> None:
+        """SnapStart as Lambda runs it: the functions' before-snapshot hooks now, once (a
+        version is published), and the after-restore hooks before each function's first
+        request (a restored copy). SNAPSHOT_EMULATION=0 leaves both out."""
+        snapshot = importlib.import_module("barcode_service.snapshot")
+        try:
+            snapshot.run_before_snapshot(hooks)
+        except Exception as error:
+            # Lambda would refuse to publish the version: say so, and serve without it.
+            log.warning("the before-snapshot hooks failed (%s: %s)", type(error).__name__, error)
+            return
+        for function in self.functions.values():
+            function.before_first_invoke = snapshot.run_after_restore
+        self.snapshot_note = (
+            "  snapshot   SnapStart emulated: before-snapshot hooks ran at start, each function "
+            "restores before its first request (SNAPSHOT_EMULATION=0: off)"
+        )
 
     def _open_state(self, template: Template) -> LocalState:
         """The kept state (cleared on --clean), and moto on the last run's port."""
@@ -513,6 +542,8 @@ class LocalStack:
         if self.providers_note:
             lines.append(self.providers_note)
         lines += self.provider_lines
+        if self.snapshot_note:
+            lines.append(self.snapshot_note)
         for logical_id, function in self.functions.items():
             gateway = self.gateway
             mine = logical_id

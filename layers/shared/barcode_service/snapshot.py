@@ -29,7 +29,7 @@ from __future__ import annotations
 import random
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 Hook = Callable[[], object]
@@ -67,9 +67,14 @@ def renew_after_restore[P: Pooled](pool: P) -> P:
     return pool
 
 
-def run_before_snapshot() -> None:
-    """The before-snapshot hooks, in the order they were registered."""
-    for hook in list(_before):
+def before_snapshot_hooks() -> tuple[Hook, ...]:
+    """The before-snapshot hooks registered so far, in order (for emulators)."""
+    return tuple(_before)
+
+
+def run_before_snapshot(hooks: Sequence[Hook] | None = None) -> None:
+    """The before-snapshot hooks (or those of `hooks`), in the order they were registered."""
+    for hook in _before if hooks is None else hooks:
         hook()
 
 

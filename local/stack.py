@@ -166,6 +166,19 @@ def function_environment(
     return merged
 
 
+def keyless_generation(environment: dict[str, str], shell: Mapping[str, str]) -> str:
+    """Without a GuGuData appkey and without GENERATE_BACKEND, render locally (`local`).
+
+    `auto` would read the secret on the first request to find no key there (and load the
+    upstream client and the credentials' models for nothing); a local run without a key
+    knows it has none. Returns the banner line ("" when the appkey or the shell decides).
+    """
+    if "GENERATE_BACKEND" in shell or shell.get("GENERATE_APPKEY"):
+        return ""
+    environment["GENERATE_BACKEND"] = "local"
+    return "  generate   local renders (no GENERATE_APPKEY; set GENERATE_BACKEND to choose)"
+
+
 def snapshot_emulation(shell: Mapping[str, str]) -> bool:
     """Whether the stack runs the SnapStart hooks as Lambda would (SNAPSHOT_EMULATION)."""
     return shell.get("SNAPSHOT_EMULATION", "1").strip().lower() not in ("0", "false", "no")
@@ -214,6 +227,7 @@ class LocalStack:
         self.provider_lines: list[str] = []
         self.secret_document: dict[str, Any] = {}
         self.snapshot_note = ""
+        self.generate_note = ""
         self.images_url = ""
         self.resource_names: dict[str, str] = {}
         self.created: dict[str, LocalResource] = {}
@@ -260,9 +274,10 @@ class LocalStack:
         self.gateway.domain = self.base_url.split("://", 1)[1]
 
         environment = function_environment(specs, template, self.shell)
-        lookup_key = self._put_upstream_secrets(environment, created)
-        shell = {**self.shell, "LOOKUP_API_KEY": lookup_key} if lookup_key else self.shell
+        keys = self._put_upstream_secrets(environment, created)
+        shell = {**self.shell, **keys}
         self.providers_note = keyless_providers(environment, shell)
+        self.generate_note = keyless_generation(environment, shell)
         self._localise(environment, created)
         os.environ.update(environment)
         for path in reversed(layer_paths(resolver)):
@@ -375,13 +390,14 @@ class LocalStack:
 
     def _put_upstream_secrets(
         self, environment: Mapping[str, str], created: Mapping[str, LocalResource]
-    ) -> str:
+    ) -> dict[str, str]:
         """Each SECRET_ID's credentials: kept from the last run unless the shell sets them.
 
-        Returns the lookup API key in use ("" when none), for the providers note.
+        Returns the keys in use (LOOKUP_API_KEY, GENERATE_APPKEY; only those set), for
+        the providers and generation notes.
         """
         assert self.state is not None
-        lookup_key = ""
+        keys: dict[str, str] = {}
         for secret_id in {v for k, v in environment.items() if k == "SECRET_ID" and v}:
             logical_id = next(
                 (
@@ -395,8 +411,12 @@ class LocalStack:
             document = merge_secret(kept, upstream_secret(self.shell))
             put_secret(secret_id, document, self.options.region)
             self.secret_document = self.secret_document or document
-            lookup_key = lookup_key or str((document.get("lookup") or {}).get("api_key") or "")
-        return lookup_key
+            found = {
+                "LOOKUP_API_KEY": (document.get("lookup") or {}).get("api_key"),
+                "GENERATE_APPKEY": (document.get("generate") or {}).get("appkey"),
+            }
+            keys |= {name: str(v) for name, v in found.items() if v and name not in keys}
+        return keys
 
     def _announce(self, environment: Mapping[str, str]) -> None:
         """Where this stack is, for scripts (running.json), and the periodic saver."""
@@ -542,8 +562,9 @@ class LocalStack:
         if self.providers_note:
             lines.append(self.providers_note)
         lines += self.provider_lines
-        if self.snapshot_note:
-            lines.append(self.snapshot_note)
+        for note in (self.generate_note, self.snapshot_note):
+            if note:
+                lines.append(note)
         for logical_id, function in self.functions.items():
             gateway = self.gateway
             mine = logical_id

@@ -65,7 +65,7 @@ def service() -> GenerateService:
 def _before_snapshot() -> None:
     """SnapStart: what the first request would build, built before the snapshot."""
     service()
-    prepare_generate()
+    prepare_generate(get_settings())
 
 
 def _raw_body() -> bytes:

@@ -36,9 +36,8 @@ MemorySize per function: the cheapest of MEMORY_CHOICES at which the modelled co
 request stays within COLD_BUDGET_S for an API function, and whose memory is at least
 RSS_HEADROOM x the highest peak RSS measured for that function's request kinds. The
 cold first request's CPU is taken as its measured ratio to the baseline beside it times
-REFERENCE_BASELINE_CPU_S (the floor's): CPU time itself is inflated on a busy machine (shared
-caches,
-a shared core), the ratio much less.
+REFERENCE_BASELINE_CPU_S (the floor's): CPU time itself is inflated on a busy machine
+(shared caches, a shared core), the ratio much less.
 """
 
 from __future__ import annotations

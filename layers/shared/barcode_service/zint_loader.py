@@ -2,9 +2,11 @@
 
 zint-bindings' native module imports the standard library's `pydoc` while it loads, for
 one function: `pydoc.locate`, to find the enum base classes its enums derive from
-("enum.IntEnum", "enum.Flag", ...). `pydoc` itself loads inspect, ast and more:
-measured here, `import zint` costs ~41 ms of CPU with it and ~6 ms without
-(bench/RESULTS.md, cold starts). While zint loads, a stand-in `pydoc` holding only
+("enum.IntEnum", "enum.Flag", ...). `pydoc` itself loads inspect, ast and more: in a
+bare interpreter `import zint` costs ~41 ms of CPU with it and ~7 ms without; in a
+function, where boto3 and Powertools have loaded most of that already, the saving is
+what bench/RESULTS.md reports ("deferred: zint without ...", a few ms). While zint
+loads, a stand-in `pydoc` holding only
 `locate` is in sys.modules; it is removed right after, so nothing else ever sees it
 and a later `import pydoc` gets the real one.
 """

@@ -93,7 +93,9 @@ def _unalias(value: Any, functions: dict[str, str]) -> Any:
         return {"Ref": functions[value["Ref"]]}
     if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
         text = re.sub(
-            r"\$\{([^}!.]+)\}", lambda m: "${" + functions.get(m[1], m[1]) + "}", value["Fn::Sub"]
+            r"\$\{([^}!.]+)\}",
+            lambda m: "${" + functions.get(m[1], m[1]) + "}",
+            value["Fn::Sub"],
         )
         return {"Fn::Sub": text}
     return {key: _unalias(item, functions) for key, item in value.items()}
@@ -109,6 +111,10 @@ def stubbed_template(snapstart: str = "None") -> tuple[dict[str, Any], set[str]]
     resources = _unalias(
         {lid: r for lid, r in template["Resources"].items() if lid not in aliases}, aliases
     )
+    for rule in (r for r in resources.values() if r["Type"] == "AWS::Events::Rule"):
+        for target in rule["Properties"]["Targets"]:  # a target is an ARN (the alias's)
+            if set(target["Arn"]) == {"Ref"}:
+                target["Arn"] = {"Fn::GetAtt": [target["Arn"]["Ref"], "Arn"]}
     stubbed = {lid for lid, r in resources.items() if r["Type"] in STUBBED | LIMITED}
     for logical_id in stubbed:
         del resources[logical_id]

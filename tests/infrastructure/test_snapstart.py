@@ -72,15 +72,29 @@ def test_each_function_publishes_a_version_behind_the_alias(snapstart: str) -> N
 
 
 def test_switching_snapstart_publishes_a_new_version() -> None:
-    versions = {value: set(of_type(translated(value), "AWS::Lambda::Version")) for value in VALUES}
+    versions = {
+        value: {
+            lid
+            for lid in of_type(translated(value), "AWS::Lambda::Version")
+            if lid.startswith(FUNCTIONS)
+        }
+        for value in VALUES
+    }
     assert len(versions["None"]) == len(FUNCTIONS)
     assert versions["None"].isdisjoint(versions["PublishedVersions"])
+
+
+def test_the_sweeper_runs_without_snapstart() -> None:
+    """A schedule waits for no one: no snapshot cache for it, whatever the parameter."""
+    for value in VALUES:
+        sweeper = translated(value)["UploadSweeperFunction"]["Properties"]
+        assert sweeper.get("SnapStart", {"ApplyOn": "None"}) == {"ApplyOn": "None"}
 
 
 @pytest.mark.parametrize("snapstart", VALUES)
 def test_everything_invokes_the_alias(snapstart: str) -> None:
     resources = translated(snapstart)
-    aliases = {alias_of(f) for f in FUNCTIONS}
+    aliases = {alias_of(f) for f in (*FUNCTIONS, "UploadSweeperFunction")}
     # API Gateway: each integration calls the alias, and may (permissions on the alias).
     uris = re.findall(
         r"functions/\$\{(\w+)\}/invocations", str(resources["Api"]["Properties"]["Body"])

@@ -146,7 +146,8 @@ def test_the_sweeper_runs_on_a_schedule(resources: Resources, sam_template: dict
     props = rule["Properties"]
     assert props["ScheduleExpression"] == "rate(5 minutes)"
     (target,) = props["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": ["UploadSweeperFunction", "Arn"]}
+    # The alias `live` (AutoPublishAlias), as for every function.
+    assert target["Arn"] == {"Ref": "UploadSweeperFunctionAliaslive"}
     variables = resources["UploadSweeperFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["UPLOAD_STALL_SECONDS"] == {"Ref": "UploadStallSeconds"}
     stall = sam_template["Parameters"]["UploadStallSeconds"]

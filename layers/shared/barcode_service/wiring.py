@@ -422,7 +422,7 @@ def prepare_upload_worker(settings: Settings) -> None:
     """The upload worker's first message, ready: lists, photos and their lookups."""
     _build_lazy_parts()
     _credential_models("baichuan" in settings.provider_names(uploads=True))
-    _import("barcode_service.codelist", "barcode_service.scans")
+    _import("barcode_service.codelist", "barcode_service.scans", "barcode_service.i18n")
     _scan_tables(settings)
 
 

@@ -76,7 +76,7 @@ def fresh_parts(monkeypatch: pytest.MonkeyPatch) -> weakref.WeakSet[Lazy[Any]]:
     """Only the lazy parts the function under test makes (other tests made theirs)."""
     made: weakref.WeakSet[Lazy[Any]] = weakref.WeakSet()
     monkeypatch.setattr(Lazy, "made", made)
-    monkeypatch.setenv("LOOKUP_PROVIDERS", "openfoodfacts,openlibrary,baichuan")
+    monkeypatch.setenv("LOOKUP_PROVIDERS", "openfoodfacts,openlibrary,upcitemdb,baichuan")
     monkeypatch.setenv("UPLOAD_LOOKUP_PROVIDERS", "openlibrary,baichuan")
     monkeypatch.setenv("IMAGES_BUCKET", "images")
     monkeypatch.setenv("UPLOADS_BUCKET", "uploads")
@@ -96,10 +96,10 @@ def test_lookup_before_snapshot(
 ) -> None:
     lookup_app._before_snapshot()
     assert lookup_app.service.cache_info().currsize == 1
-    # The providers (their shared session), the limiter and Baichuan's client and secret
-    # store: all built, the secret not read.
+    # The providers (their shared session), the limiter, Baichuan's client and UPCitemdb's
+    # secret store: all built, the secret not read.
     assert built(fresh_parts)
-    assert len(fresh_parts) == 3
+    assert len(fresh_parts) == 4
     for module in (*NATIVE, "pi_heif", "barcode_service.scans", "barcode_service.gs1"):
         assert module in sys.modules, module
     assert network_calls == []

@@ -357,9 +357,13 @@ _SAMPLE_SCAN = "]C101095060001343521727123110AB1"  # a GS1-128 scan: GS1 tables,
 
 
 def _build_lazy_parts() -> None:
-    """Every part a service would build on its first use (no part reads a secret)."""
-    for part in list(Lazy.made):
-        part()
+    """Every part a service would build on its first use (no part reads a secret), and
+    the parts those make while they are built (a provider's own secret store)."""
+    done: set[int] = set()
+    while pending := [part for part in list(Lazy.made) if id(part) not in done]:
+        for part in pending:
+            part()
+            done.add(id(part))
 
 
 def _import(*modules: str) -> None:

@@ -1,9 +1,17 @@
 """One fresh Lambda environment, run as a script by bench.cold_start (not imported).
 
-`python bench/coldchild.py PLAN.json`: the plan names either the baseline (import
-boto3, create a DynamoDB client, one GetItem) or a handler (its code directory goes
-first on sys.path and `app` is imported, as Lambda imports `app.lambda_handler`),
-and the events to serve: the first is the cold request, the rest are warm ones.
+`python bench/coldchild.py PLAN.json`: the plan names either the floor (what every
+handler loads before its own code: import boto3 and Powertools' Logger, Tracer patching
+botocore, Metrics and REST resolver; its "request" creates a DynamoDB client and makes
+one GetItem) or a handler (its code directory goes first on sys.path and `app` is
+imported, as Lambda imports `app.lambda_handler`), and the events to serve: the first
+is the cold request, the rest are warm ones.
+
+A "restore" plan emulates SnapStart: the handler is imported and the before-snapshot
+hooks run (the snapshot's init, exactly), then copies of that process are forked: one
+is the warm environment (restored, one uncounted request), the others each a restored
+copy that runs the after-restore hooks and serves its first request. Rounds alternate:
+a restored copy's first request, then the same kind of request in the warm one.
 Times are taken inside this process from just before the first import (interpreter
 start-up is the same for both and not counted): wall (perf_counter) and CPU
 (process_time: user+sys of this process). During the warm requests every AWS API
@@ -98,14 +106,86 @@ def loaded_sources() -> list[str]:
     )
 
 
+def _timed(serve: Callable[[Any], int], event: Any, before: Callable[[], object]) -> list[float]:
+    """[CPU, wall, status] of `before()` and then serving `event`."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    before()
+    status = serve(event)
+    return [time.process_time() - cpu, time.perf_counter() - wall, status]
+
+
+def restores(plan: dict[str, Any]) -> None:
+    """Restored copies' first requests beside the warm environment's (see the docstring)."""
+    import importlib
+    import os
+    import random
+
+    sys.path.insert(0, plan["code_dir"])
+    app = importlib.import_module("app")
+    from barcode_service import snapshot
+
+    snapshot.run_before_snapshot()
+    context = Context()
+    context.memory_limit_in_mb = int(plan.get("memory", 512))
+
+    def serve(event: Any) -> int:
+        return _status(app.lambda_handler(event, context))
+
+    state = random.getstate()  # a fork reseeds random; a restore does not
+
+    def restored() -> None:
+        random.setstate(state)
+        snapshot.run_after_restore()
+
+    events: list[Any] = plan["events"]
+    asks, answers = os.pipe(), os.pipe()
+    warm = os.fork()
+    if warm == 0:
+        os.close(asks[1])
+        os.close(answers[0])
+        restored()
+        serve(events[0])  # uncounted: from now on this environment is warm
+        with os.fdopen(asks[0]) as orders, os.fdopen(answers[1], "w") as out:
+            for line in orders:
+                out.write(json.dumps(_timed(serve, events[int(line)], lambda: None)) + "\n")
+                out.flush()
+        os._exit(0)
+    os.close(asks[0])
+    os.close(answers[1])
+    orders, results = os.fdopen(asks[1], "w"), os.fdopen(answers[0])
+    measured: dict[str, list[list[float]]] = {"restored": [], "warm": []}
+    for index in range(1, len(events) - 1, 2):
+        reader, writer = os.pipe()
+        copy = os.fork()
+        if copy == 0:
+            outcome = _timed(serve, events[index], restored)
+            with os.fdopen(writer, "w") as out:
+                out.write(json.dumps(outcome))
+            os._exit(0)
+        os.close(writer)
+        with os.fdopen(reader) as answer:
+            measured["restored"].append(json.load(answer))
+        os.waitpid(copy, 0)
+        orders.write(f"{index + 1}\n")
+        orders.flush()
+        measured["warm"].append(json.loads(results.readline()))
+    orders.close()
+    os.waitpid(warm, 0)
+    print(RESULT_MARK + json.dumps(measured), flush=True)
+
+
 def main(plan_file: str) -> None:
     with open(plan_file, encoding="utf-8") as handle:
         plan: dict[str, Any] = json.load(handle)
+    if plan["kind"] == "restore":
+        restores(plan)
+        return
     serve: Callable[[Any], int]
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    if plan["kind"] == "floor":
-        # What each API handler imports and builds before its own code: boto3 and
-        # Powertools' Logger, Tracer (patching botocore), Metrics and REST resolver.
+    if plan["kind"] == "baseline":
+        # The floor: what each API handler imports and builds before its own code,
+        # boto3 and Powertools' Logger, Tracer (patching botocore), Metrics and REST
+        # resolver; its first "request" is a DynamoDB client and one GetItem.
         import boto3
         from aws_lambda_powertools import Logger, Metrics, Tracer
         from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -114,15 +194,6 @@ def main(plan_file: str) -> None:
         Tracer(patch_modules=("botocore",))
         Metrics(namespace="bench")
         APIGatewayRestResolver()
-        wall1, cpu1 = time.perf_counter(), time.process_time()
-
-        def serve_nothing(_event: Any) -> int:
-            return 200
-
-        serve = serve_nothing
-    elif plan["kind"] == "baseline":
-        import boto3
-
         wall1, cpu1 = time.perf_counter(), time.process_time()
         client = boto3.client("dynamodb")
         key = plan["key"]

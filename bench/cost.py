@@ -20,12 +20,24 @@ and these assumptions:
 Not priced: upstream API fees (Baichuan, GuGuData), CloudWatch Logs and X-Ray, Secrets
 Manager calls (cached per container, one per cold start), storage.
 
+SnapStart (the `SnapStart` parameter) for two deployments whose scans are lookups of a
+cached product: a quiet one (one scan every 10 minutes, 4,320 a month, each a cold
+start: Lambda reclaims an idle environment within minutes, which it does not document)
+and a busy one (1M scans a month, BUSY_COLD_FRACTION of them cold starts, an
+assumption). Without SnapStart a cold start is billed its init and first request (the
+INIT phase of managed runtimes is billed since 2025-08). With it: each function's live
+version keeps a snapshot cached, billed per GB-second of MemorySize for the whole
+month (VersionDeletionPolicy deletes a replaced version at deploy, but each version is
+billed at least 3 hours: DEPLOYS_PER_MONTH x 3 h more); each restore is billed per GB
+of MemorySize, plus its duration (after-restore hooks and first request, from
+bench.cold_start's restores: restored / warm CPU times the warm request's).
+
 MemorySize per function: the cheapest of MEMORY_CHOICES at which the modelled cold first
 request stays within COLD_BUDGET_S for an API function, and whose memory is at least
 RSS_HEADROOM x the highest peak RSS measured for that function's request kinds. The
 cold first request's CPU is taken as its measured ratio to the baseline beside it times
-REFERENCE_BASELINE_CPU_S: CPU time itself is inflated on a busy machine (shared caches,
-a shared core), the ratio much less.
+REFERENCE_BASELINE_CPU_S (the floor's): CPU time itself is inflated on a busy machine
+(shared caches, a shared core), the ratio much less.
 """
 
 from __future__ import annotations
@@ -50,12 +62,36 @@ PRICES = {
     "cloudfront_https_request": 0.0100 / 10_000,  # United States
     "cloudfront_gb_out": 0.085,  # first 10 TB, United States
 }
+SNAPSTART_PRICES_AS_OF = (
+    "2024-11 (Lambda SnapStart for Python and .NET, US East (N. Virginia), the rates of "
+    "AWS's Lambda pricing example as published with the launch and still quoted in 2026)"
+)
+SNAPSTART_PRICES = {
+    "cache_gb_second": 0.0000015046,  # per GB-second of the version's memory, while active
+    "restore_gb": 0.0001397998,  # per GB of the version's memory, per restore
+}
+SNAPSTART_MIN_SECONDS = 3 * 3600  # each cached version is billed at least 3 hours
+MONTH_SECONDS = 30 * 86_400
+DEPLOYS_PER_MONTH = 4
+BUSY_COLD_FRACTION = 0.01  # cold starts among a busy deployment's requests (assumed)
+DEPLOYMENTS = {  # name: (scans a month, the fraction of them that meet a cold start)
+    "quiet (a scan every 10 minutes)": (6 * 24 * 30, 1.0),
+    "busy (1M scans a month)": (1_000_000, BUSY_COLD_FRACTION),
+}
+SCAN_KIND = "lookup GET /products/{code}, cache hit"
+SNAPSTART_FUNCTIONS = (
+    "LookupFunction",
+    "GenerateFunction",
+    "UploadsFunction",
+    "UploadWorkerFunction",
+)
 FULL_VCPU_MB = 1769
 MEMORY_CHOICES = (256, 512, 768, 1024, 1536, 1769)
 COLD_BUDGET_S = 1.0  # a user waits on an API function's cold start
-# The baseline process (import boto3, a DynamoDB client, one GetItem) on an idle core of
-# the bench machine: 134 ms import (2026-11-25, quiet) + ~55 ms client and call.
-REFERENCE_BASELINE_CPU_S = 0.19
+# The floor process (boto3 and Powertools' Logger, Tracer, Metrics and REST resolver, then
+# a DynamoDB client and one GetItem) on an idle core of the bench machine: ~172 ms of
+# imports (2026-12-02) + ~55 ms client and call.
+REFERENCE_BASELINE_CPU_S = 0.23
 RSS_HEADROOM = 2.0  # larger inputs (photos, lists) than the bench's
 PNG_BYTES = 3_000  # the EAN-13 300x150 PNG, about
 
@@ -156,6 +192,62 @@ def kinds(measured: cold_start.Measurement) -> list[Kind]:
     return found
 
 
+def _billed(seconds: float, memory: int) -> float:
+    """Lambda's price of `seconds` at `memory` MB (rounded up to 1 ms)."""
+    return math.ceil(seconds * 1000) / 1000 * memory / 1024 * PRICES["lambda_gb_second_arm64"]
+
+
+def snapstart_figures(
+    measured: cold_start.Measurement, scan: Kind, memory: dict[str, int]
+) -> list[Figure]:
+    """A month of scans with and without SnapStart, for each deployment."""
+    scenario = next((s for s in measured.scenarios if s.name == scan.name), None)
+    if scenario is None or not scenario.restores:
+        return []
+    mem = memory[scan.function]
+    ratio = median([r[0] / w[0] for r, w in scenario.restores])
+    waiting = max(0.0, scan.warm_wall - scan.warm_cpu)
+    restore_s = waiting + ratio * scan.warm_cpu * max(1.0, cold_start_vcpu(mem))
+    cold_s, warm_s = scan.duration(mem, cold=True), scan.duration(mem)
+    gigabytes = sum(memory.get(f, 1024) for f in SNAPSTART_FUNCTIONS) / 1024
+    cache = (
+        gigabytes
+        * (MONTH_SECONDS + DEPLOYS_PER_MONTH * SNAPSTART_MIN_SECONDS)
+        * SNAPSTART_PRICES["cache_gb_second"]
+    )
+    figures = []
+    for name, (scans, cold_fraction) in DEPLOYMENTS.items():
+        colds = scans * cold_fraction
+        warm_cost = scans * scan.lambda_cost(mem)
+        plain = warm_cost + colds * _billed(max(0.0, cold_s - warm_s), mem)
+        restores = colds * (
+            mem / 1024 * SNAPSTART_PRICES["restore_gb"] + _billed(max(0.0, restore_s - warm_s), mem)
+        )
+        snap = warm_cost + restores + cache
+        figures.append(
+            Figure(
+                "cost",
+                f"SnapStart, {name}: Lambda a month",
+                f"${snap:,.2f} with SnapStart (snapshot cache ${cache:,.2f}, restores "
+                f"${restores:,.2f}) vs ${plain:,.2f} without",
+                notes=(
+                    f"{scans:,} scans ({SCAN_KIND}), {colds:,.0f} of them cold; cache of "
+                    f"{len(SNAPSTART_FUNCTIONS)} functions ({gigabytes:g} GB) all month + "
+                    f"{DEPLOYS_PER_MONTH} deploys x 3 h",
+                    f"a cold scan's own work, modelled at {mem} MB: {cold_s * 1000:.0f} ms "
+                    f"plain, {restore_s * 1000:.0f} ms restored (plus the platform's restore, "
+                    f"which only AWS measures), {warm_s * 1000:.0f} ms warm",
+                ),
+            )
+        )
+    return figures
+
+
+def cold_start_vcpu(memory: int) -> float:
+    """How much slower than one full vCPU a function of `memory` MB runs CPU work."""
+    return FULL_VCPU_MB / memory
+
+
 def choose_memory(function: str, of_function: list[Kind]) -> tuple[int, str]:
     peak = max(k.peak_rss_mib for k in of_function)
     http = of_function[0].http
@@ -213,6 +305,18 @@ def run(quick: bool = False) -> list[Figure]:
                 ),
             )
         )
+    scan = next((k for k in all_kinds if k.name == SCAN_KIND), None)
+    if scan is not None:
+        figures += snapstart_figures(measured, scan, memory)
+    figures.append(
+        Figure(
+            "cost",
+            "SnapStart prices (inputs)",
+            f"as of {SNAPSTART_PRICES_AS_OF}: snapshot cache "
+            f"${SNAPSTART_PRICES['cache_gb_second']:.10f}/GB-s (at least 3 h per version), "
+            f"restore ${SNAPSTART_PRICES['restore_gb']:.10f}/GB",
+        )
+    )
     figures.append(
         Figure(
             "cost",

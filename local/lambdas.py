@@ -116,6 +116,8 @@ class LocalFunction:
         self._handler: Handler | None = None
         self._lock = threading.Lock()
         self.load_error: str | None = None
+        # Run once, right before the first invocation (the stack's SnapStart emulation).
+        self.before_first_invoke: Callable[[], object] | None = None
 
     @property
     def module_name(self) -> str:
@@ -150,6 +152,9 @@ class LocalFunction:
         """Call the handler like Lambda does; exceptions propagate to the caller."""
         handler = self.load()
         with self._lock:
+            if self.before_first_invoke is not None:
+                restore, self.before_first_invoke = self.before_first_invoke, None
+                restore()
             context = self.context()
             started = time.monotonic()
             try:

@@ -9,6 +9,7 @@ handler modules imported, because they read their configuration at import time.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import os
@@ -165,6 +166,24 @@ def function_environment(
     return merged
 
 
+def keyless_generation(environment: dict[str, str], shell: Mapping[str, str]) -> str:
+    """Without a GuGuData appkey and without GENERATE_BACKEND, render locally (`local`).
+
+    `auto` would read the secret on the first request to find no key there (and load the
+    upstream client and the credentials' models for nothing); a local run without a key
+    knows it has none. Returns the banner line ("" when the appkey or the shell decides).
+    """
+    if "GENERATE_BACKEND" in shell or shell.get("GENERATE_APPKEY"):
+        return ""
+    environment["GENERATE_BACKEND"] = "local"
+    return "  generate   local renders (no GENERATE_APPKEY; set GENERATE_BACKEND to choose)"
+
+
+def snapshot_emulation(shell: Mapping[str, str]) -> bool:
+    """Whether the stack runs the SnapStart hooks as Lambda would (SNAPSHOT_EMULATION)."""
+    return shell.get("SNAPSHOT_EMULATION", "1").strip().lower() not in ("0", "false", "no")
+
+
 def keyless_providers(environment: dict[str, str], shell: Mapping[str, str]) -> str:
     """Without a Baichuan key and without LOOKUP_PROVIDERS, ask only the keyless providers.
 
@@ -207,6 +226,8 @@ class LocalStack:
         self.providers_note = ""
         self.provider_lines: list[str] = []
         self.secret_document: dict[str, Any] = {}
+        self.snapshot_note = ""
+        self.generate_note = ""
         self.images_url = ""
         self.resource_names: dict[str, str] = {}
         self.created: dict[str, LocalResource] = {}
@@ -253,9 +274,10 @@ class LocalStack:
         self.gateway.domain = self.base_url.split("://", 1)[1]
 
         environment = function_environment(specs, template, self.shell)
-        lookup_key = self._put_upstream_secrets(environment, created)
-        shell = {**self.shell, "LOOKUP_API_KEY": lookup_key} if lookup_key else self.shell
+        keys = self._put_upstream_secrets(environment, created)
+        shell = {**self.shell, **keys}
         self.providers_note = keyless_providers(environment, shell)
+        self.generate_note = keyless_generation(environment, shell)
         self._localise(environment, created)
         os.environ.update(environment)
         for path in reversed(layer_paths(resolver)):
@@ -263,6 +285,8 @@ class LocalStack:
                 sys.path.insert(0, str(path))
         self.provider_lines = provider_lines(environment, self.secret_document)
 
+        hooks = importlib.import_module("barcode_service.snapshot")
+        known = set(hooks.before_snapshot_hooks())
         for logical_id, spec in specs.items():
             function = LocalFunction(spec)
             self.functions[logical_id] = function
@@ -272,6 +296,8 @@ class LocalStack:
                 # Routes of a function that cannot load answer 502, as a broken deploy would.
                 log.warning("%s is not available: %s", logical_id, error)
                 function.load_error = function.load_error or f"{type(error).__name__}: {error}"
+        if snapshot_emulation(self.shell):
+            self._snapshot([h for h in hooks.before_snapshot_hooks() if h not in known])
 
         queue_urls = {
             str(resolver.attributes[lid]["Arn"]): str(resolver.attributes[lid]["Ref"])
@@ -314,6 +340,24 @@ class LocalStack:
             runner.start()
             self.schedules.append(runner)
 
+    def _snapshot(self, hooks: Sequence[Any]) -> None:
+        """SnapStart as Lambda runs it: the functions' before-snapshot hooks now, once (a
+        version is published), and the after-restore hooks before each function's first
+        request (a restored copy). SNAPSHOT_EMULATION=0 leaves both out."""
+        snapshot = importlib.import_module("barcode_service.snapshot")
+        try:
+            snapshot.run_before_snapshot(hooks)
+        except Exception as error:
+            # Lambda would refuse to publish the version: say so, and serve without it.
+            log.warning("the before-snapshot hooks failed (%s: %s)", type(error).__name__, error)
+            return
+        for function in self.functions.values():
+            function.before_first_invoke = snapshot.run_after_restore
+        self.snapshot_note = (
+            "  snapshot   SnapStart emulated: before-snapshot hooks ran at start, each function "
+            "restores before its first request (SNAPSHOT_EMULATION=0: off)"
+        )
+
     def _open_state(self, template: Template) -> LocalState:
         """The kept state (cleared on --clean), and moto on the last run's port."""
         state = LocalState(self.options.state_dir or template.root / STATE_DIR, self.options.region)
@@ -346,13 +390,14 @@ class LocalStack:
 
     def _put_upstream_secrets(
         self, environment: Mapping[str, str], created: Mapping[str, LocalResource]
-    ) -> str:
+    ) -> dict[str, str]:
         """Each SECRET_ID's credentials: kept from the last run unless the shell sets them.
 
-        Returns the lookup API key in use ("" when none), for the providers note.
+        Returns the keys in use (LOOKUP_API_KEY, GENERATE_APPKEY; only those set), for
+        the providers and generation notes.
         """
         assert self.state is not None
-        lookup_key = ""
+        keys: dict[str, str] = {}
         for secret_id in {v for k, v in environment.items() if k == "SECRET_ID" and v}:
             logical_id = next(
                 (
@@ -366,8 +411,12 @@ class LocalStack:
             document = merge_secret(kept, upstream_secret(self.shell))
             put_secret(secret_id, document, self.options.region)
             self.secret_document = self.secret_document or document
-            lookup_key = lookup_key or str((document.get("lookup") or {}).get("api_key") or "")
-        return lookup_key
+            found = {
+                "LOOKUP_API_KEY": (document.get("lookup") or {}).get("api_key"),
+                "GENERATE_APPKEY": (document.get("generate") or {}).get("appkey"),
+            }
+            keys |= {name: str(v) for name, v in found.items() if v and name not in keys}
+        return keys
 
     def _announce(self, environment: Mapping[str, str]) -> None:
         """Where this stack is, for scripts (running.json), and the periodic saver."""
@@ -513,6 +562,9 @@ class LocalStack:
         if self.providers_note:
             lines.append(self.providers_note)
         lines += self.provider_lines
+        for note in (self.generate_note, self.snapshot_note):
+            if note:
+                lines.append(note)
         for logical_id, function in self.functions.items():
             gateway = self.gateway
             mine = logical_id

@@ -26,6 +26,9 @@ RESERVED = (
     "GenerateReservedConcurrency",
     "UploadsReservedConcurrency",
 )
+# Commercial Regions where Lambda does not offer SnapStart (its "Supported Regions":
+# Asia Pacific (New Zealand) and Asia Pacific (Taipei)).
+SNAPSTART_UNAVAILABLE = ("ap-southeast-6", "ap-east-2")
 
 
 def allowed(parameters: dict[str, Any], name: str) -> list[str]:
@@ -88,6 +91,17 @@ def rules(parameters: dict[str, Any]) -> list[str]:
         ),
         f"        AssertDescription: EnableImagePath reserves ImagePathConcurrency, which needs "
         f"AccountConcurrencyLimit >= {RESERVED_NEEDS}.",
+        # The other limits SnapStart has (no provisioned concurrency, EFS or ephemeral
+        # storage over 512 MB) are settings no parameter offers; test_template.py checks them.
+        "  SnapStartIsOfferedInTheRegion:",
+        "    RuleCondition: " + _flow({"Fn::Equals": [_ref("SnapStart"), "PublishedVersions"]}),
+        "    Assertions:",
+        "      - Assert: "
+        + _flow(
+            {"Fn::Not": [{"Fn::Contains": [list(SNAPSTART_UNAVAILABLE), _ref("AWS::Region")]}]}
+        ),
+        "        AssertDescription: Lambda offers no SnapStart in this Region; deploy with "
+        "SnapStart=None.",
     ]
     rates = allowed(parameters, "LookupRateLimit")
     for workers in allowed(parameters, "UploadsMaximumConcurrency"):

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from barcode_service import snapshot
 from barcode_service.api import (
     JSON_MEDIA_TYPES,
     cacheable,
@@ -41,7 +42,7 @@ from barcode_service.request_body import body_bytes, multipart_fields, too_large
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
-from barcode_service.wiring import build_generate_service, build_label_service
+from barcode_service.wiring import build_generate_service, build_label_service, prepare_generate
 
 if TYPE_CHECKING:
     from barcode_service.label_service import LabelService
@@ -74,6 +75,15 @@ def service() -> GenerateService:
 def labels() -> LabelService:
     """Label sheets, stored where the images are; built on the first sheet asked for."""
     return build_label_service(service())
+
+
+@snapshot.before_snapshot
+def _before_snapshot() -> None:
+    """SnapStart: what the first request would build, built before the snapshot (label
+    sheets too: with SnapStart their imports cost nothing at a restore)."""
+    service()
+    labels()
+    prepare_generate(get_settings())
 
 
 def _raw_body() -> bytes:

@@ -16,13 +16,18 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from barcode_service import snapshot
 from barcode_service.errors import MethodNotAllowed, ServiceError
 from barcode_service.image_path import ERROR_MAX_AGE, request_from_path
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.storage import CACHE_CONTROL, CONTENT_TYPES
 from barcode_service.verify import render_verified
+from barcode_service.wiring import prepare_image
 
 ALLOWED_METHODS = ("GET", "HEAD")
+
+# SnapStart: zint, Pillow and zxing-cpp loaded before the snapshot.
+snapshot.before_snapshot(prepare_image)
 
 
 def _answer(

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from barcode_service import explorer
+from barcode_service import explorer, snapshot
 from barcode_service.api import (
     cacheable,
     json_body,
@@ -30,7 +30,7 @@ from barcode_service.observability import logger, metrics, tracer
 from barcode_service.openapi import openapi_document
 from barcode_service.public_url import request_base_url
 from barcode_service.settings import get_settings
-from barcode_service.wiring import build_lookup_service
+from barcode_service.wiring import build_lookup_service, prepare_lookup
 
 app = make_resolver()
 DOCS_CACHE_CONTROL = "public, max-age=300"
@@ -41,6 +41,13 @@ ASSET_CACHE_CONTROL = "public, max-age=86400"  # pinned with the layer
 def service() -> LookupService:
     """Built on first use and reused while the execution environment lives."""
     return build_lookup_service(get_settings())
+
+
+@snapshot.before_snapshot
+def _before_snapshot() -> None:
+    """SnapStart: what the first request would build, built before the snapshot."""
+    service()
+    prepare_lookup(get_settings())
 
 
 def budget() -> ClientBudget | None:

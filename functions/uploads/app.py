@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from barcode_service import snapshot
 from barcode_service.api import json_body, make_resolver, query_params
 from barcode_service.callers import caller_of
 from barcode_service.errors import InvalidParameter
@@ -28,6 +29,10 @@ app = make_resolver()
 def service() -> UploadService:
     """Built on first use and reused while the execution environment lives."""
     return build_upload_service(get_settings())
+
+
+# SnapStart: the first request's service, built before the snapshot (it needs no more).
+snapshot.before_snapshot(service)
 
 
 def _api_base_url() -> str:

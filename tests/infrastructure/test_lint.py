@@ -8,6 +8,8 @@ import pytest
 from cfnlint.api import lint_file
 from cfnlint.config import ManualArgs
 
+from scripts.template_variant import with_defaults
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
@@ -17,6 +19,14 @@ def _describe(matches: list[object]) -> str:
 
 def test_cfn_lint_is_clean() -> None:
     matches = lint_file(TEMPLATE, ManualArgs(regions=["us-east-1"]))
+    assert not matches, _describe(matches)
+
+
+def test_cfn_lint_is_clean_with_snapstart(tmp_path: Path) -> None:
+    """The copy `make template` lints too: SnapStart=PublishedVersions as the default."""
+    variant = tmp_path / "template.yaml"
+    variant.write_text(with_defaults(TEMPLATE.read_text(), {"SnapStart": "PublishedVersions"}))
+    matches = lint_file(variant, ManualArgs(regions=["us-east-1"]))
     assert not matches, _describe(matches)
 
 

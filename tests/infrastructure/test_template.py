@@ -151,7 +151,8 @@ def test_the_sweeper_runs_on_a_schedule(resources: Resources, sam_template: dict
     props = rule["Properties"]
     assert props["ScheduleExpression"] == "rate(5 minutes)"
     (target,) = props["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": ["UploadSweeperFunction", "Arn"]}
+    # The alias `live` (AutoPublishAlias), as for every function.
+    assert target["Arn"] == {"Ref": "UploadSweeperFunctionAliaslive"}
     variables = resources["UploadSweeperFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["UPLOAD_STALL_SECONDS"] == {"Ref": "UploadStallSeconds"}
     stall = sam_template["Parameters"]["UploadStallSeconds"]
@@ -167,7 +168,8 @@ def test_worker_consumes_the_queue_with_partial_failures(
 ) -> None:
     (mapping,) = of_type(resources, "AWS::Lambda::EventSourceMapping").values()
     props = mapping["Properties"]
-    assert props["FunctionName"] == {"Ref": "UploadWorkerFunction"}
+    # The alias `live` (AutoPublishAlias): the version the last deploy published.
+    assert props["FunctionName"] == {"Ref": "UploadWorkerFunctionAliaslive"}
     assert props["EventSourceArn"] == {"Fn::GetAtt": ["UploadsQueue", "Arn"]}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert ref(props["BatchSize"]) == "UploadsBatchSize"

@@ -2,10 +2,12 @@
 
 The template switches the optional Cognito authorizer with `Fn::If` inside `Auth` (of
 the Api and of the health route's event), where the Serverless transform takes no
-intrinsics; CloudFormation's LanguageExtensions resolves those conditions from the
-parameter values first. The tests translate the template offline with the SAM
-translator alone, so this does that step for `Auth` blocks (the only place the
-template needs it), from the parameters' defaults and the overrides given.
+intrinsics, and SnapStart with `Fn::If` in each function's properties (the SAM transform hashes
+a resolved `SnapStart` into the version it publishes); CloudFormation's
+LanguageExtensions resolves those conditions from the parameter values first. The
+tests translate the template offline with the SAM translator alone, so this does that
+step for those places (the only ones the template needs it), from the parameters'
+defaults and the overrides given.
 """
 
 from __future__ import annotations
@@ -69,10 +71,13 @@ def resolve_ifs(value: Any, conditions: Conditions) -> Any:
 
 
 def resolve_auth(document: dict[str, Any], overrides: Mapping[str, str] | None = None) -> None:
-    """Resolve the Fn::If of every `Auth` block in place (Api properties, Api events)."""
+    """Resolve the Fn::If of every `Auth` block in place (Api properties, Api events) and
+    of each function's `SnapStart`."""
     conditions = Conditions(document, parameter_values(document, overrides or {}))
     for resource in document.get("Resources", {}).values():
         properties = resource.get("Properties") or {}
+        if "SnapStart" in properties:
+            properties["SnapStart"] = resolve_ifs(properties["SnapStart"], conditions)
         if "Auth" in properties:
             properties["Auth"] = resolve_ifs(properties["Auth"], conditions)
         for event in (properties.get("Events") or {}).values():

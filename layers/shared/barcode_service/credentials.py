@@ -2,35 +2,43 @@
 
 Secret JSON: {"generate": {"appkey"}, "lookup": {"api_key", "secret_key"}}, and
 optionally {"upcitemdb": {"user_key"}} (its paid plan; without it, its free trial).
-Values are held as `SecretStr` so that no repr, log line or error shows them.
+Values are held as `SecretStr` (credential_models.py) so that no repr, log line or
+error shows them. Those pydantic models are imported only once a key is found: a
+keyless deployment's first generate request (GENERATE_BACKEND=auto, no appkey) reads
+the secret to learn there is none, and loading the models (pydantic's BaseModel:
+~105-140 ms of CPU measured here, bench/RESULTS.md) is not needed for that.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.exceptions import (
     GetParameterError,
     TransformParameterError,
 )
-from pydantic import BaseModel, SecretStr
 
 from . import redaction
 from .errors import CredentialsMissing, CredentialsNotConfigured, UpstreamUnavailable
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from .credential_models import GenerateCredentials, LookupCredentials
 
 # botocore logs whole response bodies at DEBUG; a GetSecretValue body is the secret.
 redaction.install("botocore.parsers")
 
 
-class GenerateCredentials(BaseModel):
-    appkey: SecretStr
+def __getattr__(name: str) -> Any:
+    """The credential models, still importable from here (loaded on first use)."""
+    if name in ("GenerateCredentials", "LookupCredentials"):
+        from . import credential_models  # noqa: PLC0415 - pydantic: only with a key
 
-
-class LookupCredentials(BaseModel):
-    api_key: SecretStr
-    secret_key: SecretStr
+        return getattr(credential_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SecretStore:
@@ -82,13 +90,17 @@ class SecretStore:
 
     def generate(self, refresh: bool = False) -> GenerateCredentials:
         """Credentials for the generation upstream; `refresh` bypasses the cache."""
-        return GenerateCredentials.model_validate(self._fields("generate", ("appkey",), refresh))
+        fields = self._fields("generate", ("appkey",), refresh)
+        from .credential_models import GenerateCredentials  # noqa: PLC0415 - a key is there
+
+        return GenerateCredentials.model_validate(fields)
 
     def lookup(self, refresh: bool = False) -> LookupCredentials:
         """Credentials for the lookup upstream; `refresh` bypasses the cache."""
-        return LookupCredentials.model_validate(
-            self._fields("lookup", ("api_key", "secret_key"), refresh)
-        )
+        fields = self._fields("lookup", ("api_key", "secret_key"), refresh)
+        from .credential_models import LookupCredentials  # noqa: PLC0415 - keys are there
+
+        return LookupCredentials.model_validate(fields)
 
     def upcitemdb(self, refresh: bool = False) -> SecretStr | None:
         """UPCitemdb's paid-plan `user_key`; None when there is none (its trial endpoint):
@@ -103,4 +115,8 @@ class SecretStore:
         key = part.get("user_key") if isinstance(part, dict) else None
         if not isinstance(key, str):
             raise CredentialsMissing(f"secret {self.secret_id!r} is missing 'upcitemdb.user_key'")
-        return SecretStr(key.strip()) if key.strip() else None
+        if not key.strip():
+            return None
+        from pydantic import SecretStr  # noqa: PLC0415 - a key is there
+
+        return SecretStr(key.strip())

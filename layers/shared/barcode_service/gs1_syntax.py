@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from functools import cache
 
 from .errors import InvalidGs1
+from .zint_loader import load_zint
 
 DICTIONARY_RELEASE = "2025-01-30"
 """The GS1 Barcode Syntax Dictionary release compiled into zint 2.15.0 (the release whose
@@ -92,6 +93,7 @@ def _in_dictionary(ai: str) -> bool:
 
 def _encode(data: str) -> None:
     """zint's GS1 verification of bracketed data; RuntimeError("Error NNN: ...") if not."""
+    load_zint()  # without zint's own `import pydoc` (zint_loader.py)
     import zint  # noqa: PLC0415 - lazy: the native module loads only when GS1 data comes
 
     symbol = zint.Symbol()

@@ -26,6 +26,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from wrapt import when_imported
 
+from .snapshot import after_restore
+
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "BarcodeBackend")
 TRACED_AT_IMPORT = ("botocore",)
 TRACED_WHEN_IMPORTED = ("requests",)
@@ -34,6 +36,9 @@ UNTRACED_S3_PARAMETERS = frozenset({"Key", "CopySource", "Prefix"})
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_AT_IMPORT)
 metrics = Metrics(namespace=NAMESPACE)
+# A debug sampling rate (POWERTOOLS_LOGGER_SAMPLE_RATE) is drawn at init: with SnapStart
+# every restored copy would share the snapshot's draw.
+after_restore(logger.refresh_sample_rate_calculation)
 
 # `log_metrics` warns (UserWarning) after every invocation that added no metric, e.g. a
 # health check or a cached answer: normal here, not a fault. This is the filter the

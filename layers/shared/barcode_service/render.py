@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidParameter
 from .symbologies import Symbology
+from .zint_loader import load_zint
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -183,6 +184,7 @@ def _encode(
     style: Style = PLAIN,
 ) -> Any:
     """An encoded zint symbol; zint's complaints become a 400 naming the type."""
+    load_zint()  # without zint's own `import pydoc` (zint_loader.py)
     import zint  # noqa: PLC0415 - lazy: only renders pay for the native import
 
     symbol = zint.Symbol()

@@ -42,6 +42,7 @@ from .errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from .snapshot import renew_after_restore
 
 MAX_BODY_BYTES = 1_000_000
 """Cap on an upstream body: real answers are a few hundred bytes of JSON."""
@@ -116,7 +117,8 @@ def new_session(agent: str = USER_AGENT) -> requests.Session:
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    return session
+    # Built before a snapshot with SnapStart: its pool is emptied after each restore.
+    return renew_after_restore(session)
 
 
 def with_retries[T](

@@ -337,3 +337,11 @@ def test_malformed_secret_is_a_fault_not_a_missing_product(
         service.lookup(CODE)
     assert info.value.status == 503
     assert len(upstream.calls) == 0
+
+
+def test_an_upload_worker_outwaits_a_lease_left_by_a_stopped_worker(table: str) -> None:
+    settings = load_settings()
+    api = build_lookup_service(settings)
+    worker = build_lookup_service(settings, uploads=True)
+    assert api.policy.lease_wait_seconds == settings.lease_wait_seconds  # a user waits 6 s
+    assert worker.policy.lease_wait_seconds > settings.lease_seconds  # the lease ends first

@@ -15,6 +15,7 @@ secret read (snapshot.py has the rules). Without SnapStart nothing calls them.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import threading
 import weakref
@@ -124,8 +125,14 @@ def build_lookup_service(settings: Settings, *, uploads: bool = False) -> Lookup
     budgets = Budgets(
         settings.cache_table, dynamodb, default_limit=settings.client_daily_lookup_budget
     )
+    policy = LookupPolicy.from_settings(settings)
+    if uploads:
+        # A worker outwaits a lease rather than writing an error row: a lease held by a
+        # worker that stopped (a crash, a redeploy) ends by itself after LEASE_SECONDS.
+        wait = max(policy.lease_wait_seconds, policy.lease_seconds + 1)
+        policy = dataclasses.replace(policy, lease_wait_seconds=wait)
     return LookupService(
-        LookupPolicy.from_settings(settings),
+        policy,
         store,
         router,
         DynamoHealthStore(settings.cache_table, dynamodb),

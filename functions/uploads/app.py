@@ -51,9 +51,13 @@ def _owner() -> str:
 @tracer.capture_method(capture_response=False)
 def create_upload() -> Response[str]:
     query_params(app)
-    body = json_body(app, ("filename", "content_type"))
+    body = json_body(app, ("filename", "content_type", "purpose"))
     created = service().create(
-        body.get("filename"), body.get("content_type"), _api_base_url(), _owner()
+        body.get("filename"),
+        body.get("content_type"),
+        _api_base_url(),
+        _owner(),
+        body.get("purpose"),
     )
     logger.info("upload created", extra={"upload_ref": upload_ref(created["upload_id"])})
     return Response(

@@ -1,7 +1,8 @@
 """Upstream credentials from Secrets Manager, cached across invocations.
 
 Secret JSON: {"generate": {"appkey"}, "lookup": {"api_key", "secret_key"}}, and
-optionally {"upcitemdb": {"user_key"}} (its paid plan; without it, its free trial).
+optionally {"upcitemdb": {"user_key"}} (its paid plan; without it, its free trial) and,
+for sharing community contributions, {"openfoodfacts": {"user_id", "password"}}.
 Values are held as `SecretStr` so that no repr, log line or error shows them.
 """
 
@@ -31,6 +32,13 @@ class GenerateCredentials(BaseModel):
 class LookupCredentials(BaseModel):
     api_key: SecretStr
     secret_key: SecretStr
+
+
+class OpenFoodFactsAccount(BaseModel):
+    """The operator's Open Food Facts account that shares contributions (its write API)."""
+
+    user_id: SecretStr
+    password: SecretStr
 
 
 class SecretStore:
@@ -104,3 +112,11 @@ class SecretStore:
         if not isinstance(key, str):
             raise CredentialsMissing(f"secret {self.secret_id!r} is missing 'upcitemdb.user_key'")
         return SecretStr(key.strip()) if key.strip() else None
+
+    def openfoodfacts(self, refresh: bool = False) -> OpenFoodFactsAccount:
+        """The Open Food Facts account; CredentialsNotConfigured when the secret has none."""
+        if "openfoodfacts" not in self._document(refresh):
+            # No section at all: sharing is simply not set up (a broken one is an error).
+            raise CredentialsNotConfigured(f"secret {self.secret_id!r} has no 'openfoodfacts'")
+        fields = self._fields("openfoodfacts", ("user_id", "password"), refresh)
+        return OpenFoodFactsAccount.model_validate(fields)

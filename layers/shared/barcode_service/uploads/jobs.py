@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 from botocore.exceptions import ClientError
 
 from .. import dynamo
-from .policy import Kind
+from .policy import Kind, Purpose
 
 JobStatus = Literal["pending", "processing", "done", "failed"]
 
@@ -60,6 +60,7 @@ class Job:
     wait_started: int | None = None
     owner: str | None = None  # callers.Caller.key of its creator (never a key id or user)
     redrives: int = 0  # times the sweeper re-sent its unfinished chunks
+    purpose: Purpose = "lookup"  # "product_image": a photo kept for a contribution
 
     @classmethod
     def from_item(cls, raw: dict[str, Any]) -> Job:
@@ -87,6 +88,7 @@ class Job:
             wait_started=item.get("wait_started"),
             owner=item.get("owner"),
             redrives=int(item.get("redrives") or 0),
+            purpose=item.get("purpose") or "lookup",
         )
 
     @property
@@ -107,10 +109,17 @@ class JobStore(Protocol):
     """
 
     def create(
-        self, upload_id: str, kind: Kind, filename: str, content_type: str, owner: str = ""
+        self,
+        upload_id: str,
+        kind: Kind,
+        filename: str,
+        content_type: str,
+        owner: str = "",
+        *,
+        purpose: Purpose = "lookup",
     ) -> Job:
         """The `pending` job the API creates before the client uploads anything, for `owner`
-        ("" = nobody may read it)."""
+        ("" = nobody may read it), for `purpose`."""
         ...
 
     def get(self, upload_id: str) -> Job | None:
@@ -210,11 +219,18 @@ class DynamoJobStore:
         return self._update(upload_id, expression, condition, **values)
 
     def create(
-        self, upload_id: str, kind: Kind, filename: str, content_type: str, owner: str = ""
+        self,
+        upload_id: str,
+        kind: Kind,
+        filename: str,
+        content_type: str,
+        owner: str = "",
+        *,
+        purpose: Purpose = "lookup",
     ) -> Job:
         """The `pending` job the API creates before the client uploads anything, for `owner`
         (a callers.Caller.key: only that caller may read it, and its lookups are charged to
-        that caller's budget)."""
+        that caller's budget), for `purpose`."""
         now = self._clock()
         item = {
             "pk": f"UPLOAD#{upload_id}",
@@ -224,6 +240,7 @@ class DynamoJobStore:
             "filename": filename,
             "content_type": content_type,
             "owner": owner or None,
+            "purpose": purpose if purpose != "lookup" else None,
             "created_at": _iso(now),
             "updated_at": _iso(now),
             "expires_at": int(now) + self.ttl_seconds,

@@ -10,6 +10,7 @@ from ..settings import Settings
 from .jobs import JobStore
 from .policy import (
     check_upload_id,
+    choose_purpose,
     choose_type,
     display_filename,
     max_bytes,
@@ -32,10 +33,13 @@ class UploadService:
             raise ServiceError("no uploads bucket is configured (UPLOADS_BUCKET)")
         return self.settings.uploads_bucket
 
-    def create(self, filename: Any, content_type: Any, base_url: str, owner: str) -> dict[str, Any]:
+    def create(
+        self, filename: Any, content_type: Any, base_url: str, owner: str, purpose: Any = None
+    ) -> dict[str, Any]:
         """A new pending job of `owner` (callers.Caller.key) and the presigned POST that
-        uploads its one file."""
+        uploads its one file; `purpose` "product_image" keeps a photo for a contribution."""
         ext, kind, bare_type = choose_type(filename, content_type)
+        chosen = choose_purpose(purpose, kind)
         bucket = self._require_bucket()
         upload_id = new_upload_id()
         key = upload_key(upload_id, ext)
@@ -50,7 +54,8 @@ class UploadService:
             Conditions=[{"Content-Type": bare_type}, ["content-length-range", 1, limit]],
             ExpiresIn=expires,
         )
-        self.jobs.create(upload_id, kind, display_filename(str(filename)), bare_type, owner)
+        shown = display_filename(str(filename))
+        self.jobs.create(upload_id, kind, shown, bare_type, owner, purpose=chosen)
         return {
             "upload_id": upload_id,
             "upload": {"url": post["url"], "fields": post["fields"]},

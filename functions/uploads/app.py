@@ -57,7 +57,7 @@ def create_upload() -> Response[str]:
         body.get("content_type"),
         _api_base_url(),
         _owner(),
-        body.get("purpose"),
+        body.get("purpose", "lookup"),  # an explicit null is refused
     )
     logger.info("upload created", extra={"upload_ref": upload_ref(created["upload_id"])})
     return Response(

@@ -128,7 +128,7 @@ class FakeUpstreams:
             **{f"{name.upper()}_API_URL": self.base_url + p for p, name in SISTERS.items()},
             "OPENLIBRARY_API_URL": self.base_url + OPENLIBRARY_PREFIX,
             "UPCITEMDB_API_URL": self.base_url + UPCITEMDB_PREFIX,
-            "LOOKUP_PROVIDERS": "openfoodfacts,openlibrary,baichuan",
+            "LOOKUP_PROVIDERS": "openfoodfacts,openlibrary,community,baichuan",
             # The slow fake provider answers after this; nothing else is near it.
             "UPSTREAM_READ_TIMEOUT": "2",
             # A failing provider is left alone this long (short, so scenarios stay apart).

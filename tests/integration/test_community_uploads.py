@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -212,6 +213,8 @@ def test_a_list_cannot_be_a_product_photo(queues: Queues) -> None:
         {"filename": "a.jpg", "content_type": "image/jpeg", "purpose": "decoration"}
     )
     assert call(uploads_app, event)[2]["invalid_params"][0]["name"] == "purpose"
+    event["body"] = json.dumps({"filename": "a.jpg", "content_type": "image/jpeg", "purpose": None})
+    assert call(uploads_app, event)[2]["invalid_params"][0]["name"] == "purpose"
 
 
 def test_a_damaged_product_photo_fails_its_job(queues: Queues) -> None:
@@ -314,3 +317,20 @@ def test_a_refused_account_waits_in_the_queue_for_an_operator(
     assert body["share"]["status"] == "queued"
     assert "account" in body["share"]["reason"]
     assert ACCOUNT["password"] not in json.dumps(body)
+
+
+def test_the_account_never_reaches_a_log_line(
+    sharing: Queues,
+    upstream: responses.RequestsMock,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    upstream.post(off_write_url(), body=OFF_BAD_LOGIN_PAGE, status=403)
+    call(lookup_app, contribution_event(UNKNOWN, {**SOAP, "share": True}))
+    upstream.replace(responses.POST, off_write_url(), body="down", status=503)
+    sharing.drain(sharing.shares, failures_expected=True)
+    written = caplog.text + "".join(capsys.readouterr())
+    assert "CommunityShareQueued" in written, "the capture saw the handlers' output"
+    assert ACCOUNT["password"] not in written
+    assert ACCOUNT["user_id"] not in written

@@ -129,8 +129,8 @@ def choose_type(filename: Any, content_type: Any) -> tuple[str, Kind, str]:
 
 
 def choose_purpose(purpose: Any, kind: Kind) -> Purpose:
-    """The upload's purpose ("lookup" when not given), or a 400 naming the field."""
-    if purpose is None or purpose == "lookup":
+    """The upload's purpose, or a 400 naming the field."""
+    if purpose == "lookup":
         return "lookup"
     if purpose != "product_image":
         raise InvalidParameter(

@@ -34,7 +34,12 @@ class UploadService:
         return self.settings.uploads_bucket
 
     def create(
-        self, filename: Any, content_type: Any, base_url: str, owner: str, purpose: Any = None
+        self,
+        filename: Any,
+        content_type: Any,
+        base_url: str,
+        owner: str,
+        purpose: Any = "lookup",
     ) -> dict[str, Any]:
         """A new pending job of `owner` (callers.Caller.key) and the presigned POST that
         uploads its one file; `purpose` "product_image" keeps a photo for a contribution."""

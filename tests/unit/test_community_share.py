@@ -13,6 +13,7 @@ import requests
 import responses
 from pydantic import SecretStr
 
+from barcode_service import deadline as request_deadline
 from barcode_service.community.model import CodeRecord, Contribution, Description, ShareState
 from barcode_service.community.share import (
     DISABLED,
@@ -292,4 +293,16 @@ def test_sharing_turned_off_meanwhile_settles_a_queued_share(
     state = sharing(records, Queue(), enabled=False).retry(ShareMessage(GTIN, "alice-hash"), 1)
     assert state is not None
     assert state.status == "disabled"
+    assert not fake.calls
+
+
+def test_a_request_without_time_left_queues_the_share_unsent(
+    records: DynamoCommunityStore, fake: responses.RequestsMock
+) -> None:
+    queue = Queue()
+    with request_deadline.applying(request_deadline.Deadline.after(0.5)):
+        state = sharing(records, queue).first_attempt(record_of(records), "alice-hash")
+    assert state.status == "queued"
+    assert state.reason.startswith("the request had no time left to send it")
+    assert len(queue.sent) == 1
     assert not fake.calls

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from .. import deadline as request_deadline
 from ..errors import CredentialsNotConfigured, ServiceError, UpstreamAuthFailed, UpstreamError
 from ..gtin import parse_gtin
 from ..observability import count, logger
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
 
 WRITE_PATH = "/cgi/product_jqm2.pl"
 REQUEST_DEADLINE = 6.0
-"""Seconds the contribution request gives its one attempt (API Gateway allows 29)."""
+"""Seconds the contribution request gives its one attempt, at most: less when the
+request (deadline.py) has less left, and none under a second."""
 DISABLED = "sharing with Open Food Facts is not enabled on this service"
 NO_ACCOUNT = "this service has no Open Food Facts account to share with"
 
@@ -188,10 +190,12 @@ class Sharing:
         assert contribution is not None
         if self.writer is None:
             return self._record(record.gtin14, contributor, "disabled", DISABLED)
+        seconds = min(REQUEST_DEADLINE, request_deadline.current().remaining() - 1)
+        if seconds < 1:  # the request has no time left for it: the queue sends it
+            late = ServiceError("the request had no time left to send it")
+            return self._queue(record.gtin14, contributor, late)
         try:
-            verdict = self.writer().send(
-                record.gtin14, contribution, time.monotonic() + REQUEST_DEADLINE
-            )
+            verdict = self.writer().send(record.gtin14, contribution, time.monotonic() + seconds)
         except CredentialsNotConfigured:
             return self._record(record.gtin14, contributor, "disabled", NO_ACCOUNT)
         except ServiceError as error:
@@ -261,4 +265,6 @@ def _failure(error: ServiceError) -> str:
     """Why an attempt got no verdict, in words for the app (never a secret)."""
     if isinstance(error, UpstreamAuthFailed):
         return "Open Food Facts refused this service's account (an operator must fix it)"
+    if not isinstance(error, UpstreamError):
+        return error.detail
     return f"Open Food Facts could not be reached ({error.code})"

@@ -11,6 +11,7 @@ import pytest
 import responses
 
 from barcode_service.callers import Caller
+from barcode_service.community.model import CodeRecord, Contribution, Description
 from barcode_service.community.store import DynamoCommunityStore
 from barcode_service.uploads.jobs import DynamoJobStore
 from functions.lookup import app
@@ -242,3 +243,76 @@ def finish_product_image(jobs: DynamoJobStore, upload_id: str, url: str) -> None
         csv_key=None,
         message=None,
     )
+
+
+def test_a_provider_before_the_community_that_cannot_answer_holds_a_contribution(
+    table: str, secret: dict, upstream: responses.RequestsMock
+) -> None:
+    upstream.get(off_product_url(UNKNOWN), body="upstream connect error", status=503)
+    status, headers, problem = invoke(contribution_event(UNKNOWN, SOAP, KEY_A))
+    assert status == 503
+    assert problem["code"] == "upstream_unavailable"
+    assert problem["provider"] == "openfoodfacts"
+    assert int(headers["Retry-After"]) > 0
+    record = DynamoCommunityStore(TABLE, boto3.client("dynamodb")).get("0" + UNKNOWN)
+    assert record is None, "nothing stored, nothing counted"
+
+
+def test_a_provider_after_the_community_that_cannot_answer_does_not(
+    table: str, upstream: responses.RequestsMock
+) -> None:
+    # No secret at all: Baichuan (listed after the community) is not configured.
+    upstream.get(off_product_url(UNKNOWN), json=off_not_found(UNKNOWN), status=404)
+    assert invoke(lookup_event(UNKNOWN, KEY_A))[0] == 503, "a GET still names Baichuan"
+    status, _, body = invoke(contribution_event(UNKNOWN, SOAP, KEY_A))
+    assert status == 201, body
+    assert invoke(lookup_event(UNKNOWN, KEY_A))[2]["provider"] == "community"
+
+
+def test_contributions_need_a_known_caller(table: str) -> None:
+    event = contribution_event(UNKNOWN, SOAP, KEY_A)
+    event["requestContext"]["identity"]["apiKeyId"] = None
+    status, _, problem = invoke(event)
+    assert (status, problem["code"]) == (403, "contribution_refused")
+
+
+def test_a_bad_format_names_the_parameter(table: str) -> None:
+    status, _, problem = invoke(contribution_event(UNKNOWN, SOAP, KEY_A, {"format": "x" * 80}))
+    assert status == 400
+    assert problem["invalid_params"][0]["name"] == "format"
+
+
+def test_a_code_published_meanwhile_is_409_and_gives_the_days_count_back(
+    nobody_knows: None, upstream: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COMMUNITY_DAILY_LIMIT", "1")
+    store = app.community().store
+    change = store.change
+
+    def someone_publishes_first(gtin14: str, changed: Any) -> Any:
+        def theirs(record: CodeRecord) -> CodeRecord:
+            record = record.with_contribution(Contribution("other", Description("Soap"), 1, 1))
+            return record.publish("other", by="operator", now=2)
+
+        change(gtin14, theirs)
+        return change(gtin14, changed)
+
+    monkeypatch.setattr(store, "change", someone_publishes_first)
+    status, _, problem = invoke(contribution_event(UNKNOWN, SOAP, KEY_A))
+    assert (status, problem["code"], problem["provider"]) == (409, "already_known", "community")
+    monkeypatch.setattr(store, "change", change)
+    other = "0012345678912"
+    upstream.get(off_product_url(other), json=off_not_found(other), status=404)
+    assert invoke(contribution_event(other, SOAP, KEY_A))[0] == 201, "the count was given back"
+
+
+def test_a_code_keeps_a_bounded_number_of_contributions(
+    nobody_knows: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("barcode_service.community.service.MAX_CONTRIBUTIONS", 2)
+    assert invoke(contribution_event(UNKNOWN, SOAP, KEY_A))[0] == 201
+    assert invoke(contribution_event(UNKNOWN, {"name": "Other"}, KEY_B))[0] == 201
+    status, _, problem = invoke(contribution_event(UNKNOWN, {"name": "Third"}, KEY_C))
+    assert (status, problem["code"]) == (403, "contribution_refused")
+    changed = invoke(contribution_event(UNKNOWN, {"name": "Changed"}, KEY_A))
+    assert changed[0] == 201, "a contributor may still change its own"

@@ -217,6 +217,7 @@ class FakeUpstreams:
         if upc == US_HOUSEHOLD_CODE:
             return 200, upcitemdb_found(upc), headers
         return 200, upcitemdb_not_found(), headers
+
     def openfoodfacts_write(self, params: dict[str, str]) -> tuple[int, Any]:
         if (params.get("user_id"), params.get("password")) != (OFF_USER_ID, OFF_PASSWORD):
             return 403, OFF_BAD_LOGIN_PAGE

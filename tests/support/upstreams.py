@@ -219,6 +219,8 @@ def upcitemdb_headers(remaining: int, reset: int, limit: int = 100) -> dict[str,
         "X-RateLimit-Remaining": str(remaining),
         "X-RateLimit-Reset": str(reset),
     }
+
+
 # --- Open Food Facts' write API (upstreams.md section 5; /cgi/product_jqm2.pl) -----------
 
 

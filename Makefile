@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 # The layer's bytecode is written by the runtime's CPython (layers/shared/Makefile).
 export BYTECODE_PYTHON := $(CURDIR)/$(PY)
 
-.PHONY: test run install lint types unit template format bench clean import-catalog
+.PHONY: test run install lint types unit template format bench clean import-catalog community
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt layers/print/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ run: $(VENV)/.installed
 # `make import-catalog FILE=catalog.csv`: catalog overrides into the running `make run` stack.
 import-catalog: $(VENV)/.installed
 	$(PY) -m scripts.import_catalog --local $(FILE)
+
+# `make community ARGS="list"`, `ARGS="approve 0012345678905"`, `ARGS="export --format json"`:
+# the community catalog of the running `make run` stack (scripts/community.py).
+community: $(VENV)/.installed
+	$(PY) -m scripts.community --local $(ARGS)
 
 # `make bench BENCH_ARGS=--hog`: the same with a CPU hog on one core beside it.
 bench: $(VENV)/.installed $(SAM_VENV)/.installed

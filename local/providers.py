@@ -44,6 +44,14 @@ def provider_lines(environment: Mapping[str, str], secret: Mapping[str, Any]) ->
             return f"paid plan (UPCITEMDB_USER_KEY), {daily}"
         return f"trial (no UPCITEMDB_USER_KEY), {daily}"
 
+    def community() -> str:
+        share = "off (COMMUNITY_SHARE_OPENFOODFACTS)"
+        if settings.shares_to_openfoodfacts:
+            has_account = _secret_value(secret, "openfoodfacts", "user_id")
+            share = "on" if has_account else "on, but NO OPENFOODFACTS_USER_ID: not sent"
+        agree = settings.community_confirmations
+        return f"your users' contributions, published when {agree} agree; sharing {share}"
+
     def baichuan() -> str:
         if _secret_value(secret, "lookup", "api_key"):
             return "paid; LOOKUP_API_KEY set"
@@ -53,6 +61,7 @@ def provider_lines(environment: Mapping[str, str], secret: Mapping[str, Any]) ->
         "openfoodfacts": open_food_facts,
         "openlibrary": open_library,
         "upcitemdb": upcitemdb,
+        "community": community,
         "baichuan": baichuan,
     }
     lines = [f"  uploads    {','.join(uploads)}   (UPLOAD_LOOKUP_PROVIDERS)"]

@@ -89,6 +89,12 @@ def upstream_secret(environ: Mapping[str, str]) -> dict[str, Any]:
             "api_key": environ.get("LOOKUP_API_KEY", ""),
             "secret_key": environ.get("LOOKUP_SECRET_KEY", ""),
         },
+        # Shares community contributions (COMMUNITY_SHARE_OPENFOODFACTS=true); use a
+        # staging account with OPENFOODFACTS_WRITE_URL=https://off:off@world.openfoodfacts.net.
+        "openfoodfacts": {
+            "user_id": environ.get("OPENFOODFACTS_USER_ID", ""),
+            "password": environ.get("OPENFOODFACTS_PASSWORD", ""),
+        },
     }
     if "UPCITEMDB_USER_KEY" in environ:
         document["upcitemdb"] = {"user_key": environ["UPCITEMDB_USER_KEY"]}

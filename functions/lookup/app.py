@@ -1,11 +1,12 @@
-"""Lookup function: product lookups, scans (text or photo), health and the OpenAPI document."""
+"""Lookup function: product lookups, community contributions, scans (text or photo), health
+and the OpenAPI document."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
@@ -24,13 +25,16 @@ from barcode_service.api import (
 from barcode_service.batch import lookup_many
 from barcode_service.budgets import ClientBudget
 from barcode_service.callers import caller_of
-from barcode_service.errors import InvalidGtin, InvalidParameter
+from barcode_service.errors import InvalidGtin, InvalidParameter, ServiceError
 from barcode_service.lookup import LookupService
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.openapi import openapi_document
 from barcode_service.public_url import request_base_url
 from barcode_service.settings import get_settings
-from barcode_service.wiring import build_lookup_service, prepare_lookup
+from barcode_service.wiring import build_community_service, build_lookup_service, prepare_lookup
+
+if TYPE_CHECKING:
+    from barcode_service.community.service import CommunityService
 
 app = make_resolver()
 DOCS_CACHE_CONTROL = "public, max-age=300"
@@ -43,17 +47,29 @@ def service() -> LookupService:
     return build_lookup_service(get_settings())
 
 
+@lru_cache(maxsize=1)
+def community() -> CommunityService:
+    """The community catalog's contributions, on this function's lookup service."""
+    return build_community_service(get_settings(), service())
+
+
 @snapshot.before_snapshot
 def _before_snapshot() -> None:
     """SnapStart: what the first request would build, built before the snapshot."""
     service()
+    community()
     prepare_lookup(get_settings())
+
+
+def caller_key() -> str | None:
+    """Who sent this request (API key or signed-in user), as its hash; None: nobody known."""
+    caller = caller_of(app.current_event.raw_event)
+    return caller.key if caller.known else None
 
 
 def budget() -> ClientBudget | None:
     """The daily lookup budget of whoever sent this request (API key or signed-in user)."""
-    caller = caller_of(app.current_event.raw_event)
-    return service().budget_for(caller.key if caller.known else None)
+    return service().budget_for(caller_key())
 
 
 def metered(answer: Callable[[ClientBudget | None], Any]) -> Response[str]:
@@ -112,7 +128,9 @@ def get_product(code: str) -> Response[str]:
 
     def answer(spender: ClientBudget | None) -> dict[str, Any]:
         try:
-            product = service().lookup(unquote(code), format_name, budget=spender)
+            product = service().lookup(
+                unquote(code), format_name, budget=spender, caller=caller_key()
+            )
         except InvalidGtin as error:
             raise error.about("code") from None
         except InvalidParameter as error:
@@ -125,6 +143,24 @@ def get_product(code: str) -> Response[str]:
     return cacheable(app, response, f"private, max-age={fresh_for[0]}")
 
 
+@app.post("/products/<code>")
+@tracer.capture_method
+def contribute(code: str) -> Response[str]:
+    """A community contribution: a product no provider knows, described by the caller."""
+    from barcode_service.community.request import FIELDS  # noqa: PLC0415 - this route only
+
+    format_name = query_params(app, ("format",)).get("format")
+    body = json_body(app, FIELDS)
+    caller = caller_of(app.current_event.raw_event)
+    spender = budget()
+    headers = spender.headers if spender is not None else dict
+    try:
+        done = community().contribute(unquote(code), format_name, caller, body, budget=spender)
+    except ServiceError as error:
+        raise error.copy(headers=dict(headers())) from None
+    return json_response(done.body, headers(), status=done.status)
+
+
 @app.post("/products/lookup")
 @tracer.capture_method
 def lookup_batch() -> Response[str]:
@@ -133,7 +169,10 @@ def lookup_batch() -> Response[str]:
     return metered(
         lambda spender: {
             "results": [
-                row.to_dict() for row in lookup_many(service(), body.get("codes"), budget=spender)
+                row.to_dict()
+                for row in lookup_many(
+                    service(), body.get("codes"), budget=spender, caller=caller_key()
+                )
             ]
         }
     )
@@ -150,7 +189,11 @@ def scan() -> Response[str]:
     request = parse_scan_request(
         event.headers.get("content-type"), event.body, bool(event.is_base64_encoded)
     )
-    return metered(lambda spender: ScanService(service(), budget=spender).scan(request).to_dict())
+    return metered(
+        lambda spender: (
+            ScanService(service(), budget=spender, caller=caller_key()).scan(request).to_dict()
+        )
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -67,7 +67,7 @@ def create_upload() -> Response[str]:
         body.get("content_type"),
         _api_base_url(),
         _owner(),
-        purpose=body.get("purpose"),
+        body.get("purpose", "lookup"),  # an explicit null is refused above
         labels=body.get("labels"),
     )
     logger.info("upload created", extra={"upload_ref": upload_ref(created["upload_id"])})

@@ -7,8 +7,9 @@ keyless providers: Open Food Facts (found, 404 not found, 200 with status 0, 429
 503, slow, garbage, chosen by barcode; asked with `product_type=all`, a redirect to
 its sister instance for a beauty product or a pet food, which answer from their own
 paths), Open Library (a book, or `{}`) and UPCitemdb's trial (found, not found,
-EXCEED_LIMIT, TOO_FAST, with its rate-limit headers). Every call is counted per
-upstream, so tests can tell a cached answer from a provider's.
+EXCEED_LIMIT, TOO_FAST, with its rate-limit headers), and Open Food Facts' write API
+(fields saved, refused, a bad account's 403 page, 503 a given number of times). Every
+call is counted per upstream, so tests can tell a cached answer from a provider's.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.support.upstreams import (
+    OFF_BAD_LOGIN_PAGE,
     baichuan_failure,
     baichuan_found,
     baichuan_not_found,
@@ -34,6 +36,8 @@ from tests.support.upstreams import (
     obf_found,
     off_found,
     off_not_found,
+    off_write_accepted,
+    off_write_refused,
     openlibrary_found,
     opff_found,
     upcitemdb_error,
@@ -49,6 +53,8 @@ LOOKUP_SECRET_KEY = "fake-baichuan-secret-key"
 GENERATE_PATH = "/barcode/barcode"
 LOOKUP_PATH = "/api/api_query.php"
 OFF_PREFIX = "/off"  # base URL of the fake Open Food Facts
+OFF_WRITE_PATH = OFF_PREFIX + "/cgi/product_jqm2.pl"
+OFF_USER_ID, OFF_PASSWORD = "e2e-app-bot", "e2e-off-password"
 OPENLIBRARY_PREFIX = "/openlibrary"
 OPENLIBRARY_PATH = OPENLIBRARY_PREFIX + "/api/books"
 # The sister instances Open Food Facts redirects to (product_type=all), by prefix.
@@ -92,6 +98,9 @@ class FakeUpstreams:
 
     found: dict[str, str] = field(default_factory=lambda: {FOUND_CODE: "Test Product"})
     quota_codes: set[str] = field(default_factory=lambda: {QUOTA_CODE})
+    # Open Food Facts' write API: codes it refuses, and 503s to answer a code first.
+    write_refused: set[str] = field(default_factory=set)
+    write_failures: Counter[str] = field(default_factory=Counter)
     calls: Counter[str] = field(default_factory=Counter)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -119,7 +128,7 @@ class FakeUpstreams:
             **{f"{name.upper()}_API_URL": self.base_url + p for p, name in SISTERS.items()},
             "OPENLIBRARY_API_URL": self.base_url + OPENLIBRARY_PREFIX,
             "UPCITEMDB_API_URL": self.base_url + UPCITEMDB_PREFIX,
-            "LOOKUP_PROVIDERS": "openfoodfacts,openlibrary,baichuan",
+            "LOOKUP_PROVIDERS": "openfoodfacts,openlibrary,community,baichuan",
             # The slow fake provider answers after this; nothing else is near it.
             "UPSTREAM_READ_TIMEOUT": "2",
             # A failing provider is left alone this long (short, so scenarios stay apart).
@@ -127,6 +136,9 @@ class FakeUpstreams:
             "GENERATE_APPKEY": APPKEY,
             "LOOKUP_API_KEY": LOOKUP_API_KEY,
             "LOOKUP_SECRET_KEY": LOOKUP_SECRET_KEY,
+            "OPENFOODFACTS_WRITE_URL": self.base_url + OFF_PREFIX,
+            "OPENFOODFACTS_USER_ID": OFF_USER_ID,
+            "OPENFOODFACTS_PASSWORD": OFF_PASSWORD,
         }
 
     def start(self) -> FakeUpstreams:
@@ -206,6 +218,18 @@ class FakeUpstreams:
             return 200, upcitemdb_found(upc), headers
         return 200, upcitemdb_not_found(), headers
 
+    def openfoodfacts_write(self, params: dict[str, str]) -> tuple[int, Any]:
+        if (params.get("user_id"), params.get("password")) != (OFF_USER_ID, OFF_PASSWORD):
+            return 403, OFF_BAD_LOGIN_PAGE
+        code = params.get("code", "")
+        if code in self.write_refused:
+            return 200, off_write_refused("Edit against edit rules")
+        with self._lock:
+            if self.write_failures[code] > 0:
+                self.write_failures[code] -= 1
+                return 503, "<html><body>Service Unavailable</body></html>"
+        return 200, off_write_accepted()
+
     def openlibrary(self, params: dict[str, str]) -> tuple[int, Any]:
         key = params.get("bibkeys", "")
         if key == f"ISBN:{BOOK_ISBN}":
@@ -254,6 +278,9 @@ def _handler(fakes: FakeUpstreams) -> type[BaseHTTPRequestHandler]:
             elif split.path == UPCITEMDB_TRIAL_PATH:
                 fakes.record("upcitemdb", params)
                 status, body, headers = fakes.upcitemdb(params)
+            elif split.path == OFF_WRITE_PATH:
+                fakes.record("openfoodfacts_write", params)
+                status, body = fakes.openfoodfacts_write(params)
             elif split.path == OPENLIBRARY_PATH:
                 fakes.record("openlibrary", params)
                 status, body = fakes.openlibrary(params)

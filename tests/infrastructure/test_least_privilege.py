@@ -23,19 +23,26 @@ FUNCTIONS = (
     "UploadSweeperFunction",
 )
 
-LOOKUP_READS = {"PRODUCT#*", "CATALOG#*", "HEALTH#*", "LEASE#*", "MISS#*", "RATE#*"}
+LOOKUP_READS = {"PRODUCT#*", "CATALOG#*", "HEALTH#*", "LEASE#*", "MISS#*", "RATE#*", "COMMUNITY#*"}
 LOOKUP_ITEMS = {
     # BUDGET#: a caller's count of the day; CLIENT#: an operator's budget override.
     "dynamodb:GetItem": LOOKUP_READS | {"BUDGET#*", "CLIENT#*"},
     "dynamodb:BatchGetItem": LOOKUP_READS | {"BUDGET#*", "CLIENT#*"},
-    "dynamodb:PutItem": {"PRODUCT#*", "LEASE#*", "MISS#*"},
+    # COMMUNITY#: community records, each change one conditional put of the record.
+    "dynamodb:PutItem": {"PRODUCT#*", "LEASE#*", "MISS#*", "COMMUNITY#*"},
     # DAY#: a provider's calls of the day against its daily allowance (limiter.py).
     "dynamodb:UpdateItem": {"RATE#*", "DAY#*", "HEALTH#*", "BUDGET#*"},
     "dynamodb:DeleteItem": {"LEASE#*"},
 }
 # Per function: DynamoDB action -> the item kinds (LeadingKeys patterns) it may touch.
 DYNAMODB = {
-    "LookupFunction": LOOKUP_ITEMS,
+    "LookupFunction": {
+        **LOOKUP_ITEMS,
+        # UPLOAD#: the product photo a contribution names (its job, only read);
+        # CONTRIBUTIONS#: a caller's contributions of the day.
+        "dynamodb:GetItem": LOOKUP_ITEMS["dynamodb:GetItem"] | {"UPLOAD#*"},
+        "dynamodb:UpdateItem": LOOKUP_ITEMS["dynamodb:UpdateItem"] | {"CONTRIBUTIONS#*"},
+    },
     "GenerateFunction": {"dynamodb:GetItem": {"BARCODE#*"}, "dynamodb:PutItem": {"BARCODE#*"}},
     "UploadsFunction": {"dynamodb:GetItem": {"UPLOAD#*"}, "dynamodb:PutItem": {"UPLOAD#*"}},
     "UploadWorkerFunction": {
@@ -73,7 +80,8 @@ S3_OBJECTS = {
     },
     "UploadWorkerFunction": {
         "s3:GetObject": {"UploadsBucket/uploads/*", "UploadsBucket/results/*"},
-        "s3:PutObject": {"UploadsBucket/results/*"},
+        # products/: community product photos, checked and re-encoded by the worker.
+        "s3:PutObject": {"UploadsBucket/results/*", "ImagesBucket/products/*"},
     },
     "UploadSweeperFunction": {
         "s3:GetObject": {"UploadsBucket/results/*"},  # a run's work files
@@ -87,14 +95,16 @@ S3_LIST = {
     "UploadWorkerFunction": ("UploadsBucket", ["uploads/*"], "StringLikeIfExists"),
     "UploadSweeperFunction": ("UploadsBucket", ["results/*"], "StringLike"),
 }
+CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+# Per function: queue -> its actions. The lookup function sends shares to retry and
+# nothing else (it cannot put chunk messages on the uploads queue).
 SQS = {
     "UploadWorkerFunction": {
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:SendMessage",
+        "UploadsQueue": CONSUME | {"sqs:SendMessage"},
+        "CommunityShareQueue": CONSUME,
     },
-    "UploadSweeperFunction": {"sqs:SendMessage"},
+    "UploadSweeperFunction": {"UploadsQueue": {"sqs:SendMessage"}},
+    "LookupFunction": {"CommunityShareQueue": {"sqs:SendMessage"}},
 }
 SECRET_READERS = {"LookupFunction", "GenerateFunction", "UploadWorkerFunction"}
 
@@ -200,11 +210,12 @@ def test_s3_grants_name_their_prefixes(function: str, resources: Resources) -> N
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_sqs_only_on_the_named_queue(function: str, resources: Resources) -> None:
-    actions: set[str] = set()
+    actions: dict[str, set[str]] = defaultdict(set)
     for statement in by_service(resources, function, "sqs"):
-        assert statement["Resource"] == {"Fn::GetAtt": ["UploadsQueue", "Arn"]}
-        actions |= set(as_list(statement["Action"]))
-    assert actions == SQS.get(function, set())
+        queue, attribute = statement["Resource"]["Fn::GetAtt"]
+        assert attribute == "Arn"
+        actions[queue] |= set(as_list(statement["Action"]))
+    assert dict(actions) == SQS.get(function, {})
     # SendMessageBatch is authorised as sqs:SendMessage; as an IAM action it does not exist.
     assert "sqs:SendMessageBatch" not in json.dumps(resources)
 

@@ -216,8 +216,8 @@ def test_what_was_created(stack: dict[str, Any]) -> None:
     )["Table"]
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    (index,) = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "ActiveJobs"
+    indexes = sorted(index["IndexName"] for index in table["GlobalSecondaryIndexes"])
+    assert indexes == ["ActiveJobs", "CommunityByState"]
 
     functions = boto3.client("lambda", region_name=region)
     iam = boto3.client("iam", region_name=region)
@@ -237,13 +237,18 @@ def test_what_was_created(stack: dict[str, Any]) -> None:
         concurrency = functions.get_function_concurrency(FunctionName=physical[name])
         assert concurrency.get("ReservedConcurrentExecutions", 0) == 0  # moto says 0 for none
 
-    (mapping,) = functions.list_event_source_mappings(
-        FunctionName=physical["UploadWorkerFunction"]
-    )["EventSourceMappings"]
-    queue_arn = boto3.client("sqs", region_name=region).get_queue_attributes(
-        QueueUrl=physical["UploadsQueue"], AttributeNames=["QueueArn"]
-    )["Attributes"]["QueueArn"]
-    assert mapping["EventSourceArn"] == queue_arn
+    # The worker reads the uploads queue and the community share queue.
+    mappings = functions.list_event_source_mappings(FunctionName=physical["UploadWorkerFunction"])[
+        "EventSourceMappings"
+    ]
+    sqs = boto3.client("sqs", region_name=region)
+    queue_arns = {
+        sqs.get_queue_attributes(QueueUrl=physical[queue], AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        for queue in ("UploadsQueue", "CommunityShareQueue")
+    }
+    assert {mapping["EventSourceArn"] for mapping in mappings} == queue_arns
 
     logs = boto3.client("logs", region_name=region)
     groups = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}

@@ -137,7 +137,9 @@ def test_each_function_reaches_only_what_it_uses(resources: Resources) -> None:
         assert '"Ref": "UpstreamSecret"' in grants
     assert "secretsmanager" not in uploads
     assert "s3:" not in lookup
-    assert "sqs:" not in lookup
+    # The lookup function queues community shares to retry, on their queue only.
+    assert '"UploadsQueue"' not in lookup
+    assert '"CommunityShareQueue"' in lookup
     assert "ImagesBucket" in generate
     assert "UploadsBucket" not in generate
     assert "UploadsBucket" in uploads
@@ -166,7 +168,12 @@ def test_the_sweeper_runs_on_a_schedule(resources: Resources, sam_template: dict
 def test_worker_consumes_the_queue_with_partial_failures(
     resources: Resources, sam_template: dict[str, Any]
 ) -> None:
-    (mapping,) = of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    mappings = of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = (
+        m
+        for m in mappings
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["UploadsQueue", "Arn"]}
+    )
     props = mapping["Properties"]
     # The alias `live` (AutoPublishAlias): the version the last deploy published.
     assert props["FunctionName"] == {"Ref": "UploadWorkerFunctionAliaslive"}
@@ -180,6 +187,33 @@ def test_worker_consumes_the_queue_with_partial_failures(
     worker_timeout = resources["UploadWorkerFunction"]["Properties"]["Timeout"]
     visibility = resources["UploadsQueue"]["Properties"]["VisibilityTimeout"]
     assert visibility >= 6 * worker_timeout
+
+
+def test_the_worker_retries_community_shares_from_their_own_queue(
+    resources: Resources, sam_template: dict[str, Any]
+) -> None:
+    mappings = of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = (
+        m
+        for m in mappings
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["CommunityShareQueue", "Arn"]}
+    )
+    props = mapping["Properties"]
+    assert props["FunctionName"] == {"Ref": "UploadWorkerFunction"}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BatchSize"] == 1
+    queue = resources["CommunityShareQueue"]["Properties"]
+    assert (
+        queue["VisibilityTimeout"] >= 6 * resources["UploadWorkerFunction"]["Properties"]["Timeout"]
+    )
+    redrive = queue["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["CommunityShareDeadLetterQueue", "Arn"]
+    }
+    assert ref(redrive["maxReceiveCount"]) == "CommunityShareMaxReceiveCount"
+    # The worker knows the same count: its last delivery records the share as failed.
+    environment = sam_template["Globals"]["Function"]["Environment"]["Variables"]
+    assert environment["COMMUNITY_SHARE_MAX_RECEIVE_COUNT"] == redrive["maxReceiveCount"]
 
 
 def test_uploads_queue_redrives_to_the_dead_letter_queue(
@@ -201,12 +235,21 @@ def test_cache_table(resources: Resources) -> None:
     assert props["AttributeDefinitions"] == [
         {"AttributeName": "pk", "AttributeType": "S"},
         {"AttributeName": "active_job", "AttributeType": "S"},
+        # The operators' index of community records.
+        {"AttributeName": "community_state", "AttributeType": "S"},
+        {"AttributeName": "community_updated", "AttributeType": "N"},
     ]
-    # The sweeper's sparse index: only jobs being processed, their updated_at with them.
-    (index,) = props["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "ActiveJobs"
-    assert index["KeySchema"] == [{"AttributeName": "active_job", "KeyType": "HASH"}]
-    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["updated_at"]}
+    # Two sparse indexes: only the items that carry their keys are in them.
+    jobs, community = props["GlobalSecondaryIndexes"]
+    # The sweeper's: only jobs being processed, their updated_at with them.
+    assert jobs["IndexName"] == "ActiveJobs"
+    assert jobs["KeySchema"] == [{"AttributeName": "active_job", "KeyType": "HASH"}]
+    assert jobs["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["updated_at"]}
+    assert community["IndexName"] == "CommunityByState"
+    assert community["KeySchema"] == [
+        {"AttributeName": "community_state", "KeyType": "HASH"},
+        {"AttributeName": "community_updated", "KeyType": "RANGE"},
+    ]
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}

@@ -249,7 +249,7 @@ def test_unknown_members_of_a_batch_request_are_refused_in_their_row(aws: None) 
         ("generate", "DELETE", "/barcodes", "/barcodes", "GET, OPTIONS, POST"),
         ("generate", "GET", "/barcodes/batch", "/barcodes/batch", "OPTIONS, POST"),
         ("lookup", "POST", "/health", "/health", "GET, OPTIONS"),
-        ("lookup", "PUT", "/products/123", "/products/{code}", "GET, OPTIONS"),
+        ("lookup", "PUT", "/products/123", "/products/{code}", "GET, OPTIONS, POST"),
         ("uploads", "GET", "/uploads", "/uploads", "OPTIONS, POST"),
         ("uploads", "DELETE", "/uploads/" + "a" * 32, "/uploads/{id}", "GET, OPTIONS"),
     ],

@@ -324,7 +324,10 @@ def test_upstream_secret_comes_from_the_environment() -> None:
     assert upstream_secret({"GENERATE_APPKEY": "g", "LOOKUP_API_KEY": "k"}) == {
         "generate": {"appkey": "g"},
         "lookup": {"api_key": "k", "secret_key": ""},
+        "openfoodfacts": {"user_id": "", "password": ""},
     }
+    account = {"OPENFOODFACTS_USER_ID": "bot", "OPENFOODFACTS_PASSWORD": "pw"}
+    assert upstream_secret(account)["openfoodfacts"] == {"user_id": "bot", "password": "pw"}
 
 
 def test_every_resource_of_the_project_template_is_created(aws: None) -> None:

@@ -161,9 +161,11 @@ def requests_for(
             return [Request(function, action, bucket, prefix=str(params.get("Prefix", "")))]
         return [Request(function, action, bucket, key=str(params.get("Key")))]
     if service == "sqs":
-        queue = (
-            "UploadsQueue" if params.get("QueueUrl") == os.environ.get("UPLOADS_QUEUE_URL") else "?"
-        )
+        queues = {
+            os.environ.get("UPLOADS_QUEUE_URL"): "UploadsQueue",
+            os.environ.get("COMMUNITY_SHARE_QUEUE_URL"): "CommunityShareQueue",
+        }
+        queue = queues.get(params.get("QueueUrl")) or "?"
         return [Request(function, "sqs:" + _SQS_ACTIONS.get(operation, operation), queue)]
     if service == "secretsmanager":
         return [Request(function, f"secretsmanager:{operation}", "UpstreamSecret")]

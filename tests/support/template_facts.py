@@ -12,6 +12,7 @@ ALL_FUNCTIONS = (*API_FUNCTIONS, "UploadWorkerFunction", "UploadSweeperFunction"
 ROUTES = {
     "LookupFunction": {
         ("GET", "/products/{code}"),
+        ("POST", "/products/{code}"),
         ("POST", "/products/lookup"),
         ("POST", "/scans"),
         ("GET", "/health"),
@@ -30,7 +31,12 @@ ROUTES = {
 }
 GENERATE_ROUTES = ROUTES["GenerateFunction"]
 PUBLIC_PATHS = ("/health", "/openapi.json", "/docs", "/docs/{name}")  # no key needed
-LOOKUP_ROUTES = {("GET", "/products/{code}"), ("POST", "/products/lookup"), ("POST", "/scans")}
+LOOKUP_ROUTES = {
+    ("GET", "/products/{code}"),
+    ("POST", "/products/{code}"),  # a community contribution
+    ("POST", "/products/lookup"),
+    ("POST", "/scans"),
+}
 
 # Actions AWS only grants on "*" (no resource-level permissions).
 STAR_RESOURCE_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -43,6 +49,9 @@ ENV_VARS = {
     "IMAGES_BUCKET": {"Ref": "ImagesBucket"},
     "UPLOADS_BUCKET": {"Ref": "UploadsBucket"},
     "UPLOADS_QUEUE_URL": {"Ref": "UploadsQueue"},
+    "COMMUNITY_SHARE_QUEUE_URL": {"Ref": "CommunityShareQueue"},
+    "COMMUNITY_CONFIRMATIONS": {"Ref": "CommunityConfirmations"},
+    "COMMUNITY_DAILY_LIMIT": {"Ref": "CommunityDailyLimit"},
     "FOUND_TTL_SECONDS": {"Ref": "FoundTtlSeconds"},
     "NOT_FOUND_TTL_SECONDS": {"Ref": "NotFoundTtlSeconds"},
     "POWERTOOLS_METRICS_NAMESPACE": "BarcodeBackend",

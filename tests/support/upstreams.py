@@ -219,3 +219,28 @@ def upcitemdb_headers(remaining: int, reset: int, limit: int = 100) -> dict[str,
         "X-RateLimit-Remaining": str(remaining),
         "X-RateLimit-Reset": str(reset),
     }
+
+
+# --- Open Food Facts' write API (upstreams.md section 5; /cgi/product_jqm2.pl) -----------
+
+
+def off_write_url(base: str = OFF_URL) -> str:
+    return f"{base}/cgi/product_jqm2.pl"
+
+
+def off_write_accepted() -> dict[str, Any]:
+    """HTTP 200: the fields were saved."""
+    return {"status": 1, "status_verbose": "fields saved"}
+
+
+def off_write_refused(reason: str = "no code or invalid code") -> dict[str, Any]:
+    """HTTP 200 with status 0: refused (`no code or invalid code`, `Edit against edit
+    rules`, `no user credentials`), or `not modified` when the same fields were there."""
+    return {"status": 0, "status_verbose": reason}
+
+
+# A wrong user_id/password: Product Opener answers its HTML error page with HTTP 403.
+OFF_BAD_LOGIN_PAGE = (
+    "<!DOCTYPE html><html><head><title>Error</title></head><body>"
+    "<p>Incorrect user name or password.</p></body></html>"
+)

@@ -9,7 +9,10 @@ import pytest
 
 from barcode_service import errors
 from barcode_service.errors import (
+    AlreadyKnown,
     ClientBudgetExceeded,
+    ContributionLimitExceeded,
+    ContributionRefused,
     CredentialsMissing,
     CredentialsNotConfigured,
     DeadlineExceeded,
@@ -88,6 +91,9 @@ def _instance(cls: type[ServiceError]) -> ServiceError:
         (PayloadTooLarge, 413, "payload_too_large"),
         (RateLimited, 429, "rate_limited"),
         (ClientBudgetExceeded, 429, "client_budget_exceeded"),
+        (AlreadyKnown, 409, "already_known"),
+        (ContributionRefused, 403, "contribution_refused"),
+        (ContributionLimitExceeded, 429, "contribution_limit_exceeded"),
         (EmptyUpload, 422, "empty_upload"),
         (UnreadableUpload, 422, "unreadable_upload"),
         (ImageTooLarge, 422, "image_too_large"),
@@ -147,6 +153,9 @@ def test_every_error_class_is_covered_by_the_table() -> None:
         "StorageError",
         "RateLimited",
         "ClientBudgetExceeded",
+        "AlreadyKnown",
+        "ContributionRefused",
+        "ContributionLimitExceeded",
         "UpstreamError",
         "UpstreamRejected",
         "UpstreamUnavailable",

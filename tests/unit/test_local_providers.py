@@ -72,3 +72,18 @@ def test_a_upcitemdb_key_in_the_shell_goes_into_the_secret() -> None:
 
     assert upstream_secret({"UPCITEMDB_USER_KEY": "u"})["upcitemdb"] == {"user_key": "u"}
     assert "upcitemdb" not in upstream_secret({})
+
+
+def test_the_banner_says_what_the_community_catalog_does() -> None:
+    from local.providers import provider_lines
+
+    environment = {"LOOKUP_PROVIDERS": "community", "UPLOAD_LOOKUP_PROVIDERS": "openlibrary"}
+    (_, community, _) = provider_lines(environment, {})
+    assert community == (
+        "    community      your users' contributions, published when 2 agree; "
+        "sharing off (COMMUNITY_SHARE_OPENFOODFACTS)"
+    )
+    sharing = {**environment, "COMMUNITY_SHARE_OPENFOODFACTS": "true"}
+    assert provider_lines(sharing, {})[1].endswith("on, but NO OPENFOODFACTS_USER_ID: not sent")
+    account = {"openfoodfacts": {"user_id": "bot", "password": "pw"}}
+    assert provider_lines(sharing, account)[1].endswith("sharing on")

@@ -272,6 +272,7 @@ def test_provider_lists_are_checked_settings() -> None:
         "openfoodfacts",
         "openlibrary",
         "upcitemdb",
+        "community",
         "baichuan",
     )
     assert load_settings({}).provider_names(uploads=True) == ("openlibrary", "baichuan")

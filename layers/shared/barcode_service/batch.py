@@ -21,10 +21,15 @@ MAX_BATCH = 100
 
 
 def lookup_many(
-    service: LookupService, codes: Any, workers: int = 4, *, budget: Budget | None = None
+    service: LookupService,
+    codes: Any,
+    workers: int = 4,
+    *,
+    budget: Budget | None = None,
+    caller: str | None = None,
 ) -> list[CodeRow]:
     """One row per code of `codes` (the request's `codes` member, checked here): the code
-    as sent, its status, and its product or problem."""
+    as sent, its status, and its product or problem (`caller`: as LookupService.lookup)."""
     _check(codes)
     entries = [_parse(service, raw) for raw in codes]
     distinct: dict[str, Gtin] = {}
@@ -34,7 +39,10 @@ def lookup_many(
     outcomes: dict[str, LookupOutcome] = {}
     if distinct:
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(distinct)))) as pool:
-            answers = pool.map(lambda gtin: service.resolve(gtin, budget=budget), distinct.values())
+            answers = pool.map(
+                lambda gtin: service.resolve(gtin, budget=budget, caller=caller),
+                distinct.values(),
+            )
             outcomes = dict(zip(distinct, answers, strict=True))
     return [
         CodeRow.of(outcomes[p.gtin14] if isinstance(p, Gtin) else p, code=text)

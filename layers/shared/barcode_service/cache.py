@@ -20,9 +20,11 @@ import boto3
 from botocore.exceptions import ClientError
 
 from . import dynamo
+from .community.model import CodeRecord, community_key
 from .errors import UpstreamUnavailable
 from .product import ProductFields
 from .provider_health import ProviderHealth, health_key
+from .providers import COMMUNITY
 
 LEGACY_PROVIDER = "baichuan"  # cached answers from before the router came from it
 
@@ -69,6 +71,7 @@ class Snapshot:
     health: dict[str, ProviderHealth] = field(default_factory=dict)  # provider -> its item
     misses: set[str] = field(default_factory=set)  # providers with a fresh "not found"
     lease_held: bool = False
+    community: CodeRecord | None = None  # the code's community record, when `community` is used
 
 
 def _cached(item: dict[str, Any]) -> CachedLookup:
@@ -135,11 +138,13 @@ class DynamoLookupStore:
         now: float | None = None,
         providers: Sequence[str] = (LEGACY_PROVIDER,),
     ) -> Snapshot:
-        """Catalog entry, cached answer, lease, and each provider's block and own "not found"
-        for one code, in one call."""
+        """Catalog entry, cached answer, lease, each provider's block and own "not found",
+        and (with the community provider in use) the code's community record, in one call."""
         now = time.time() if now is None else now
         keys = [product_key(gtin14), catalog_key(gtin14), lease_key(gtin14)]
         keys += [health_key(p) for p in providers] + [miss_key(p, gtin14) for p in providers]
+        if COMMUNITY in providers:
+            keys.append(community_key(gtin14))
         request = {self.table_name: {"Keys": [dynamo.key(k) for k in keys]}}
         items: list[dict[str, Any]] = []
         for _ in range(3):
@@ -163,23 +168,47 @@ class DynamoLookupStore:
                 snapshot.misses.add(pk.split("#")[1])
             elif pk.startswith("LEASE#") and int(item.get("expires_at", 0)) > now:
                 snapshot.lease_held = True
+            elif pk.startswith("COMMUNITY#"):
+                snapshot.community = CodeRecord.from_item(raw)
         return snapshot
 
     def put_result(self, gtin14: str, entry: CachedLookup, *, stale_grace: int) -> None:
         """Store a provider's answer; it stays readable (stale) `stale_grace` s past freshness."""
-        item = {
-            "pk": product_key(gtin14),
-            "status": entry.status,
-            "fields": entry.fields.known(),
-            "fetched_at": entry.fetched_at,
-            "fresh_until": entry.fresh_until,
-            "expires_at": entry.fresh_until + stale_grace,
-            "provider": entry.provider,
-            "attribution": entry.attribution,
-            # JSON text: details hold numbers and lists that DynamoDB would turn into Decimals.
-            "details": json.dumps(entry.details, ensure_ascii=False) if entry.details else None,
-        }
-        self._call("put_item", TableName=self.table_name, Item=dynamo.to_item(item))
+        item = _result_item(gtin14, entry, stale_grace)
+        self._call("put_item", TableName=self.table_name, Item=item)
+
+    def put_result_unless_found(
+        self, gtin14: str, entry: CachedLookup, *, stale_grace: int
+    ) -> bool:
+        """`put_result`, unless another provider's "found" is cached for the code (that
+        answer stays); False when it was not stored."""
+        try:
+            self._call(
+                "put_item",
+                TableName=self.table_name,
+                Item=_result_item(gtin14, entry, stale_grace),
+                ConditionExpression="attribute_not_exists(pk) OR #s <> :found OR #p = :provider",
+                ExpressionAttributeNames={"#s": "status", "#p": "provider"},
+                ExpressionAttributeValues={
+                    ":found": {"S": "found"},
+                    ":provider": {"S": str(entry.provider)},
+                },
+            )
+        except ClientError:
+            return False
+        return True
+
+    def forget_result(self, gtin14: str, provider: str) -> None:
+        """Drop the cached answer for a code if `provider` gave it (its data was withdrawn)."""
+        with contextlib.suppress(ClientError):
+            self._call(
+                "delete_item",
+                TableName=self.table_name,
+                Key=dynamo.key(product_key(gtin14)),
+                ConditionExpression="#p = :provider",
+                ExpressionAttributeNames={"#p": "provider"},
+                ExpressionAttributeValues={":provider": {"S": provider}},
+            )
 
     def put_catalog(self, gtin14: str, fields: ProductFields, note: str = "") -> None:
         """Store an operator's product record; it wins over cache and upstream."""
@@ -230,3 +259,20 @@ class DynamoLookupStore:
                 ExpressionAttributeNames={"#o": "owner"},
                 ExpressionAttributeValues={":owner": {"S": owner}},
             )
+
+
+def _result_item(gtin14: str, entry: CachedLookup, stale_grace: int) -> dict[str, Any]:
+    """The `PRODUCT#` item of a provider's answer (typed form)."""
+    item = {
+        "pk": product_key(gtin14),
+        "status": entry.status,
+        "fields": entry.fields.known(),
+        "fetched_at": entry.fetched_at,
+        "fresh_until": entry.fresh_until,
+        "expires_at": entry.fresh_until + stale_grace,
+        "provider": entry.provider,
+        "attribution": entry.attribution,
+        # JSON text: details hold numbers and lists that DynamoDB would turn into Decimals.
+        "details": json.dumps(entry.details, ensure_ascii=False) if entry.details else None,
+    }
+    return dynamo.to_item(item)

@@ -17,3 +17,10 @@ class GenerateCredentials(BaseModel):
 class LookupCredentials(BaseModel):
     api_key: SecretStr
     secret_key: SecretStr
+
+
+class OpenFoodFactsAccount(BaseModel):
+    """The operator's Open Food Facts account that shares contributions (its write API)."""
+
+    user_id: SecretStr
+    password: SecretStr

@@ -1,7 +1,8 @@
 """Upstream credentials from Secrets Manager, cached across invocations.
 
 Secret JSON: {"generate": {"appkey"}, "lookup": {"api_key", "secret_key"}}, and
-optionally {"upcitemdb": {"user_key"}} (its paid plan; without it, its free trial).
+optionally {"upcitemdb": {"user_key"}} (its paid plan; without it, its free trial) and,
+for sharing community contributions, {"openfoodfacts": {"user_id", "password"}}.
 Values are held as `SecretStr` (credential_models.py) so that no repr, log line or
 error shows them. Those pydantic models are imported only once a key is found: a
 keyless deployment's first generate request (GENERATE_BACKEND=auto, no appkey) reads
@@ -26,7 +27,7 @@ from .errors import CredentialsMissing, CredentialsNotConfigured, UpstreamUnavai
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-    from .credential_models import GenerateCredentials, LookupCredentials
+    from .credential_models import GenerateCredentials, LookupCredentials, OpenFoodFactsAccount
 
 # botocore logs whole response bodies at DEBUG; a GetSecretValue body is the secret.
 redaction.install("botocore.parsers")
@@ -34,7 +35,7 @@ redaction.install("botocore.parsers")
 
 def __getattr__(name: str) -> Any:
     """The credential models, still importable from here (loaded on first use)."""
-    if name in ("GenerateCredentials", "LookupCredentials"):
+    if name in ("GenerateCredentials", "LookupCredentials", "OpenFoodFactsAccount"):
         from . import credential_models  # noqa: PLC0415 - pydantic: only with a key
 
         return getattr(credential_models, name)
@@ -120,3 +121,13 @@ class SecretStore:
         from pydantic import SecretStr  # noqa: PLC0415 - a key is there
 
         return SecretStr(key.strip())
+
+    def openfoodfacts(self, refresh: bool = False) -> OpenFoodFactsAccount:
+        """The Open Food Facts account; CredentialsNotConfigured when the secret has none."""
+        if "openfoodfacts" not in self._document(refresh):
+            # No section at all: sharing is simply not set up (a broken one is an error).
+            raise CredentialsNotConfigured(f"secret {self.secret_id!r} has no 'openfoodfacts'")
+        fields = self._fields("openfoodfacts", ("user_id", "password"), refresh)
+        from .credential_models import OpenFoodFactsAccount  # noqa: PLC0415 - an account
+
+        return OpenFoodFactsAccount.model_validate(fields)

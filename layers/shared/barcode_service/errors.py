@@ -279,6 +279,35 @@ class ClientBudgetExceeded(RateLimited):
     title = "Daily lookup budget used up"
 
 
+# --- community catalog (community/) ---------------------------------------------
+
+
+class AlreadyKnown(ServiceError):
+    """A contribution for a code that a provider (or the catalog) answers today: the
+    problem names which (`provider`, `source`)."""
+
+    status = 409
+    code = "already_known"
+    title = "Product already known"
+
+
+class ContributionRefused(ServiceError):
+    """A contribution this service does not take: the community catalog is not in use,
+    the caller is not known, or the code has as many contributions as it keeps."""
+
+    status = 403
+    code = "contribution_refused"
+    title = "Contribution refused"
+
+
+class ContributionLimitExceeded(RateLimited):
+    """This API key's (or user's) contributions of the day are used up
+    (COMMUNITY_DAILY_LIMIT); Retry-After counts to 00:00 UTC."""
+
+    code = "contribution_limit_exceeded"
+    title = "Daily contribution limit reached"
+
+
 # --- our own storage ---------------------------------------------------------
 
 

@@ -54,8 +54,8 @@ def check_pixels(width: int, height: int) -> None:
         )
 
 
-def _open(data: bytes) -> Image.Image:
-    """The image with its header read and no pixel decoded yet."""
+def open_image(data: bytes) -> Image.Image:
+    """The image with its header read and no pixel decoded yet (an accepted format only)."""
     with warnings.catch_warnings():
         # Pillow warns from 89 MP; MAX_PIXELS is far lower and is checked right after.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -110,7 +110,7 @@ def read_greyscale(data: bytes) -> Image.Image:
     if not data:
         raise EmptyUpload("the image file is empty")
     try:
-        opened = _open(data)
+        opened = open_image(data)
         check_pixels(*opened.size)
         if opened.format == "JPEG":
             opened.draft("L", opened.size)  # greyscale straight from the decoder

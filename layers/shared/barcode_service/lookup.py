@@ -23,6 +23,7 @@ from typing import Any
 from .budgets import Budgets, ClientBudget
 from .cache import CachedLookup, LookupStore, Snapshot
 from .canonical import canonical_gtin
+from .community.model import ATTRIBUTION
 from .errors import (
     InvalidGtin,
     NotServed,
@@ -35,6 +36,8 @@ from .lookup_outcome import LookupOutcome, ProviderCall
 from .observability import count, count_by, logger
 from .product import Product, ProductFields, product_not_found
 from .provider_health import OUTAGE, BreakerPolicy, Gate, HealthStore, ProviderBlock
+from .providers import COMMUNITY
+from .providers.community import community_product
 from .router import Budget, Pace, ProviderResult, Route, Router
 from .settings import Settings
 from .statuses import ProviderOutcome
@@ -73,13 +76,14 @@ class LookupPolicy:
 
 
 class _Trace:
-    """What one lookup has done so far, and the gates its provider calls pass."""
+    """What one lookup has done so far, the gates its provider calls pass, and who asks."""
 
-    def __init__(self, budget: Budget | None, pace: Pace | None) -> None:
+    def __init__(self, budget: Budget | None, pace: Pace | None, caller: str | None = None) -> None:
         self.calls: list[ProviderCall] = []
         self.blocked: ProviderBlock | None = None
         self.budget = budget
         self.pace = pace
+        self.caller = caller  # callers.Caller.key: answered its own pending contributions
 
     def outcome(self, result: Product | ServiceError) -> LookupOutcome:
         return LookupOutcome(result, tuple(self.calls), self.blocked)
@@ -128,6 +132,7 @@ class LookupService:
         *,
         budget: Budget | None = None,
         pace: Pace | None = None,
+        caller: str | None = None,
     ) -> Product:
         """Find one product; raises NotFound, InvalidGtin or an upstream ServiceError.
 
@@ -135,10 +140,11 @@ class LookupService:
         `format_name` is the scanner's symbology name, if it gave one. Provider calls
         are paid from `budget` (ClientBudgetExceeded when it is spent) and wait for
         `pace` (upload workers); cache and catalog answers are free and never wait.
+        `caller` (a callers.Caller.key) is answered its own pending contribution.
         """
         if not isinstance(code, Gtin):
             code = self.canonical_gtin(code, format_name)
-        return self._lookup(code, _Trace(budget, pace))
+        return self._lookup(code, _Trace(budget, pace, caller))
 
     def resolve(
         self,
@@ -147,6 +153,7 @@ class LookupService:
         *,
         budget: Budget | None = None,
         pace: Pace | None = None,
+        caller: str | None = None,
     ) -> LookupOutcome:
         """`lookup`, saying what happened: the product or problem is in the outcome.
 
@@ -157,7 +164,7 @@ class LookupService:
                 code = self.canonical_gtin(code, format_name)
             except InvalidGtin as error:
                 return LookupOutcome(error)
-        trace = _Trace(budget, pace)
+        trace = _Trace(budget, pace, caller)
         try:
             return trace.outcome(self._lookup(code, trace))
         except ServiceError as error:
@@ -175,12 +182,56 @@ class LookupService:
         if snapshot.catalog is not None:
             count("CatalogHit")
             return Product(gtin, snapshot.catalog, "catalog", int(self._clock()))
+        own = self._own_contribution(gtin, snapshot, trace.caller)
         cached = snapshot.cached
         if cached is not None and cached.is_fresh(self._clock()):
+            if own is not None and not self._answers_before_community(cached):
+                return own
             count("CacheHit")
             return self._from_cache(gtin, cached, stale=False)
+        if own is not None:
+            return own  # nothing is spent on providers for it, and nothing is cached
         count("CacheMiss")
         return self._single_flight(gtin, cached, snapshot, trace)
+
+    def _own_contribution(
+        self, gtin: Gtin, snapshot: Snapshot, caller: str | None
+    ) -> Product | None:
+        """The caller's own pending contribution, answered to that caller alone.
+
+        In the community provider's place: a catalog item, or a cached answer of a
+        provider listed before `community`, still wins. Never cached: everyone else is
+        answered as if it did not exist until it is published.
+        """
+        record = snapshot.community
+        if record is None or not caller or COMMUNITY not in self.provider_names:
+            return None
+        contribution = record.answer_for(caller)
+        if contribution is None or contribution.status != "pending":
+            return None
+        count("CommunityPendingAnswer")
+        answer = community_product(record, contribution)
+        now = int(self._clock())
+        return Product(
+            gtin,
+            answer.fields(),
+            "upstream",
+            now,
+            provider=COMMUNITY,
+            attribution=ATTRIBUTION,
+            details=answer.details,
+            fresh_until=now,  # a client asks again: it may be published any time
+        )
+
+    def _answers_before_community(self, cached: CachedLookup) -> bool:
+        """Whether a cached answer is a "found" of a provider listed before `community`."""
+        names = self.provider_names
+        provider = cached.provider or ""
+        return (
+            cached.status == "found"
+            and provider in names
+            and names.index(provider) < names.index(COMMUNITY)
+        )
 
     def _from_cache(self, gtin: Gtin, cached: CachedLookup, *, stale: bool) -> Product:
         if cached.status != "found":

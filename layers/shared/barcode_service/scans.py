@@ -130,11 +130,13 @@ class ScanService:
         *,
         budget: Budget | None = None,
         pace: Pace | None = None,
+        caller: str | None = None,
     ) -> None:
         self.lookups = lookups
         self.workers = workers
         self.budget = budget  # the caller's daily lookup budget pays for provider calls
         self.pace = pace  # upload workers' pacing before each provider call
+        self.caller = caller  # callers.Caller.key: its own pending contributions answer it
 
     def scan(self, request: ScanRequest) -> ScanReport:
         if request.image is not None:
@@ -214,7 +216,9 @@ class ScanService:
         if found.gtin is None:
             problem = InvalidGtin(found.no_gtin_reason()).to_problem()
             return CodeRow(CodeStatus.NO_GTIN, error=problem, **read)
-        outcome = self.lookups.resolve(found.gtin, budget=self.budget, pace=self.pace)
+        outcome = self.lookups.resolve(
+            found.gtin, budget=self.budget, pace=self.pace, caller=self.caller
+        )
         row = CodeRow.of(outcome, gtin=found.gtin.gtin14, **read)
         if found.restricted and row.status is CodeStatus.NOT_FOUND:
             return dataclasses.replace(row, status=CodeStatus.RESTRICTED)

@@ -30,9 +30,9 @@ class Settings:
     generate_request_mode: Literal["get", "form", "multipart", "json"] = "get"
     lookup_api_url: str = DEFAULT_LOOKUP_API_URL
     # Product providers, asked in this order (free first, paid last); see providers/.
-    # (The community catalog, `community`, takes its place before `baichuan`.)
     lookup_providers: str = field(
-        default="openfoodfacts,openlibrary,upcitemdb,baichuan", metadata={"providers": True}
+        default="openfoodfacts,openlibrary,upcitemdb,community,baichuan",
+        metadata={"providers": True},
     )
     # Bulk lists: Open Food Facts asks for one call per real user scan, not bulk work,
     # and UPCitemdb's trial allowance (100 a day for the whole fleet) would go to one list.
@@ -74,6 +74,18 @@ class Settings:
     # cause per UTC day; cache and catalog answers are free; 0 = no budget (budgets.py).
     # An operator's per-client override (scripts/client_budget.py) wins.
     client_daily_lookup_budget: int = field(default=5000, metadata={"ge": 0})
+    # The community catalog (community/): distinct callers whose contributions must agree
+    # before everyone is answered with it, a caller's contributions per UTC day (0: no
+    # limit), and whether a contribution that asks for it is also sent to Open Food Facts
+    # (with the account in the secret) at OPENFOODFACTS_WRITE_URL, retried from
+    # COMMUNITY_SHARE_QUEUE_URL up to COMMUNITY_SHARE_MAX_RECEIVE_COUNT deliveries.
+    community_confirmations: int = field(default=2, metadata={"ge": 1})
+    community_daily_limit: int = field(default=20, metadata={"ge": 0})
+    community_share_openfoodfacts: Literal["true", "false"] = "false"
+    openfoodfacts_write_url: str = "https://world.openfoodfacts.org"
+    openfoodfacts_app_name: str = ""
+    community_share_queue_url: str = ""
+    community_share_max_receive_count: int = field(default=8, metadata={"ge": 1})
     generate_backend: Literal["upstream", "local", "auto"] = "auto"
     # Image bytes and redirects (response=image|redirect, the keyless /img/ path) are
     # rendered here ("local") unless the operator has them follow GENERATE_BACKEND.
@@ -147,6 +159,11 @@ class Settings:
     def has_contact(self) -> bool:
         """Whether PROVIDER_CONTACT gives the User-Agent a contact (transport.user_agent)."""
         return any(character.isalnum() for character in self.provider_contact)
+
+    @property
+    def shares_to_openfoodfacts(self) -> bool:
+        """COMMUNITY_SHARE_OPENFOODFACTS: contributions may be sent to Open Food Facts."""
+        return self.community_share_openfoodfacts == "true"
 
     def provider_names(self, *, uploads: bool = False) -> tuple[str, ...]:
         """LOOKUP_PROVIDERS (or UPLOAD_LOOKUP_PROVIDERS) as names, in order."""

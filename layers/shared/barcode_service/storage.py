@@ -1,6 +1,7 @@
 """S3 storage of locally rendered images, and the URLs clients fetch them from.
 
-Keys are content-addressed (`barcodes/<sha256 of the normalised request>.<ext>`),
+Keys are content-addressed (`barcodes/<sha256 of the normalised request>.<ext>`, and
+community product photos `products/<sha256 of the bytes>.jpg`, uploads/product_image.py),
 so an object never changes once written: it is cached forever by CloudFront and
 browsers, and an existing object means the request was already rendered.
 """
@@ -20,6 +21,7 @@ CONTENT_TYPES = {
     "svg": "image/svg+xml",
     "pdf": "application/pdf",
     "eps": "application/postscript",
+    "jpg": "image/jpeg",
 }
 PREFIX = "barcodes/"
 

@@ -28,6 +28,8 @@ from .snapshot import renew_after_restore
 if TYPE_CHECKING:
     import requests
 
+    from .community.service import CommunityService
+    from .community.share import OpenFoodFactsWriter, Sharing
     from .credentials import SecretStore
     from .generate import GenerateService
     from .gugudata import GuGuDataClient
@@ -221,6 +223,11 @@ def build_provider(
         return UpcitemdbProvider(
             settings.upcitemdb_api_url, session, key, policy=policy, limit=limit
         )
+    if name == "community":
+        from .community.store import DynamoCommunityStore  # noqa: PLC0415
+        from .providers.community import CommunityProvider  # noqa: PLC0415
+
+        return CommunityProvider(DynamoCommunityStore(settings.cache_table, _aws("dynamodb")))
     if name == "baichuan":
         from .providers.baichuan import BaichuanProvider  # noqa: PLC0415
 
@@ -238,6 +245,62 @@ def _upcitemdb_key(settings: Settings) -> Callable[[bool], str | None]:
         return secret.get_secret_value() if secret is not None else None
 
     return key
+
+
+# --- community catalog ------------------------------------------------------------------------
+
+
+def build_community_service(settings: Settings, lookups: LookupService) -> CommunityService:
+    """`POST /products/{code}` on the real table, the lookups of the function, the queue."""
+    from .cache import DynamoLookupStore  # noqa: PLC0415
+    from .community.service import CommunityService, Publisher  # noqa: PLC0415
+    from .community.store import DailyLimit, DynamoCommunityStore  # noqa: PLC0415
+    from .uploads.jobs import DynamoJobStore  # noqa: PLC0415
+
+    table, dynamodb = settings.cache_table, _aws("dynamodb")
+    return CommunityService(
+        lookups,
+        DynamoCommunityStore(table, dynamodb),
+        DailyLimit(table, dynamodb, settings.community_daily_limit),
+        jobs=DynamoJobStore(table, dynamodb, ttl_seconds=settings.upload_job_ttl_seconds),
+        publisher=Publisher(
+            DynamoLookupStore(table, dynamodb),
+            found_ttl=settings.found_ttl_seconds,
+            stale_grace=settings.stale_grace_seconds,
+        ),
+        sharing=Lazy(lambda: build_sharing(settings, dynamodb)),
+        confirmations=settings.community_confirmations,
+    )
+
+
+def build_sharing(settings: Settings, dynamodb: Any) -> Sharing:
+    """Open Food Facts sharing (None writer when COMMUNITY_SHARE_OPENFOODFACTS is off)."""
+    from .community.share import Sharing  # noqa: PLC0415
+    from .community.store import DynamoCommunityStore  # noqa: PLC0415
+
+    writer = Lazy(lambda: _openfoodfacts_writer(settings))
+    return Sharing(
+        DynamoCommunityStore(settings.cache_table, dynamodb),
+        writer if settings.shares_to_openfoodfacts else None,
+        sqs=_aws("sqs"),
+        queue_url=settings.community_share_queue_url,
+        max_receive_count=settings.community_share_max_receive_count,
+    )
+
+
+def _openfoodfacts_writer(settings: Settings) -> OpenFoodFactsWriter:
+    from . import PROJECT_NAME, __version__  # noqa: PLC0415
+    from .community.share import OpenFoodFactsWriter  # noqa: PLC0415
+    from .transport import new_session, user_agent  # noqa: PLC0415 - requests: ~40 ms
+
+    return OpenFoodFactsWriter(
+        settings.openfoodfacts_write_url,
+        _secrets(settings).openfoodfacts,
+        new_session(user_agent(settings.provider_contact)),
+        policy=_retry_policy(settings),
+        app_name=settings.openfoodfacts_app_name or PROJECT_NAME,
+        app_version=__version__,
+    )
 
 
 # --- generation ------------------------------------------------------------------------------
@@ -314,11 +377,21 @@ def build_upload_worker(settings: Settings, lookups: LookupService | None = None
     )
 
     from .limiter import FleetLimiter  # noqa: PLC0415
+    from .storage import S3ImageStore  # noqa: PLC0415
     from .uploads.jobs import DynamoJobStore  # noqa: PLC0415
     from .uploads.pacing import FleetShare, Pacer  # noqa: PLC0415
     from .uploads.worker import UploadWorker  # noqa: PLC0415
 
     dynamodb = _aws("dynamodb")
+
+    def images() -> S3ImageStore:
+        return S3ImageStore(
+            _aws("s3", signature_version="s3v4"),  # product photo URLs may be presigned
+            settings.images_bucket,
+            base_url=settings.images_base_url,
+            presign_expires=settings.presign_expires_seconds,
+        )
+
     persistence = DynamoDBPersistenceLayer(
         table_name=settings.cache_table,
         key_attr="pk",
@@ -339,6 +412,8 @@ def build_upload_worker(settings: Settings, lookups: LookupService | None = None
             settings.uploads_lookups_per_second,
             fallback=Pacer(settings.worker_lookups_per_second),
         ),
+        images=Lazy(images),
+        sharing=Lazy(lambda: build_sharing(settings, dynamodb)),
     )
 
 

@@ -17,8 +17,9 @@ OPEN_FACTS = ("openfoodfacts", "openbeautyfacts", "openpetfoodfacts", "openprodu
 ALIASES = dict.fromkeys(OPEN_FACTS[1:], "openfoodfacts")
 """Names accepted in a provider list for another provider's one call."""
 
-PROVIDER_NAMES = ("openfoodfacts", "openlibrary", "upcitemdb", "baichuan")
-"""Every provider, one name each (the community catalog joins them as `community`)."""
+COMMUNITY = "community"  # the app's own users' contributions (community/), no upstream
+PROVIDER_NAMES = ("openfoodfacts", "openlibrary", "upcitemdb", COMMUNITY, "baichuan")
+"""Every provider, one name each."""
 
 KEYLESS = frozenset(PROVIDER_NAMES) - {"baichuan"}
 """Providers that answer without an account (UPCitemdb: its trial endpoint)."""

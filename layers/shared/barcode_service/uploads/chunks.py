@@ -106,6 +106,7 @@ class ChunkProcessor:
             self.settings.worker_lookup_concurrency,
             budget=self.lookups.budget_for(job.owner),  # the upload's creator pays its lookups
             pace=self.pacer,
+            caller=job.owner,
         )
         with ahead:
             stopped = self._look_up(message, job, rows, done, ahead)

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 from botocore.exceptions import ClientError
 
 from .. import dynamo
-from .policy import Kind
+from .policy import Kind, Purpose
 
 JobStatus = Literal["pending", "processing", "done", "failed"]
 
@@ -60,6 +60,7 @@ class Job:
     wait_started: int | None = None
     owner: str | None = None  # callers.Caller.key of its creator (never a key id or user)
     redrives: int = 0  # times the sweeper re-sent its unfinished chunks
+    purpose: Purpose = "lookup"  # "product_image": a photo kept for a contribution
     labels: dict[str, Any] | None = None  # a label-sheet job's sheet options (uploads/labels.py)
 
     @classmethod
@@ -88,6 +89,7 @@ class Job:
             wait_started=item.get("wait_started"),
             owner=item.get("owner"),
             redrives=int(item.get("redrives") or 0),
+            purpose=item.get("purpose") or "lookup",
             labels=json.loads(item["labels_json"]) if item.get("labels_json") else None,
         )
 
@@ -116,10 +118,11 @@ class JobStore(Protocol):
         content_type: str,
         owner: str = "",
         *,
+        purpose: Purpose = "lookup",
         labels: dict[str, Any] | None = None,
     ) -> Job:
         """The `pending` job the API creates before the client uploads anything, for `owner`
-        ("" = nobody may read it); `labels`: the sheet of a label-sheet job."""
+        ("" = nobody may read it), for `purpose`; `labels`: the sheet of a label-sheet job."""
         ...
 
     def get(self, upload_id: str) -> Job | None:
@@ -226,11 +229,12 @@ class DynamoJobStore:
         content_type: str,
         owner: str = "",
         *,
+        purpose: Purpose = "lookup",
         labels: dict[str, Any] | None = None,
     ) -> Job:
         """The `pending` job the API creates before the client uploads anything, for `owner`
         (a callers.Caller.key: only that caller may read it, and its lookups are charged to
-        that caller's budget); `labels`: the sheet of a label-sheet job."""
+        that caller's budget), for `purpose`; `labels`: the sheet of a label-sheet job."""
         now = self._clock()
         item = {
             "pk": f"UPLOAD#{upload_id}",
@@ -240,6 +244,7 @@ class DynamoJobStore:
             "filename": filename,
             "content_type": content_type,
             "owner": owner or None,
+            "purpose": purpose if purpose != "lookup" else None,
             "created_at": _iso(now),
             "updated_at": _iso(now),
             "expires_at": int(now) + self.ttl_seconds,

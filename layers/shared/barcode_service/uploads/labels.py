@@ -42,19 +42,13 @@ OPTIONS = tuple(name for name in FIELDS if name not in ("labels", "response"))
 _LABEL_INDEX = re.compile(r"^labels\[(\d+)\]")
 
 
-PURPOSES = ("lookup", "labels")
-
-
 def label_job(purpose: Any, options: Any, ext: str) -> dict[str, Any] | None:
-    """The sheet of a label-sheet upload (purpose "labels", a .csv), None for a lookup one."""
-    if purpose in (None, "lookup"):
+    """The sheet of a label-sheet upload (purpose "labels", a .csv), None for another one
+    (`purpose` is already checked: uploads/policy.choose_purpose)."""
+    if purpose != "labels":
         if options is not None:
             raise InvalidParameter('"labels" goes with purpose "labels"', field="labels")
         return None
-    if purpose != "labels":
-        raise InvalidParameter(
-            f"purpose must be {' or '.join(repr(p) for p in PURPOSES)}", field="purpose"
-        )
     if ext != "csv":
         raise InvalidParameter(
             'purpose "labels" takes a CSV (text/csv) of type,content,line1,...',

@@ -31,10 +31,12 @@ class Lookahead:
         *,
         budget: Budget | None,
         pace: Pace,
+        caller: str | None = None,
     ) -> None:
         self.lookups = lookups
         self.codes = codes
-        self.budget = budget  # the upload's creator pays its lookups
+        self.budget = budget  # the upload's creator pays its lookups ...
+        self.caller = caller  # ... and is answered its own pending contributions
         self.pace = pace
         self.depth = max(1, depth)
         self._pool: ThreadPoolExecutor | None = None
@@ -90,4 +92,4 @@ class Lookahead:
             self._lookups[index] = self._pool.submit(self._resolve, gtin)
 
     def _resolve(self, gtin: Gtin) -> LookupOutcome:
-        return self.lookups.resolve(gtin, budget=self.budget, pace=self.pace)
+        return self.lookups.resolve(gtin, budget=self.budget, pace=self.pace, caller=self.caller)

@@ -141,7 +141,8 @@ def jobs_named_in(body: str) -> list[tuple[str, str | None]]:
 class WorkReport:
     """What the worker did with one object or chunk (or, with `objects`, one notification).
 
-    Exactly the members that apply are set: `ignored` (not an upload; what it was),
+    Exactly the members that apply are set: `ignored` (not an upload; what it was, or a
+    share with nothing left to send), `shared` (a share message's new share status),
     `skipped` (why: already processed, superseded, run is over), `failed` (the job's
     problem code), `rows` (and `chunks`) done or planned, `continued_at` (the row a new
     message continues from), `deferred_at` and `delay` (waiting for a provider block).
@@ -159,6 +160,7 @@ class WorkReport:
     deferred_at: int | None = None
     delay: int | None = None
     objects: tuple[WorkReport, ...] | None = None
+    shared: str | None = None  # a share message: what became of the share (community/share.py)
 
     def to_dict(self) -> dict[str, Any]:
         """The members that are set (the objects' reports as dicts too)."""

@@ -16,6 +16,10 @@ from ..errors import InvalidParameter, UnsupportedFileType
 from ..settings import Settings
 
 Kind = Literal["list", "image"]
+Purpose = Literal["lookup", "product_image", "labels"]
+PURPOSES: tuple[Purpose, ...] = ("lookup", "product_image", "labels")
+"""What an upload is for: its codes looked up (a list or a photo), or a product's photo
+for a community contribution (`product_image`: stored, never decoded for barcodes)."""
 UPLOADS_PREFIX = "uploads/"
 RESULTS_PREFIX = "results/"
 MAX_FILENAME = 255
@@ -122,6 +126,24 @@ def choose_type(filename: Any, content_type: Any) -> tuple[str, Kind, str]:
             f"content type {bare} does not match a .{suffix} file", field="content_type"
         )
     return ext, kind, bare
+
+
+def choose_purpose(purpose: Any, kind: Kind) -> Purpose:
+    """The upload's purpose, or a 400 naming the field."""
+    if purpose == "lookup":
+        return "lookup"
+    if purpose == "labels":  # a label sheet's CSV and options: uploads/labels.py checks them
+        return "labels"
+    if purpose != "product_image":
+        raise InvalidParameter(
+            f"purpose must be {' or '.join(repr(p) for p in PURPOSES)}", field="purpose"
+        )
+    if kind != "image":
+        raise InvalidParameter(
+            'purpose "product_image" takes a photo (.jpg, .png, .webp or .heic)',
+            field="content_type",
+        )
+    return "product_image"
 
 
 def work_key(upload_id: str, run: str, name: str) -> str:

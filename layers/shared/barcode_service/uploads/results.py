@@ -35,7 +35,8 @@ def tally(rows: Sequence[CodeRow]) -> dict[str, int]:
     return counts
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """A CSV cell as text; one a spreadsheet would run as a formula stays text."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
@@ -49,7 +50,7 @@ def results_csv(rows: Sequence[CodeRow]) -> bytes:
         product = row.product or {}
         error = row.error or {}
         writer.writerow(
-            _cell(v)
+            csv_cell(v)
             for v in (
                 row.row,
                 row.line,

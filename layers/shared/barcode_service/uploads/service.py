@@ -10,6 +10,7 @@ from ..settings import Settings
 from .jobs import JobStore
 from .policy import (
     check_upload_id,
+    choose_purpose,
     choose_type,
     display_filename,
     max_bytes,
@@ -38,20 +39,22 @@ class UploadService:
         content_type: Any,
         base_url: str,
         owner: str,
+        purpose: Any = "lookup",
         *,
-        purpose: Any = None,
         labels: Any = None,
     ) -> dict[str, Any]:
         """A new pending job of `owner` (callers.Caller.key) and the presigned POST that
-        uploads its one file; `purpose` "labels" makes label sheets of a CSV instead of
-        looking its codes up (uploads/labels.py)."""
+        uploads its one file; `purpose` "product_image" keeps a photo for a contribution,
+        "labels" makes label sheets of a CSV instead of looking its codes up
+        (uploads/labels.py, with the sheet's options in `labels`)."""
         ext, kind, bare_type = choose_type(filename, content_type)
+        chosen = choose_purpose(purpose, kind)
         sheet = None
-        if purpose is not None or labels is not None:
+        if chosen == "labels" or labels is not None:
             # Lazy: the label modules (zint's catalog, the sheet table) for label uploads only.
             from .labels import label_job  # noqa: PLC0415
 
-            sheet = label_job(purpose, labels, ext)
+            sheet = label_job(chosen, labels, ext)
         bucket = self._require_bucket()
         upload_id = new_upload_id()
         key = upload_key(upload_id, ext)
@@ -67,7 +70,7 @@ class UploadService:
             ExpiresIn=expires,
         )
         shown = display_filename(str(filename))
-        self.jobs.create(upload_id, kind, shown, bare_type, owner, labels=sheet)
+        self.jobs.create(upload_id, kind, shown, bare_type, owner, purpose=chosen, labels=sheet)
         return {
             "upload_id": upload_id,
             "upload": {"url": post["url"], "fields": post["fields"]},

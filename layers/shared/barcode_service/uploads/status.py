@@ -33,6 +33,7 @@ def status_view(job: Job, presign: Any) -> dict[str, Any]:
         "upload_id": job.upload_id,
         "status": job.status,
         "kind": job.kind,
+        "purpose": job.purpose,
         "filename": job.filename,
         "created_at": job.created_at,
         "updated_at": job.updated_at,

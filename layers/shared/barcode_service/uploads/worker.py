@@ -5,7 +5,10 @@ Idempotency (records `IDEMPOTENCY#...` in the cache table) keyed on what it stan
 for: an object version (bucket, key, version-or-ETag, sequencer) or a chunk position.
 The job record's conditional writes (see jobs.py) are the second guard.
 
-Photos are decoded and looked up here; lists go to `chunks`. Input problems (wrong
+Photos are decoded and looked up here, except a `product_image` upload's, which is
+checked and stored for a community contribution (product_image.py); lists go to
+`chunks`. The community share queue's messages (kind "share") are retried here too
+(community/share.py). Input problems (wrong
 type, empty, too large, corrupt, undecodable) end the job as `failed` at once;
 anything else fails the message so SQS retries it, and the last allowed attempt
 marks the job `failed` before the message goes to the dead-letter queue.
@@ -46,14 +49,16 @@ from .chunks import ChunkProcessor
 from .jobs import JobStore
 from .messages import ChunkMessage, ObjectVersion, WorkReport, jobs_named_in
 from .pacing import Pacer
-from .policy import Kind, kind_of, max_bytes, parse_upload_key, upload_ref
+from .policy import Kind, kind_of, max_bytes, parse_upload_key, results_key, upload_ref
 from .results import ResultWriter
 
 if TYPE_CHECKING:
     # Imported where used: Pillow and zxing-cpp only for images (chunk messages, the
     # bulk of a big list's work, need neither).
+    from ..community.share import Sharing
     from ..decode import DecodedCode
     from ..router import Budget, Pace
+    from ..storage import ImageStore
 
 NO_BARCODE = (
     "no barcode was found in the image; try a sharper photo taken closer, "
@@ -78,12 +83,16 @@ class UploadWorker:
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
         pacer: Pace | None = None,
+        images: Callable[[], ImageStore] | None = None,
+        sharing: Callable[[], Sharing] | None = None,
     ) -> None:
         self.settings = settings
         self.s3 = s3
         self.sqs = sqs
         self.jobs = jobs
         self.lookups = lookups
+        self.images = images  # the images bucket: product photos (built on first use)
+        self.sharing = sharing  # the community share retries (built on first use)
         self._clock = clock
         # build_upload_worker shares the uploads' rate across the fleet (FleetShare);
         # without one, this worker keeps to its own WORKER_LOOKUPS_PER_SECOND.
@@ -128,7 +137,7 @@ class UploadWorker:
         # A warm environment keeps logger keys: drop the previous message's job id.
         logger.remove_keys(["upload_ref"])
         try:
-            return self._dispatch(body)
+            return self._dispatch(body, receive_count)
         except IdempotencyAlreadyInProgressError:
             # Another invocation is on it: retry later, and never blame the job for it.
             raise
@@ -148,7 +157,7 @@ class UploadWorker:
             )
             self.jobs.fail(upload_id, "processing_failed", detail, run)
 
-    def _dispatch(self, body: str) -> WorkReport:
+    def _dispatch(self, body: str, receive_count: int = 1) -> WorkReport:
         message = json.loads(body)
         if not isinstance(message, dict):
             raise ValueError("the message is not a JSON object")
@@ -156,6 +165,8 @@ class UploadWorker:
             # S3 sends this once when the notification is configured.
             logger.info("ignoring the S3 test event")
             return WorkReport(ignored="s3:TestEvent")
+        if message.get("kind") == "share":
+            return self._share(message, receive_count)
         if message.get("kind") == "chunk":
             chunk = ChunkMessage.parse(message)
             done: WorkReport = self._chunk_once(identity=chunk.identity())
@@ -197,6 +208,8 @@ class UploadWorker:
             data = self._fetch(version, kind)
             if job.labels is not None:
                 return self._process_labels(upload_id, run, data, job.labels)
+            if job.purpose == "product_image":
+                return self._store_product_image(upload_id, run, data)
             if kind == "image":
                 return self._process_image(upload_id, run, data, job.owner)
             from ..codelist import parse_code_list  # noqa: PLC0415 - lists only
@@ -209,6 +222,39 @@ class UploadWorker:
             logger.info("upload rejected", extra={"code": problem.code, "detail": problem.detail})
             self.jobs.fail(upload_id, problem.code, problem.detail, run)
             return WorkReport(upload_id, failed=problem.code)
+
+    def _store_product_image(self, upload_id: str, run: str, data: bytes) -> WorkReport:
+        from .product_image import store_product_image  # noqa: PLC0415 - product photos only
+
+        if self.images is None:
+            raise ServiceError("no images bucket is wired for product photos")
+        stored = store_product_image(data, self.images())
+        row = stored.to_row()
+        json_key = results_key(upload_id, "json")
+        document = {"upload_id": upload_id, "status": "done", "purpose": "product_image"}
+        self.bucket.put_json(json_key, {**document, "results": [row]})
+        self.jobs.finish(
+            upload_id,
+            run,
+            counts={"total": 1},
+            inline=[row],
+            json_key=json_key,
+            csv_key=None,
+            message=None,
+        )
+        count("ProductImageStored")
+        return WorkReport(upload_id, rows=1)
+
+    def _share(self, message: dict[str, Any], receive_count: int) -> WorkReport:
+        """One queued share of a community contribution; raises to be delivered again."""
+        from ..community.share import ShareMessage  # noqa: PLC0415 - share messages only
+
+        if self.sharing is None:
+            raise ServiceError("community sharing is not wired into this worker")
+        state = self.sharing().retry(ShareMessage.parse(message), receive_count)
+        if state is None:
+            return WorkReport(ignored="share already settled")
+        return WorkReport(shared=state.status)
 
     def _fetch(self, version: ObjectVersion, kind: Kind) -> bytes:
         limit = max_bytes(self.settings, kind)
@@ -243,19 +289,21 @@ class UploadWorker:
 
         found = decode_image(data)
         budget = self.lookups.budget_for(owner)  # the upload's creator pays its lookups
-        rows = [self._decoded_row(n, code, budget) for n, code in enumerate(found, start=1)]
+        rows = [self._decoded_row(n, code, budget, owner) for n, code in enumerate(found, start=1)]
         self.results.finish(
             upload_id, run, rows, kind="image", message=None if rows else NO_BARCODE
         )
         return WorkReport(upload_id, rows=len(rows))
 
-    def _decoded_row(self, number: int, code: DecodedCode, budget: Budget | None) -> CodeRow:
+    def _decoded_row(
+        self, number: int, code: DecodedCode, budget: Budget | None, owner: str | None
+    ) -> CodeRow:
         # Photos hold a few codes: an upstream block gives them `error` rows at once
         # rather than keeping the merchant waiting for the block to end.
         if code.gtin is None:
             outcome = LookupOutcome(InvalidGtin(f"this {code.format} symbol holds no GTIN"))
         else:
-            outcome = self.lookups.resolve(code.gtin, budget=budget, pace=self.pacer)
+            outcome = self.lookups.resolve(code.gtin, budget=budget, pace=self.pacer, caller=owner)
         return CodeRow.of(
             outcome,
             code=code.gtin or code.text,

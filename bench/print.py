@@ -84,14 +84,14 @@ def _zint_eps(request: Any) -> Callable[[], int]:
     """zint writing its own EPS of each of the request's symbols."""
     import zint
 
-    from barcode_service.render import _encode
+    from barcode_service.render import encode_symbol
 
     labels = request.labels
 
     def draw() -> int:
         written = 0
         for label in labels:
-            symbol = _encode(label.symbology, label.content, label.show_text, scale=1.5)
+            symbol = encode_symbol(label.symbology, label.content, label.show_text, scale=1.5)
             symbol.outfile = "label.eps"
             symbol.output_options |= zint.OutputOptions.BARCODE_MEMORY_FILE
             symbol.print()

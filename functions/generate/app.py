@@ -42,7 +42,8 @@ from barcode_service.request_body import body_bytes, multipart_fields, too_large
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
-from barcode_service.wiring import build_generate_service, build_label_service, prepare_generate
+from barcode_service.warmup import prepare_generate
+from barcode_service.wiring import build_generate_service, build_label_service
 
 if TYPE_CHECKING:
     from barcode_service.label_service import LabelService

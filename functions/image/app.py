@@ -22,7 +22,7 @@ from barcode_service.image_path import ERROR_MAX_AGE, request_from_path
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.storage import CACHE_CONTROL, CONTENT_TYPES
 from barcode_service.verify import render_verified
-from barcode_service.wiring import prepare_image
+from barcode_service.warmup import prepare_image
 
 ALLOWED_METHODS = ("GET", "HEAD")
 

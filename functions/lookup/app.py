@@ -31,7 +31,8 @@ from barcode_service.observability import logger, metrics, tracer
 from barcode_service.openapi import openapi_document
 from barcode_service.public_url import request_base_url
 from barcode_service.settings import get_settings
-from barcode_service.wiring import build_community_service, build_lookup_service, prepare_lookup
+from barcode_service.warmup import prepare_lookup
+from barcode_service.wiring import build_community_service, build_lookup_service
 
 if TYPE_CHECKING:
     from barcode_service.community.service import CommunityService

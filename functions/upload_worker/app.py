@@ -14,7 +14,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from barcode_service import snapshot
 from barcode_service.observability import logger, metrics, tracer
 from barcode_service.settings import get_settings
-from barcode_service.wiring import build_upload_worker, prepare_upload_worker
+from barcode_service.warmup import prepare_upload_worker
+from barcode_service.wiring import build_upload_worker
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch import BatchProcessor

@@ -16,7 +16,7 @@ import responses
 import zxingcpp
 from PIL import Image
 
-from barcode_service.render import render_png
+from barcode_service.png import render_png
 from barcode_service.symbologies import find_symbology
 from functions.generate import app
 from local.context import LambdaContext

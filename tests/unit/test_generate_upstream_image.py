@@ -20,7 +20,7 @@ from barcode_service.barcode_request import parse_request
 from barcode_service.errors import CredentialsNotConfigured, UpstreamUnavailable
 from barcode_service.generate import GenerateService
 from barcode_service.gugudata import MAX_IMAGE_BYTES, GeneratedImage, GuGuDataClient
-from barcode_service.render import render_png
+from barcode_service.png import render_png
 from barcode_service.storage import S3ImageStore, image_key
 from barcode_service.symbologies import find_symbology
 from barcode_service.transport import RetryPolicy

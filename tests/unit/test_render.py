@@ -10,14 +10,14 @@ import zxingcpp
 from PIL import Image
 
 from barcode_service.errors import InvalidParameter
+from barcode_service.png import render_png
 from barcode_service.render import (
     MIN_BAR_MODULES,
     check_size,
     minimum_size,
     render_image,
-    render_png,
-    render_svg,
 )
+from barcode_service.svg import render_svg
 from barcode_service.symbologies import (
     CATALOG,
     Symbology,

@@ -1,6 +1,6 @@
 """The fast render paths are the same pixels and the same verdicts as the plain ones.
 
-`render.png_bytes` writes an upright drawing from the runs of identical rows of zint's
+`png.png_bytes` writes an upright drawing from the runs of identical rows of zint's
 bitmap, and `verify.drawing_decodes` reads zint's bitmap in place (a 1D symbol first
 from its middle row). These tests hold them to what they replace: Pillow building and
 writing the canvas (`Drawing.image`), and `verify.decodes` reading `Drawing.symbol`.
@@ -17,15 +17,14 @@ import zxingcpp
 from PIL import Image
 
 from barcode_service.errors import InvalidParameter
+from barcode_service.png import _pillow_png, png_bytes
 from barcode_service.render import (
     PLAIN,
     Drawing,
     Raster,
     Style,
-    _pillow_png,
     draw,
     minimum_size,
-    png_bytes,
 )
 from barcode_service.symbologies import CATALOG, Symbology, find_symbology, validate_content
 from barcode_service.verify import decodes, drawing_decodes

@@ -17,9 +17,8 @@ from barcode_service.render import (
     Style,
     draw,
     minimum_size,
-    render_svg,
-    render_svg_drawing,
 )
+from barcode_service.svg import render_svg, render_svg_drawing
 from barcode_service.symbologies import find_symbology
 from barcode_service.verify import render_verified
 

@@ -96,10 +96,12 @@ def test_lookup_before_snapshot(
 ) -> None:
     lookup_app._before_snapshot()
     assert lookup_app.service.cache_info().currsize == 1
-    # The providers (their shared session), the limiter, Baichuan's client and UPCitemdb's
-    # secret store: all built, the secret not read.
+    # The providers (their shared session), the limiter, Baichuan's client, UPCitemdb's
+    # secret store and the community's sharing (its writer reads the account only when
+    # it shares): all built, the secret not read.
+    assert lookup_app.community.cache_info().currsize == 1
     assert built(fresh_parts)
-    assert len(fresh_parts) == 4
+    assert len(fresh_parts) == 5
     for module in (*NATIVE, "pi_heif", "barcode_service.scans", "barcode_service.gs1"):
         assert module in sys.modules, module
     assert network_calls == []

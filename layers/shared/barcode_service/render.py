@@ -5,7 +5,7 @@ largest k that fits) and the symbol is centred on a canvas of exactly the reques
 size. Resizing bars after the fact makes Code 128 / Code 39 unscannable. 1D bars
 (`Symbology.stretch`) grow to fill the requested height instead. Colours are applied
 to the finished bitmap (a two-colour palette PNG, the background optionally
-transparent); rotation is a lossless quarter turn of it; the DPI goes into `pHYs`.
+transparent); rotation is a lossless quarter turn of it. png.py writes the PNG.
 
 zint and Pillow are imported inside the functions: the handler imports this module
 at cold start, and only renders need them.
@@ -13,10 +13,7 @@ at cold start, and only renders need them.
 
 from __future__ import annotations
 
-import io
 import re
-import struct
-import zlib
 from dataclasses import dataclass
 from functools import cached_property, lru_cache, reduce
 from operator import or_
@@ -37,21 +34,7 @@ TEXT_MIN_PIXELS_PER_MODULE = 2  # zint drops the human-readable text below this
 
 UTF8_ECI = 26
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PNG_COMPRESS_LEVEL = 1
-"""zlib's fastest: the scanlines are runs of repeated rows (a few kB), level 6 makes them
-at most ~20% smaller (tens of bytes) at twice the time."""
-PNG_WINDOW_BITS = 12
-PNG_MEM_LEVEL = 4
-"""A 4 kB window (a row of the widest canvas, 4000 px, is 501 bytes: the row above is
-always in reach) and small hash tables: zlib's defaults allocate and clear ~256 kB per
-stream, which cost more than compressing (~60 us vs ~7 us measured on a loaded machine,
-the PNG a few % larger at most)."""
-
-_BINARY_DIGITS = b"0" * 128 + b"1" * 128  # grey -> bit, thresholded as Pillow's "1" mode
-
 _ZINT_ERROR = re.compile(r"^(?:Error|Warning) \d+: ")
-_SVG_SIZE = re.compile(r'<svg width="([\d.]+)" height="([\d.]+)"')
 
 
 @dataclass(frozen=True)
@@ -167,13 +150,7 @@ class Drawing:
         return self.upright.transpose(getattr(Image.Transpose, _TURNS[self.style.rotate]))
 
 
-@dataclass(frozen=True)
-class SvgDrawing:
-    body: bytes
-    module_px: float  # pixels per module at the requested size (not whole: SVG scales)
-
-
-def _encode(
+def encode_symbol(
     symbology: Symbology,
     content: str,
     show_text: bool,
@@ -242,7 +219,9 @@ def _raster(
     style: Style = PLAIN,
 ) -> tuple[Any, int, int]:
     """The symbol drawn at k px/module: (symbol, width, height) of its bitmap."""
-    symbol = _encode(symbology, content, show_text, scale=k / 2, bar_height=bar_height, style=style)
+    symbol = encode_symbol(
+        symbology, content, show_text, scale=k / 2, bar_height=bar_height, style=style
+    )
     symbol.buffer()
     height, width = symbol.bitmap.shape[:2]
     return symbol, int(width), int(height)
@@ -321,7 +300,7 @@ def _fit(
     check_size(symbology, content, show_text, width, height, style=style)
     if style.sideways:
         width, height = height, width
-    w1, h1 = size_at(symbology, content, False, 1, style=_unturned(style))
+    w1, h1 = size_at(symbology, content, False, 1, style=unturned(style))
     smallest = TEXT_MIN_PIXELS_PER_MODULE if show_text else 1
     largest = min(width // w1, MAX_PIXELS_PER_MODULE)
     if not symbology.stretch:
@@ -348,7 +327,7 @@ def _fit(
     raise AssertionError("unreachable: the minimum size was checked")  # pragma: no cover
 
 
-def _unturned(style: Style) -> Style:
+def unturned(style: Style) -> Style:
     """What zint's geometry depends on (quiet zones), without colour or rotation."""
     return PLAIN if style.quiet_zone else Style(quiet_zone=False)
 
@@ -380,78 +359,14 @@ def _coloured(canvas: Image, style: Style) -> Image:
     """A two-colour palette image: index 0 = bars (fg), 1 = background (bg or transparent)."""
     indexed = canvas.point(_INDEX)
     # A transparent background keeps white in the palette: what a reader sees on paper.
-    indexed.putpalette([*_rgb(style.fg), *_rgb(style.bg or "FFFFFF")])
+    indexed.putpalette([*rgb(style.fg), *rgb(style.bg or "FFFFFF")])
     if style.bg is None:
         indexed.info["transparency"] = 1
     return indexed
 
 
-def _rgb(colour: str) -> tuple[int, int, int]:
+def rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
-
-
-def png_bytes(drawing: Drawing, dpi: int | None = None) -> bytes:
-    """The drawing as a PNG (1-bit grey, or a 1-bit two-colour palette); `dpi` is
-    written into its pHYs chunk.
-
-    An upright drawing is written from its bitmap's rows: each run of identical rows
-    (`Raster.runs`) is packed to bits once and repeated, the canvas margins are
-    background. The pixels are the same as Pillow writing `drawing.image` (tested);
-    packing every pixel of the canvas was most of a render's time. A turned drawing
-    goes through Pillow.
-    """
-    if drawing.style.rotate:
-        return _pillow_png(drawing.image, dpi)
-    raster, style = drawing.raster, drawing.style
-    cw, ch = drawing.canvas_size
-    left, top = drawing.offset
-    runs = raster.runs()
-    row_bytes = (cw + 7) // 8
-    # One canvas row per run, and a blank one, in grey (the margins are background and
-    # the bits that pad a row to whole bytes are 0); then "0"/"1" per pixel, read as one
-    # binary number: its bytes are the packed rows, bars 0 and space 1, which is also
-    # the palette's index order (0 = fg, 1 = bg).
-    before, pad = b"\xff" * left, b"\x00" * (8 * row_bytes - cw)
-    after = b"\xff" * (cw - raster.width - left) + pad
-    blank = b"\xff" * cw + pad
-    grey = b"".join([blank, *(before + raster.grey_rows(first, 1) + after for first, _ in runs)])
-    bits = int(grey.translate(_BINARY_DIGITS), 2).to_bytes(len(grey) // 8, "big")
-    rows = [b"\x00" + bits[i * row_bytes : (i + 1) * row_bytes] for i in range(len(runs) + 1)]
-    bottom = ch - top - raster.height
-    scanlines = b"".join(
-        [
-            rows[0] * top,
-            *(rows[i + 1] * count for i, (_, count) in enumerate(runs)),
-            rows[0] * bottom,
-        ]
-    )
-    chunks = [(b"IHDR", struct.pack(">IIBBBBB", cw, ch, 1, 0 if style.plain else 3, 0, 0, 0))]
-    if not style.plain:
-        chunks.append((b"PLTE", bytes((*_rgb(style.fg), *_rgb(style.bg or "FFFFFF")))))
-        if style.bg is None:
-            chunks.append((b"tRNS", b"\xff\x00"))  # index 1 (background) transparent
-    if dpi is not None:
-        per_metre = int(dpi / 0.0254 + 0.5)  # as Pillow writes it
-        chunks.append((b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)))
-    deflate = zlib.compressobj(PNG_COMPRESS_LEVEL, zlib.DEFLATED, PNG_WINDOW_BITS, PNG_MEM_LEVEL)
-    chunks += [(b"IDAT", deflate.compress(scanlines) + deflate.flush()), (b"IEND", b"")]
-    return PNG_SIGNATURE + b"".join(
-        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        for kind, body in chunks
-    )
-
-
-def _pillow_png(image: Image, dpi: int | None) -> bytes:
-    options: dict[str, Any] = {"format": "PNG", "optimize": False}
-    if dpi is not None:
-        options["dpi"] = (dpi, dpi)
-    if image.mode == "P":
-        options["bits"] = 1
-        if "transparency" in image.info:
-            options["transparency"] = image.info["transparency"]
-    out = io.BytesIO()
-    image.save(out, **options)
-    return out.getvalue()
 
 
 def render_image(
@@ -459,70 +374,3 @@ def render_image(
 ) -> Image:
     """The barcode as a 1-bit Pillow image of exactly width x height (black on white)."""
     return draw(symbology, content, width, height, show_text).image
-
-
-def render_png(
-    symbology: Symbology,
-    content: str,
-    width: int,
-    height: int,
-    show_text: bool = False,
-    *,
-    style: Style = PLAIN,
-    dpi: int | None = None,
-) -> bytes:
-    """A PNG of exactly width x height."""
-    return png_bytes(draw(symbology, content, width, height, show_text, style=style), dpi)
-
-
-def _svg(
-    symbology: Symbology, content: str, show_text: bool, bar_height: float | None, style: Style
-) -> tuple[str, float, float]:
-    symbol = _encode(
-        symbology, content, show_text, scale=0.5, bar_height=bar_height, svg=True, style=style
-    )
-    symbol.print(style.rotate)
-    text = bytes(symbol.memfile).decode("utf-8")
-    match = _SVG_SIZE.search(text)
-    if match is None:  # pragma: no cover - zint always writes width and height
-        raise RuntimeError("zint SVG without a size")
-    return text, float(match.group(1)), float(match.group(2))
-
-
-def render_svg_drawing(
-    symbology: Symbology,
-    content: str,
-    width: int,
-    height: int,
-    show_text: bool = False,
-    *,
-    style: Style = PLAIN,
-    physical: tuple[str, str] | None = None,
-) -> SvgDrawing:
-    """An SVG of width x height whose viewBox is the symbol (1 unit per module).
-
-    `physical` replaces the root's width/height (e.g. ("40mm", "20mm")) so that the
-    SVG prints at its size; the viewBox keeps the proportions.
-    """
-    check_size(symbology, content, show_text, width, height, style=style)
-    bar_height = None
-    if symbology.stretch:
-        # Choose the bar height that gives the symbol the requested aspect ratio.
-        along, across = (height, width) if style.sideways else (width, height)
-        _, w, h = _svg(symbology, content, show_text, MIN_BAR_MODULES, _unturned(style))
-        bar_height = max(MIN_BAR_MODULES, MIN_BAR_MODULES + across * w / along - h)
-    text, w, h = _svg(symbology, content, show_text, bar_height, style)
-    shown_w, shown_h = physical or (str(width), str(height))
-    root = (
-        f'<svg width="{shown_w}" height="{shown_h}" viewBox="0 0 {w:g} {h:g}" '
-        'preserveAspectRatio="xMidYMid meet"'
-    )
-    body = _SVG_SIZE.sub(root, text, count=1).encode("utf-8")
-    return SvgDrawing(body, round(min(width / w, height / h), 2))
-
-
-def render_svg(
-    symbology: Symbology, content: str, width: int, height: int, show_text: bool = False
-) -> bytes:
-    """The SVG bytes of `render_svg_drawing`, black on white."""
-    return render_svg_drawing(symbology, content, width, height, show_text).body

@@ -14,7 +14,7 @@ box's height) and returns a `FittedSymbol`: the shapes in dots, upright, y down.
 `Placement` puts one on a page (offset in whole dots, a quarter turn) and gives the
 affine map a PDF or EPS writer applies.
 
-zint is imported inside `render._encode`: only print requests pay for it.
+zint is imported inside `render.encode_symbol`: only print requests pay for it.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from .render import (
     Drawing,
     Raster,
     Style,
-    _encode,
+    encode_symbol,
 )
 from .symbologies import Symbology
 
@@ -205,7 +205,7 @@ class SymbolSpec:
     def at(self, k: int, bar_modules: float | None = None) -> Any:
         """The zint symbol at k units (dots) per module, 1D bars `bar_modules` high."""
         style = Style(quiet_zone=self.quiet_zone)
-        return _encode(
+        return encode_symbol(
             self.symbology,
             self.content,
             self.show_text,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from . import render
+from . import png, render, svg
 from .barcode_request import MAX_DIMENSION, VECTOR_FORMATS, BarcodeRequest
 from .errors import InvalidParam, Unscannable
 from .observability import count
@@ -119,7 +119,7 @@ def _grey_levels(fg: str, bg: str) -> bytes:
 
     pair = Image.new("P", (2, 1))
     pair.putdata([0, 1])
-    pair.putpalette([*render._rgb(fg), *render._rgb(bg)])
+    pair.putpalette([*render.rgb(fg), *render.rgb(bg)])
     dark, light = pair.convert("L").tobytes()
     return bytes([dark] * 128 + [light] * 128)
 
@@ -207,7 +207,7 @@ def render_verified(request: BarcodeRequest) -> LocalRender:
         raise _unscannable(request, drawing.module_px)
     if request.format == "svg":
         # The SVG is the same symbol as vectors; its raster twin at this size was read.
-        svg = render.render_svg_drawing(
+        vectors = svg.render_svg_drawing(
             symbology,
             content,
             request.width,
@@ -216,9 +216,9 @@ def render_verified(request: BarcodeRequest) -> LocalRender:
             style=style,
             physical=request.physical,
         )
-        body, module_px = svg.body, svg.module_px
+        body, module_px = vectors.body, vectors.module_px
     else:
-        body, module_px = render.png_bytes(drawing, request.dpi), float(drawing.module_px)
+        body, module_px = png.png_bytes(drawing, request.dpi), float(drawing.module_px)
     return LocalRender(body, RenderFacts(verified, module_px, _warnings(request, module_px)))
 
 

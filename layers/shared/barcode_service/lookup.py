@@ -18,32 +18,26 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .budgets import Budgets, ClientBudget
 from .cache import CachedLookup, LookupStore, Snapshot
 from .canonical import canonical_gtin
-from .community.model import ATTRIBUTION
+from .community.pending import answers_before_community, pending_answer
 from .errors import (
     InvalidGtin,
     NotServed,
     ServiceError,
-    UpstreamError,
     UpstreamUnavailable,
 )
 from .gtin import Gtin
 from .lookup_outcome import LookupOutcome, ProviderCall
 from .observability import count, count_by, logger
 from .product import Product, ProductFields, product_not_found
-from .provider_health import OUTAGE, BreakerPolicy, Gate, HealthStore, ProviderBlock
-from .providers import COMMUNITY
-from .providers.community import community_product
+from .provider_health import BreakerPolicy, Gate, HealthStore, ProviderBlock
+from .route_problem import route_problem, wait_for
 from .router import Budget, Pace, ProviderResult, Route, Router
 from .settings import Settings
 from .statuses import ProviderOutcome
-
-SHORT_RETRY = 5
-"""Retry-After of a failure that names none (a malformed answer): the next try may work."""
 
 
 @dataclass(frozen=True)
@@ -179,13 +173,14 @@ class LookupService:
         if gtin.restricted:
             raise product_not_found(gtin, gtin.restriction_reason(), None, "catalog")
         snapshot = self._snapshot(gtin)
+        now = int(self._clock())
         if snapshot.catalog is not None:
             count("CatalogHit")
-            return Product(gtin, snapshot.catalog, "catalog", int(self._clock()))
-        own = self._own_contribution(gtin, snapshot, trace.caller)
+            return Product(gtin, snapshot.catalog, "catalog", now)
+        own = pending_answer(gtin, snapshot.community, trace.caller, self.provider_names, now)
         cached = snapshot.cached
         if cached is not None and cached.is_fresh(self._clock()):
-            if own is not None and not self._answers_before_community(cached):
+            if own is not None and not answers_before_community(cached, self.provider_names):
                 return own
             count("CacheHit")
             return self._from_cache(gtin, cached, stale=False)
@@ -193,45 +188,6 @@ class LookupService:
             return own  # nothing is spent on providers for it, and nothing is cached
         count("CacheMiss")
         return self._single_flight(gtin, cached, snapshot, trace)
-
-    def _own_contribution(
-        self, gtin: Gtin, snapshot: Snapshot, caller: str | None
-    ) -> Product | None:
-        """The caller's own pending contribution, answered to that caller alone.
-
-        In the community provider's place: a catalog item, or a cached answer of a
-        provider listed before `community`, still wins. Never cached: everyone else is
-        answered as if it did not exist until it is published.
-        """
-        record = snapshot.community
-        if record is None or not caller or COMMUNITY not in self.provider_names:
-            return None
-        contribution = record.answer_for(caller)
-        if contribution is None or contribution.status != "pending":
-            return None
-        count("CommunityPendingAnswer")
-        answer = community_product(record, contribution)
-        now = int(self._clock())
-        return Product(
-            gtin,
-            answer.fields(),
-            "upstream",
-            now,
-            provider=COMMUNITY,
-            attribution=ATTRIBUTION,
-            details=answer.details,
-            fresh_until=now,  # a client asks again: it may be published any time
-        )
-
-    def _answers_before_community(self, cached: CachedLookup) -> bool:
-        """Whether a cached answer is a "found" of a provider listed before `community`."""
-        names = self.provider_names
-        provider = cached.provider or ""
-        return (
-            cached.status == "found"
-            and provider in names
-            and names.index(provider) < names.index(COMMUNITY)
-        )
 
     def _from_cache(self, gtin: Gtin, cached: CachedLookup, *, stale: bool) -> Product:
         if cached.status != "found":
@@ -326,8 +282,10 @@ class LookupService:
             return self._store_not_found(gtin, route)
         self._remember_misses(gtin, route)
         failure = route.failures[0]
-        problem = self._problem(failure, route, gate.now)
-        return self._stale_or_raise(gtin, cached, problem, trace, self._wait(failure, problem))
+        problem = route_problem(failure, route, gate.now)
+        return self._stale_or_raise(
+            gtin, cached, problem, trace, wait_for(failure, problem, self._clock())
+        )
 
     def _settle(self, result: ProviderResult, gate: Gate, trace: _Trace) -> ProviderResult:
         """Record what one provider's part says about its health; count and trace it."""
@@ -349,38 +307,6 @@ class LookupService:
         elif result.outcome is ProviderOutcome.NOT_CONFIGURED:
             logger.warning("lookup provider not configured", extra={"provider": result.provider})
         return result
-
-    @staticmethod
-    def _problem(failure: ProviderResult, route: Route, now: float) -> ServiceError:
-        """The answer for a route nobody answered: the first failing provider's problem.
-
-        A call that failed answers with its own error (what the provider said); a
-        provider not asked because of a block answers as the block. A block's end sets
-        the Retry-After, on our clock (a quota's reset included).
-        """
-        block = failure.block
-        extra: dict[str, Any] = {"providers": route.summary(), "provider": failure.provider}
-        if failure.called and failure.error is not None:
-            error = failure.error
-            retry_after = error.retry_after or SHORT_RETRY
-            if block is not None and block.code != OUTAGE:
-                retry_after = max(1, int(block.until - now))
-                if "reset_at" in error.extra:
-                    extra["reset_at"] = block.retry_at()
-            return error.copy(retry_after=retry_after, extra=extra)
-        if block is not None:
-            return block.error(now).copy(extra=extra)
-        error = failure.error or UpstreamError(f"{failure.provider} could not answer")
-        return error.copy(retry_after=error.retry_after or SHORT_RETRY, extra=extra)
-
-    def _wait(self, failure: ProviderResult, problem: ServiceError) -> ProviderBlock | None:
-        """What an upload may wait out: a quota or account block, or the caller's budget."""
-        if failure.outcome in (ProviderOutcome.QUOTA, ProviderOutcome.AUTH):
-            return failure.block
-        if failure.outcome is ProviderOutcome.OVER_BUDGET:
-            until = int(self._clock()) + (problem.retry_after or 1)
-            return ProviderBlock(failure.provider, problem.code, until)
-        return None
 
     # --- remember --------------------------------------------------------------------------
 

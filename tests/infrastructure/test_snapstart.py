@@ -103,9 +103,11 @@ def test_everything_invokes_the_alias(snapstart: str) -> None:
     assert set(uris) <= aliases
     for logical_id, permission in of_type(resources, "AWS::Lambda::Permission").items():
         assert permission["Properties"]["FunctionName"]["Ref"] in aliases, logical_id
-    # The queue's event source.
-    (mapping,) = of_type(resources, "AWS::Lambda::EventSourceMapping").values()
-    assert mapping["Properties"]["FunctionName"] == {"Ref": alias_of("UploadWorkerFunction")}
+    # The queues' event sources (uploads, community shares): the worker's alias.
+    mappings = of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+    assert mappings
+    for mapping in mappings:
+        assert mapping["Properties"]["FunctionName"] == {"Ref": alias_of("UploadWorkerFunction")}
     # The image path: CloudFront calls the function URL, which belongs to the alias.
     (url,) = of_type(resources, "AWS::Lambda::Url").values()
     assert url["Properties"]["TargetFunctionArn"] == {"Ref": alias_of("ImageFunction")}

@@ -199,7 +199,7 @@ def test_the_worker_retries_community_shares_from_their_own_queue(
         if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["CommunityShareQueue", "Arn"]}
     )
     props = mapping["Properties"]
-    assert props["FunctionName"] == {"Ref": "UploadWorkerFunction"}
+    assert props["FunctionName"] == {"Ref": "UploadWorkerFunctionAliaslive"}  # its published alias
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BatchSize"] == 1
     queue = resources["CommunityShareQueue"]["Properties"]

@@ -32,7 +32,7 @@ from ..observability import count, logger
 from .bucket import UploadBucket
 from .jobs import JobStore
 from .messages import WorkReport
-from .policy import RESULTS_PREFIX
+from .policy import PURPOSES, RESULTS_PREFIX
 
 MAX_UPLOAD_LABELS = 10_000
 """Labels (copies counted) one uploaded list may place: ~10-20 s of the worker's 120."""
@@ -43,8 +43,11 @@ _LABEL_INDEX = re.compile(r"^labels\[(\d+)\]")
 
 
 def label_job(purpose: Any, options: Any, ext: str) -> dict[str, Any] | None:
-    """The sheet of a label-sheet upload (purpose "labels", a .csv), None for another one
-    (`purpose` is already checked: uploads/policy.choose_purpose)."""
+    """The sheet of a label-sheet upload (purpose "labels", a .csv), None for another one."""
+    if purpose is not None and purpose not in PURPOSES:
+        raise InvalidParameter(
+            f"purpose must be {' or '.join(repr(p) for p in PURPOSES)}", field="purpose"
+        )
     if purpose != "labels":
         if options is not None:
             raise InvalidParameter('"labels" goes with purpose "labels"', field="labels")

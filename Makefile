@@ -6,13 +6,16 @@ PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 CHECKOV_VENV := .venv-checkov
+DOCS_VENV := .venv-docs
 TEMPLATES := template.yaml deploy/api-gateway-account.yaml
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
+# mkdocs-material prints a banner about MkDocs 2.0 on every build unless told not to.
+export NO_MKDOCS_2_WARNING := 1
 # The layer's bytecode is written by the runtime's CPython (layers/shared/Makefile).
 export BYTECODE_PYTHON := $(CURDIR)/$(PY)
 
-.PHONY: test run install lint types unit template format bench clean import-catalog community
+.PHONY: test run install lint types unit template docs docs-build format bench clean import-catalog community
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt layers/print/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,7 +32,12 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
-install: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
+$(DOCS_VENV)/.installed: requirements-docs.txt
+	test -x $(DOCS_VENV)/bin/python || $(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-docs.txt
+	touch $@
+
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed $(DOCS_VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -38,7 +46,7 @@ lint: $(VENV)/.installed
 types: $(VENV)/.installed
 	$(VENV)/bin/mypy layers/shared/barcode_service layers/shared/compile_bytecode.py functions local scripts bench
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(DOCS_VENV)/.installed
 	$(PY) -m pytest --cov --cov-report=term
 
 # checkov: every failure it still finds is suppressed in the template with its reason;
@@ -54,7 +62,15 @@ template: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(SAM) validate --lint --template $(SNAPSTART_TEMPLATE)
 	$(SAM) build --template template.yaml --parallel
 
-test: lint types unit template
+# The docs site: --strict fails on a broken link, anchor or include.
+docs-build: $(DOCS_VENV)/.installed
+	$(DOCS_VENV)/bin/mkdocs build --strict --quiet
+
+# `make docs`: the site on http://127.0.0.1:8000, rebuilt on every save.
+docs: $(DOCS_VENV)/.installed
+	$(DOCS_VENV)/bin/mkdocs serve
+
+test: lint types docs-build unit template
 
 run: $(VENV)/.installed
 	$(PY) -m local.stack

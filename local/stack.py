@@ -25,7 +25,7 @@ from types import FrameType
 from typing import Any
 
 from .function_urls import url_routes
-from .gateway import Gateway, GatewayServer, api_configs, api_routes, serve
+from .gateway import Gateway, GatewayServer, Route, api_configs, api_routes, serve
 from .lambdas import FunctionSpec, LocalFunction, function_specs, layer_paths
 from .poller import QueuePoller, sqs_sources
 from .providers import provider_lines
@@ -209,6 +209,17 @@ def keyless_providers(environment: dict[str, str], shell: Mapping[str, str]) -> 
         f"  providers  {environment.get('LOOKUP_PROVIDERS', '')}   (no LOOKUP_API_KEY: the keyless "
         "providers only; set LOOKUP_PROVIDERS to choose)"
     )
+
+
+def banner_routes(routes: Sequence[Route]) -> list[str]:
+    """`METHOD /resource` once per route: a resource's `ANY` catch-all, which only
+    answers 405 for the methods it lacks, is left out where the resource has a method."""
+    with_method = {r.resource for r in routes if r.method.upper() != "ANY"}
+    return [
+        f"{r.method.upper()} {r.resource}"
+        for r in routes
+        if r.method.upper() != "ANY" or r.resource not in with_method
+    ]
 
 
 class LocalStack:
@@ -574,7 +585,7 @@ class LocalStack:
         for logical_id, function in self.functions.items():
             gateway = self.gateway
             mine = logical_id
-            routes = [f"{r.method} {r.resource}" for r in gateway.routes if r.function == mine]
+            routes = banner_routes([r for r in gateway.routes if r.function == mine])
             routes += [f"GET {u.prefix}*" for u in gateway.url_routes if u.function == mine]
             what = ", ".join(routes) or "queue events"
             state = f"NOT LOADED: {function.load_error}" if function.load_error else what

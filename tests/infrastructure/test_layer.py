@@ -80,3 +80,13 @@ def test_the_print_layer_needs_nothing_the_shared_layer_lacks() -> None:
         if dependency not in printing | shared and dependency not in RUNTIME_PROVIDED
     }
     assert not missing
+
+
+def test_functions_bring_no_dependencies_of_their_own() -> None:
+    """Each function's requirements.txt is empty: its code imports the layers only. The
+    file is there so that `sam build` does not warn, once per function, that it is missing."""
+    for function in sorted((ROOT / "functions").iterdir()):
+        if not (function / "app.py").is_file():
+            continue
+        lines = (function / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        assert all(not line.strip() or line.startswith("#") for line in lines), function.name

@@ -85,3 +85,23 @@ def test_each_call_returns_a_fresh_copy() -> None:
     first = openapi_document()
     first["paths"].clear()
     assert openapi_document()["paths"]
+
+
+def test_file_answers_are_bytes_and_their_redirect_is_declared() -> None:
+    """Generators return bytes for `format: binary`: every image, PDF and EPS answer says
+    so, and an operation that answers a file also declares the 302 it gives instead when
+    the request's first Accept type is not the file's (docs/clients.md)."""
+    document = openapi_document()
+    files = {"image/png", "image/svg+xml", "application/pdf", "application/postscript"}
+    answering_files = set()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            content = operation["responses"].get("200", {}).get("content", {})
+            for media_type in files & set(content):
+                assert content[media_type]["schema"] == {"type": "string", "format": "binary"}
+                answering_files.add((method, path))
+            if (method, path) in answering_files:
+                moved = operation["responses"]["302"]
+                assert "Location" in moved["headers"], (method, path)
+                assert "Accept" in moved["description"], (method, path)
+    assert answering_files == {("get", "/barcodes"), ("post", "/barcodes"), ("post", "/labels")}

@@ -75,11 +75,11 @@ def test_the_presigned_post_refuses_an_empty_file_and_nothing_is_processed(
 
 
 def readme_quick_start() -> str:
-    """The shell block of README's quick start that runs in the second terminal."""
+    """The shell blocks of README's quick start that run in the second terminal, in order."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("## Five-minute quick start", 1)[1].split("\n## ", 1)[0]
     blocks = section.split("```sh\n")[1:]
-    return blocks[1].split("```", 1)[0]
+    return "".join(block.split("```", 1)[0] for block in blocks[1:])
 
 
 def test_readme_quick_start_runs_as_written(stack: RunningStack, tmp_path: Path) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from barcode_service.openapi import openapi_document
+from tests.conftest import ROOT
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -105,3 +107,12 @@ def test_file_answers_are_bytes_and_their_redirect_is_declared() -> None:
                 assert "Location" in moved["headers"], (method, path)
                 assert "Accept" in moved["description"], (method, path)
     assert answering_files == {("get", "/barcodes"), ("post", "/barcodes"), ("post", "/labels")}
+
+
+def test_the_documents_version_is_the_changelogs_latest() -> None:
+    """CHANGELOG.md (Keep a Changelog) and `info.version` name the same API version."""
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    released = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", changelog, re.M)
+    assert released, "no release heading"
+    assert released == sorted(released, key=lambda v: tuple(map(int, v.split("."))))[::-1]
+    assert openapi_document()["info"]["version"] == released[0]

@@ -14,7 +14,7 @@ before its snapshot; forked copies of it are the restores (coldchild.restores): 
 runs the after-restore hooks and serves its first real request, alternating with the
 same kind of request served by a warm copy. The figure is restored / warm, CPU and
 wall, per round (RESTORE_ROUNDS). Forking leaves out the platform's own restore time,
-which only AWS can measure (README, "Cold starts and SnapStart").
+which only AWS can measure (docs/cold-starts.md).
 
 Plain cold start (no SnapStart): the floor process loads what every API handler
 loads before its own code (boto3 and Powertools' Logger, Tracer patching botocore,

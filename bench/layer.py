@@ -101,7 +101,7 @@ def run(quick: bool = False) -> list[Figure]:
             f"function carries both: {(total + print_total) / MIB:.1f} MiB",
             notes=(
                 "reportlab alone (its pillow and charset-normalizer are the shared layer's); "
-                "a layer of its own so the shared one keeps its target (README Print)",
+                "a layer of its own so the shared one keeps its target (docs/generate.md)",
             ),
         ),
         Figure(

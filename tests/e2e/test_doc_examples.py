@@ -31,10 +31,14 @@ NO_KEYS = ("GENERATE_APPKEY", "LOOKUP_API_KEY", "LOOKUP_SECRET_KEY", "LOOKUP_PRO
 
 
 class KeylessUpstreams(FakeUpstreams):
-    """The fakes, with no upstream key given to the stack: what `make run` has at first."""
+    """The fakes, with no upstream key given to the stack: what `make run` has at first.
+
+    UPCitemdb's trial is asked at most 6 times a minute; the examples that reach it
+    follow each other faster than that, and its rate is not what they show."""
 
     def environment(self) -> dict[str, str]:
-        return {k: v for k, v in super().environment().items() if k not in NO_KEYS}
+        environment = {k: v for k, v in super().environment().items() if k not in NO_KEYS}
+        return {**environment, "UPCITEMDB_REQUESTS_PER_MINUTE": "600"}
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +50,8 @@ def upstreams() -> Iterator[FakeUpstreams]:
 
 def test_every_request_example_is_run_or_says_why_not() -> None:
     assert [where for page in PAGES for where in unmarked_requests(page, ROOT)] == []
-    assert len(EXAMPLES) >= 15
-    assert sum(example.has_answer for example in EXAMPLES) >= 8
+    assert len(EXAMPLES) >= 30
+    assert sum(example.has_answer for example in EXAMPLES) >= 20
 
 
 def test_no_example_writes_into_the_checkout() -> None:

@@ -27,8 +27,8 @@ FUNCTIONS = (
 )
 VALUES = ("None", "PublishedVersions")
 ALIAS = "live"
-# AWS's "Supported features and limitations" of SnapStart (README, "Cold starts and
-# SnapStart"): Python 3.12 and later; no provisioned concurrency, no EFS, no ephemeral
+# AWS's "Supported features and limitations" of SnapStart (docs/cold-starts.md,
+# "Limits"): Python 3.12 and later; no provisioned concurrency, no EFS, no ephemeral
 # storage over 512 MB. arm64 and X-Ray active tracing are supported.
 REFUSED_PROPERTIES = ("ProvisionedConcurrencyConfig", "FileSystemConfigs")
 MAX_EPHEMERAL_MB = 512
@@ -52,7 +52,7 @@ def alias_of(function: str) -> str:
 def test_the_parameter_defaults_to_none(sam_template: dict[str, Any]) -> None:
     parameter = sam_template["Parameters"]["SnapStart"]
     assert sorted(parameter["AllowedValues"]) == sorted(VALUES)
-    assert parameter["Default"] == "None"  # the cost model's choice: README
+    assert parameter["Default"] == "None"  # the cost model's choice: docs/cold-starts.md
 
 
 @pytest.mark.parametrize("snapstart", VALUES)

@@ -14,7 +14,7 @@ drawing calls format every number in Python, which was most of a 1,000-label she
 time.
 
 reportlab is imported inside: only print requests load it (~80 ms, 47 modules), and
-it ships in the print layer (README "Print").
+it ships in the print layer (docs/generate.md, "Why reportlab").
 """
 
 from __future__ import annotations

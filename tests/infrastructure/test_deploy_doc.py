@@ -123,3 +123,13 @@ def test_the_secret_is_the_shape_the_functions_read(
     assert "Name" not in sam_template["Resources"]["UpstreamSecret"]["Properties"]
     assert "`UpstreamSecret-<random>`" in page
     assert '--secret-id "$(output SecretName)"' in commands
+
+
+def test_the_production_page_lists_every_template_parameter(sam_template: dict[str, Any]) -> None:
+    """docs/production.md's parameter table names each parameter of the template, and
+    nothing the template lacks (a row may name two: `GenerateRateLimit` / `...Burst...`)."""
+    page = (ROOT / "docs" / "production.md").read_text(encoding="utf-8")
+    table = page.split("## Template parameters", 1)[1]
+    rows = [line.split(" | ")[0] for line in table.splitlines() if line.startswith("| `")]
+    listed = {name for row in rows for name in re.findall(r"`(\w+)`", row)}
+    assert listed == set(sam_template["Parameters"])

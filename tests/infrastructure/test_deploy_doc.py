@@ -113,6 +113,7 @@ def test_the_secret_is_the_shape_the_functions_read(
     GenerateCredentials.model_validate(secret["generate"])
     LookupCredentials.model_validate(secret["lookup"])
     assert isinstance(secret["upcitemdb"]["user_key"], str)
+    assert set(secret["openfoodfacts"]) == {"user_id", "password"}
     # The secret is the stack's only one, named by CloudFormation after its logical id.
     secrets = [
         name

@@ -32,6 +32,16 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
+# The TypeScript client's tools (openapi-typescript, openapi-fetch, tsc) from their lockfile,
+# for tests/e2e/test_generated_clients.py; the tests themselves install nothing.
+CLIENT_TOOLS := .local/clients/typescript
+$(CLIENT_TOOLS)/.installed: clients/typescript/package.json clients/typescript/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 and npm (.ci/run does it)" >&2; exit 1; }
+	mkdir -p $(CLIENT_TOOLS)
+	cp $^ $(CLIENT_TOOLS)/
+	cd $(CLIENT_TOOLS) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
 $(DOCS_VENV)/.installed: requirements-docs.txt
 	test -x $(DOCS_VENV)/bin/python || $(PYTHON) -m venv $(DOCS_VENV)
 	$(DOCS_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-docs.txt
@@ -46,7 +56,7 @@ lint: $(VENV)/.installed
 types: $(VENV)/.installed
 	$(VENV)/bin/mypy layers/shared/barcode_service layers/shared/compile_bytecode.py functions local scripts bench
 
-unit: $(VENV)/.installed $(DOCS_VENV)/.installed
+unit: $(VENV)/.installed $(DOCS_VENV)/.installed $(CLIENT_TOOLS)/.installed
 	$(PY) -m pytest --cov --cov-report=term
 
 # checkov: every failure it still finds is suppressed in the template with its reason;

@@ -7,14 +7,13 @@ generated from `GET /v1/openapi.json`; each makes a lookup, a generate as JSON, 
 bytes and as a redirect, a scan of scanner text and of a photo, and an upload followed
 to its result, against the stack. Generation must print no warning.
 
-The tools come from `make install` (.venv-docs) and from npm: the TypeScript tools are
-installed once from clients/typescript's lockfile into .local/clients/typescript and
-reinstalled only when that lockfile changes. A missing tool fails the test, naming it.
+The tools are installed before the tests run, never by them: openapi-python-client by
+`make install` (.venv-docs), the TypeScript tools by `make unit` from clients/typescript's
+lockfile into .local/clients/typescript. A missing tool fails the test, naming it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -58,23 +57,16 @@ def needed(path: Path | str | None, why: str) -> str:
 
 
 def needs_hint(why: str) -> str:
-    if why.startswith(("node", "npm")):
+    if why.startswith("node"):
         return "install Node.js 20 and npm (apt-get install nodejs npm; .ci/run does it)"
+    if why.startswith("npm"):
+        return "run `make unit` (it installs clients/typescript's lockfile with npm)"
     return "run `make install` (requirements-docs.txt into .venv-docs)"
 
 
 def typescript_tools() -> Path:
-    """openapi-typescript, openapi-fetch and tsc from the lockfile, installed when it moved."""
-    npm = needed(shutil.which("npm"), "npm")
-    sources = [CLIENTS / "typescript" / name for name in ("package.json", "package-lock.json")]
-    stamp = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()
-    marker = NODE_TOOLS / ".installed"
-    if not marker.is_file() or marker.read_text(encoding="utf-8") != stamp:
-        NODE_TOOLS.mkdir(parents=True, exist_ok=True)
-        for path in sources:
-            shutil.copy(path, NODE_TOOLS / path.name)
-        run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=NODE_TOOLS)
-        marker.write_text(stamp, encoding="utf-8")
+    """openapi-typescript, openapi-fetch and tsc, as `make unit` installed them."""
+    needed(NODE_TOOLS / ".installed", "npm's install of clients/typescript")
     # Beside its node_modules, so that its imports resolve there.
     shutil.copy(CLIENTS / "typescript" / "generate.mjs", NODE_TOOLS / "generate.mjs")
     return NODE_TOOLS

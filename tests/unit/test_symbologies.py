@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -224,3 +225,8 @@ def test_code128_subset_escapes_backslashes_for_zint() -> None:
     assert symbology.zint_data("a\\b") == "\\^Ba\\\\b"
     assert find_symbology("ean13").zint_data("6901234567892") == "690123456789"
     assert find_symbology("code128").zint_data("a\\b") == "a\\b"
+
+
+def test_the_readme_counts_every_symbology() -> None:
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    assert f"{len(CATALOG)} symbologies" in readme.read_text(encoding="utf-8")

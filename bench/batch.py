@@ -201,7 +201,10 @@ def _emulate(csv: bytes, upstream_url: str, concurrency: int, batch_size: int | 
         for lid, r in created.items()
         if r.type == QUEUE_TYPE
     }
-    (source,) = sqs_sources(resolver, {FUNCTION: spec}, queue_urls)
+    # The worker's uploads queue (its other source is the community share queue).
+    (source,) = [
+        s for s in sqs_sources(resolver, {FUNCTION: spec}, queue_urls) if s.event_name == "Uploads"
+    ]
 
     pollers, tally = _instances(spec, source, concurrency)
     settings = get_settings()

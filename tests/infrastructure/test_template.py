@@ -228,11 +228,25 @@ def test_uploads_queue_redrives_to_the_dead_letter_queue(
 # ---------------------------------------------------------------- storage
 
 
-def test_cache_table(resources: Resources) -> None:
+def table_entries(entries: list[Any], all_indexes: bool) -> list[Any]:
+    """The cache table's list with its AllTableIndexes choices made, AWS::NoValue dropped."""
+    chosen = []
+    for entry in entries:
+        value = entry
+        if isinstance(entry, dict) and "Fn::If" in entry:
+            condition, then, otherwise = entry["Fn::If"]
+            assert condition == "AllTableIndexes"
+            value = then if all_indexes else otherwise
+        if value != {"Ref": "AWS::NoValue"}:
+            chosen.append(value)
+    return chosen
+
+
+def test_cache_table(resources: Resources, cfn: dict[str, Any]) -> None:
     props = resources["CacheTable"]["Properties"]
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
-    assert props["AttributeDefinitions"] == [
+    assert table_entries(props["AttributeDefinitions"], all_indexes=True) == [
         {"AttributeName": "pk", "AttributeType": "S"},
         {"AttributeName": "active_job", "AttributeType": "S"},
         # The operators' index of community records.
@@ -240,7 +254,7 @@ def test_cache_table(resources: Resources) -> None:
         {"AttributeName": "community_updated", "AttributeType": "N"},
     ]
     # Two sparse indexes: only the items that carry their keys are in them.
-    jobs, community = props["GlobalSecondaryIndexes"]
+    jobs, community = table_entries(props["GlobalSecondaryIndexes"], all_indexes=True)
     # The sweeper's: only jobs being processed, their updated_at with them.
     assert jobs["IndexName"] == "ActiveJobs"
     assert jobs["KeySchema"] == [{"AttributeName": "active_job", "KeyType": "HASH"}]
@@ -253,6 +267,23 @@ def test_cache_table(resources: Resources) -> None:
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}
+    indexes_condition = {"Fn::Equals": [{"Ref": "CacheTableIndexes"}, "All"]}
+    assert cfn["Conditions"]["AllTableIndexes"] == indexes_condition
+
+
+def test_a_stack_from_before_the_indexes_gets_one_index_per_deploy(
+    resources: Resources, cfn: dict[str, Any]
+) -> None:
+    """DynamoDB creates one index per table update: ActiveJobsOnly is the first of two."""
+    assert cfn["Parameters"]["CacheTableIndexes"]["Default"] == "All"
+    props = resources["CacheTable"]["Properties"]
+    (jobs,) = table_entries(props["GlobalSecondaryIndexes"], all_indexes=False)
+    assert jobs["IndexName"] == "ActiveJobs"
+    # Every attribute defined is a key of the table or of an index that exists.
+    assert table_entries(props["AttributeDefinitions"], all_indexes=False) == [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "active_job", "AttributeType": "S"},
+    ]
 
 
 def test_secret_placeholder_has_the_contract_shape(resources: Resources) -> None:

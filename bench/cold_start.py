@@ -119,7 +119,8 @@ class Scenario:
     restore: bool = False  # measured as restores from a snapshot too
     pairs: list[tuple[Sample, Sample]] = field(default_factory=list)  # (sample, its floor)
     # (restored, warm) per round: [CPU s, wall s, status] each
-    restores: list[tuple[list[float], list[float]]] = field(default_factory=list)
+    # (restored, warm, a fork of the warm environment): [CPU, wall, status] each
+    restores: list[tuple[list[float], list[float], list[float]]] = field(default_factory=list)
     modules: set[str] = field(default_factory=set)  # sources its children loaded (bench.bytecode)
 
     @property
@@ -553,18 +554,20 @@ def measure_restores(
         "kind": "restore",
         "code_dir": str(spec.code_dir),
         "memory": spec.memory,
-        "events": scenario.events(stack, 1 + 2 * rounds),
+        "events": scenario.events(stack, 1 + 3 * rounds),
     }
     try:
         result, _ = run_plan(plan, env)
     except Exception as error:  # one broken request kind must not hide the others
         failures[f"{scenario.name} (restore)"] = f"{type(error).__name__}: {error}"[:400]
         return
-    for restored, warm in zip(result["restored"], result["warm"], strict=True):
-        if not (200 <= restored[2] < 300 and 200 <= warm[2] < 300):
-            failures[f"{scenario.name} (restore)"] = f"answered {restored[2]} / {warm[2]}"
+    rounds_measured = zip(result["restored"], result["warm"], result["forked"], strict=True)
+    for restored, warm, forked in rounds_measured:
+        if not all(200 <= x[2] < 300 for x in (restored, warm, forked)):
+            statuses = f"{restored[2]} / {warm[2]} / {forked[2]}"
+            failures[f"{scenario.name} (restore)"] = f"answered {statuses}"
             return
-        scenario.restores.append((restored, warm))
+        scenario.restores.append((restored, warm, forked))
 
 
 # ---------------------------------------------------------------- figures
@@ -649,10 +652,11 @@ def restore_figures(scenarios: list[Scenario]) -> list[Figure]:
             continue
         short = SHORT_NAMES.get(scenario.function, scenario.function)
         target = RESTORE_TARGETS.get(scenario.function, RESTORE_TARGET_OTHERS)
-        cpu = Spread(tuple(r[0] / w[0] for r, w in scenario.restores))
-        wall = Spread(tuple(r[1] / w[1] for r, w in scenario.restores))
+        cpu = Spread(tuple(r[0] / w[0] for r, w, _ in scenario.restores))
+        wall = Spread(tuple(r[1] / w[1] for r, w, _ in scenario.restores))
+        control = Spread(tuple(f[0] / w[0] for _, w, f in scenario.restores))
         ok, crosses = cpu.verdict(lambda v, t=target: v <= t)
-        restored, warm = zip(*scenario.restores, strict=True)
+        restored, warm, forked = zip(*scenario.restores, strict=True)
         figures.append(
             Figure(
                 "cold_start",
@@ -666,6 +670,9 @@ def restore_figures(scenarios: list[Scenario]) -> list[Figure]:
                     f"wall: {wall.text(unit='x')}",
                     "after-restore hooks included; the platform's own restore is not "
                     "(only AWS measures it)",
+                    f"control, the same request in a fork of the warm environment (no "
+                    f"restore, only the fork's copy-on-write page faults): "
+                    f"{_ms([f[0] for f in forked])} CPU, {control.text(unit='x')} warm",
                 ),
                 crosses,
             )

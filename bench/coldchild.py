@@ -11,7 +11,9 @@ A "restore" plan emulates SnapStart: the handler is imported and the before-snap
 hooks run (the snapshot's init, exactly), then copies of that process are forked: one
 is the warm environment (restored, one uncounted request), the others each a restored
 copy that runs the after-restore hooks and serves its first request. Rounds alternate:
-a restored copy's first request, then the same kind of request in the warm one.
+a restored copy's first request, then the same kind of request in the warm one, then
+in a fork of the warm one (the control: what a fork's copy-on-write page faults cost
+any first request after it, restored or not).
 Times are taken inside this process from just before the first import (interpreter
 start-up is the same for both and not counted): wall (perf_counter) and CPU
 (process_time: user+sys of this process). During the warm requests every AWS API
@@ -114,6 +116,27 @@ def _timed(serve: Callable[[Any], int], event: Any, before: Callable[[], object]
     return [time.process_time() - cpu, time.perf_counter() - wall, status]
 
 
+def _warm_environment(
+    serve: Callable[[Any], int], events: list[Any], asks: int, answers: int
+) -> None:
+    """The warm environment's loop: each order is an event's index, served and timed here,
+    or "fork <index>", served and timed in a fork of this process (the control)."""
+    import os
+
+    with os.fdopen(asks) as orders, os.fdopen(answers, "w") as out:
+        for line in orders:
+            order = line.strip()
+            control = order.startswith("fork ")
+            event = events[int(order.removeprefix("fork "))]
+            if control and os.fork() != 0:
+                os.wait()
+                continue
+            out.write(json.dumps(_timed(serve, event, lambda: None)) + "\n")
+            out.flush()
+            if control:
+                os._exit(0)
+
+
 def restores(plan: dict[str, Any]) -> None:
     """Restored copies' first requests beside the warm environment's (see the docstring)."""
     import importlib
@@ -145,16 +168,13 @@ def restores(plan: dict[str, Any]) -> None:
         os.close(answers[0])
         restored()
         serve(events[0])  # uncounted: from now on this environment is warm
-        with os.fdopen(asks[0]) as orders, os.fdopen(answers[1], "w") as out:
-            for line in orders:
-                out.write(json.dumps(_timed(serve, events[int(line)], lambda: None)) + "\n")
-                out.flush()
+        _warm_environment(serve, events, asks[0], answers[1])
         os._exit(0)
     os.close(asks[0])
     os.close(answers[1])
     orders, results = os.fdopen(asks[1], "w"), os.fdopen(answers[0])
-    measured: dict[str, list[list[float]]] = {"restored": [], "warm": []}
-    for index in range(1, len(events) - 1, 2):
+    measured: dict[str, list[list[float]]] = {"restored": [], "warm": [], "forked": []}
+    for index in range(1, len(events) - 2, 3):
         reader, writer = os.pipe()
         copy = os.fork()
         if copy == 0:
@@ -166,9 +186,10 @@ def restores(plan: dict[str, Any]) -> None:
         with os.fdopen(reader) as answer:
             measured["restored"].append(json.load(answer))
         os.waitpid(copy, 0)
-        orders.write(f"{index + 1}\n")
-        orders.flush()
-        measured["warm"].append(json.loads(results.readline()))
+        for kind, order in (("warm", f"{index + 1}"), ("forked", f"fork {index + 2}")):
+            orders.write(order + "\n")
+            orders.flush()
+            measured[kind].append(json.loads(results.readline()))
     orders.close()
     os.waitpid(warm, 0)
     print(RESULT_MARK + json.dumps(measured), flush=True)

@@ -205,7 +205,7 @@ def snapstart_figures(
     if scenario is None or not scenario.restores:
         return []
     mem = memory[scan.function]
-    ratio = median([r[0] / w[0] for r, w in scenario.restores])
+    ratio = median([r[0] / w[0] for r, w, _ in scenario.restores])
     waiting = max(0.0, scan.warm_wall - scan.warm_cpu)
     restore_s = waiting + ratio * scan.warm_cpu * max(1.0, cold_start_vcpu(mem))
     cold_s, warm_s = scan.duration(mem, cold=True), scan.duration(mem)

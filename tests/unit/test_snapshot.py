@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
 from barcode_service import snapshot
 from barcode_service.credentials import SecretStore
@@ -87,6 +88,16 @@ def fresh_parts(monkeypatch: pytest.MonkeyPatch) -> weakref.WeakSet[Lazy[Any]]:
     return made
 
 
+def secrets_reader_ready() -> bool:
+    """Powertools' Secrets Manager provider is there, on a client built before the
+    snapshot (its pool renewed after restore), and that client's exception classes too."""
+    provider = DEFAULT_PROVIDERS.get("secrets")
+    if provider is None or provider.client not in snapshot.pooled():
+        return False
+    clients = [p for p in snapshot.pooled() if hasattr(p, "meta")]
+    return all(vars(client).get("_exceptions") is not None for client in clients)
+
+
 def built(made: weakref.WeakSet[Lazy[Any]]) -> bool:
     return bool(made) and all(part._value is not None for part in made)
 
@@ -96,6 +107,7 @@ def test_lookup_before_snapshot(
 ) -> None:
     lookup_app._before_snapshot()
     assert lookup_app.service.cache_info().currsize == 1
+    assert secrets_reader_ready()
     # The providers (their shared session), the limiter, Baichuan's client, UPCitemdb's
     # secret store and the community's sharing (its writer reads the account only when
     # it shares): all built, the secret not read.
@@ -136,6 +148,7 @@ def test_worker_before_snapshot(
 ) -> None:
     worker_app._before_snapshot()
     assert worker_app.worker.cache_info().currsize == 1
+    assert secrets_reader_ready()
     assert worker_app.processor.cache_info().currsize == 1
     assert built(fresh_parts)
     for module in (*NATIVE, "pi_heif", "barcode_service.codelist"):

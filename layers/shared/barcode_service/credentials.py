@@ -42,6 +42,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def use_secrets_client(client: Any) -> None:
+    """Powertools' Secrets Manager provider, which `SecretStore` reads through, on `client`
+    unless it has one. Called before a snapshot: a restored copy's first secret read then
+    only sends its request; building the provider's client on that read loads botocore's
+    Secrets Manager model (~180 ms of a restored lookup's first miss, measured under
+    cProfile). Nothing is read."""
+    from aws_lambda_powertools.utilities.parameters.constants import (  # noqa: PLC0415
+        DEFAULT_PROVIDERS,
+    )
+
+    if "secrets" not in DEFAULT_PROVIDERS:
+        DEFAULT_PROVIDERS["secrets"] = parameters.SecretsProvider(boto3_client=client)
+
+
 class SecretStore:
     """Reads the credentials secret through Powertools Parameters (cached `max_age` s).
 

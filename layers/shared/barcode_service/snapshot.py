@@ -67,6 +67,12 @@ def renew_after_restore[P: Pooled](pool: P) -> P:
     return pool
 
 
+def pooled() -> tuple[Pooled, ...]:
+    """The pools `renew_after_restore` holds (boto3 clients, HTTP sessions)."""
+    with _lock:
+        return tuple(_pools)
+
+
 def before_snapshot_hooks() -> tuple[Hook, ...]:
     """The before-snapshot hooks registered so far, in order (for emulators)."""
     return tuple(_before)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import importlib
 
+from . import snapshot
 from .settings import Settings
-from .wiring import Lazy
+from .wiring import Lazy, prepare_secrets
 
 _SAMPLE_EAN13 = {"type": "ean13", "content": "5901234123457", "width": "300", "height": "150"}
 _SAMPLE_SCAN = "]C101095060001343521727123110AB1"  # a GS1-128 scan: GS1 tables, zint's check
@@ -27,6 +28,14 @@ def _build_lazy_parts() -> None:
         for part in pending:
             part()
             done.add(id(part))
+
+
+def _client_exceptions() -> None:
+    """Each AWS client's exception classes: botocore builds them from the whole service
+    model on the client's first error answer (a refused conditional write, which every
+    taken lease or limiter slot is), ~10-20 ms of a restored copy's first lookup miss."""
+    for pool in snapshot.pooled():
+        getattr(pool, "exceptions", None)  # a boto3 client's; HTTP sessions have none
 
 
 def _import(*modules: str) -> None:
@@ -67,6 +76,8 @@ def prepare_lookup(settings: Settings) -> None:
     from . import explorer, openapi  # noqa: PLC0415
 
     _build_lazy_parts()
+    prepare_secrets(settings)  # UPCitemdb's key, Baichuan's, the community's account
+    _client_exceptions()
     _credential_models("baichuan" in settings.provider_names())
     _import("barcode_service.scans", "barcode_service.batch")
     _scan_tables(settings)
@@ -80,6 +91,8 @@ def prepare_generate(settings: Settings) -> None:
     from .symbologies import types_document  # noqa: PLC0415
 
     _build_lazy_parts()
+    if settings.generate_backend != "local":
+        prepare_secrets(settings)
     _credential_models(settings.generate_backend != "local")
     _render_and_read()
     types_document()
@@ -88,6 +101,8 @@ def prepare_generate(settings: Settings) -> None:
 def prepare_upload_worker(settings: Settings) -> None:
     """The upload worker's first message, ready: lists, photos and their lookups."""
     _build_lazy_parts()
+    prepare_secrets(settings)
+    _client_exceptions()
     _credential_models("baichuan" in settings.provider_names(uploads=True))
     _import("barcode_service.codelist", "barcode_service.scans", "barcode_service.i18n")
     _scan_tables(settings)

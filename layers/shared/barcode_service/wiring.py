@@ -76,6 +76,15 @@ def _secrets(settings: Settings) -> SecretStore:
     return SecretStore(settings.secret_id, settings.secret_max_age)
 
 
+def prepare_secrets(settings: Settings) -> None:
+    """The secret's reader on a Secrets Manager client built now (before a snapshot): the
+    client, not the secret, which is still read on first use."""
+    if settings.secret_id:
+        from .credentials import use_secrets_client  # noqa: PLC0415
+
+        use_secrets_client(_aws("secretsmanager"))
+
+
 def _retry_policy(settings: Settings) -> RetryPolicy:
     """The upstream clients' attempts, backoff and deadlines (the UPSTREAM_* settings)."""
     from .transport import RetryPolicy  # noqa: PLC0415 - requests: only clients need it

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from hypothesis import settings as hypothesis_settings
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 
 from barcode_service.settings import get_settings
 from local.context import LambdaContext
@@ -72,8 +74,18 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def aws() -> Iterator[None]:
-    """Moto for every AWS service used."""
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Moto for every AWS service used, one request at a time: in-process moto is not
+    thread-safe (a worker's lookups ahead raced in its DynamoDB backend: "dictionary
+    changed size during iteration" while copying an item another thread was updating)."""
+    answer = BotocoreStubber.__call__
+    one_at_a_time = threading.RLock()
+
+    def serialised(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with one_at_a_time:
+            return answer(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialised)
     with mock_aws():
         yield
 

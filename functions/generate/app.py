@@ -38,7 +38,7 @@ from barcode_service.barcode_request import (
 from barcode_service.errors import InvalidParameter, PayloadTooLarge, refuse_unknown
 from barcode_service.generate import BATCH_MAX, GenerateService
 from barcode_service.observability import logger, metrics, tracer
-from barcode_service.request_body import body_bytes, multipart_fields, too_large
+from barcode_service.request_body import body_bytes, multipart_fields, refuse_oversized
 from barcode_service.settings import get_settings
 from barcode_service.storage import CACHE_CONTROL
 from barcode_service.symbologies import types_document
@@ -186,9 +186,7 @@ def generate_from_body() -> Response[Any]:
 @app.post("/barcodes/batch")
 def generate_batch() -> Response[Any]:
     """Up to 100 requests -> one result each, in order (a URL or a problem)."""
-    raw = app.current_event.body or ""
-    if len(raw) > MAX_BATCH_BODY_BYTES * 4 // 3 + 4:
-        raise PayloadTooLarge(too_large(MAX_BATCH_BODY_BYTES))
+    refuse_oversized(app.current_event.body, MAX_BATCH_BODY_BYTES)
     query_params(app)
     # Text is checked per request: a row that is not valid Unicode fails alone.
     requests = json_body(app, ("requests",), check_text=False).get("requests")
@@ -209,9 +207,7 @@ def generate_batch() -> Response[Any]:
 @app.post("/labels")
 def label_sheet() -> Response[Any]:
     """A PDF of label sheets: JSON naming it, the PDF itself, or a redirect to it."""
-    raw = app.current_event.body or ""
-    if len(raw) > MAX_LABELS_BODY_BYTES * 4 // 3 + 4:
-        raise PayloadTooLarge(too_large(MAX_LABELS_BODY_BYTES))
+    refuse_oversized(app.current_event.body, MAX_LABELS_BODY_BYTES)
     query_params(app)
     body = json_body(app)
     accept = app.current_event.headers.get("accept")

@@ -42,6 +42,13 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+def refuse_oversized(body: str | None, limit: int) -> None:
+    """A 413 for a body whose text (as sent, or base64) is too long to hold at most `limit`
+    bytes: checked before the body is parsed."""
+    if len(body or "") > limit * 4 // 3 + 4:
+        raise PayloadTooLarge(too_large(limit))
+
+
 def body_bytes(body: str | None, base64_encoded: bool, limit: int) -> bytes:
     """The raw request body (API Gateway base64-encodes binary media types); 413 over `limit`."""
     text = body or ""

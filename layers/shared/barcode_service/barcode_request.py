@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from . import render
-from .errors import InvalidParam, InvalidParameter, ServiceError
+from .errors import InvalidParam, InvalidParameter, ServiceError, refuse_nulls
 from .render import PLAIN, Style
 from .symbologies import Symbology, find_symbology, validate_content
 from .text_input import require_valid_text
@@ -331,13 +331,7 @@ class _Fields:
 def parse_request(params: Mapping[str, Any]) -> BarcodeRequest:
     """Validate raw parameters into a request, or raise a 400 naming every bad field."""
     require_valid_text(dict(params))  # zint and the answers need valid Unicode
-    nulls = [name for name, value in params.items() if value is None]
-    if nulls:
-        # JSON null is not a value of any parameter: leave the member out for a default.
-        raise InvalidParameter(
-            f"parameters must not be null: {', '.join(nulls)}",
-            invalid_params=[InvalidParam(name, "must not be null") for name in nulls],
-        )
+    refuse_nulls(params)
     fields = _Fields()
     try:
         symbology = find_symbology(_text_param(params, "type"))

@@ -7,7 +7,7 @@ Raised anywhere in the layer; turned into RFC 9457 problem+json in one place
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Self
@@ -138,6 +138,17 @@ def refuse_unknown(
     unknown = [name for name in params if name not in accepted]
     if unknown:
         raise UnknownParameter(unknown, where)
+
+
+def refuse_nulls(members: Mapping[str, Any], what: str = "parameters") -> None:
+    """A 400 naming every member that is JSON null: null is not a value of any field
+    (a client leaves the member out for its default)."""
+    nulls = [name for name, value in members.items() if value is None]
+    if nulls:
+        raise InvalidParameter(
+            f"{what} must not be null: {', '.join(nulls)}",
+            invalid_params=[InvalidParam(name, "must not be null") for name in nulls],
+        )
 
 
 class InvalidGs1(InvalidParameter):

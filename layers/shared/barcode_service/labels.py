@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from .barcode_request import DEFAULT_DPI, MAX_DPI, MIN_DPI, content_digest
-from .errors import InvalidParam, InvalidParameter, ServiceError
+from .errors import InvalidParam, InvalidParameter, ServiceError, refuse_nulls
 from .pdf import drawable
 from .sheets import Sheet, parse_sheet
 from .symbologies import Symbology, find_symbology, validate_content
@@ -132,13 +132,7 @@ def parse_labels(body: Mapping[str, Any], *, max_labels: int = MAX_LABELS) -> La
             f"unknown field {unknown[0]!r}; a label sheet has {', '.join(FIELDS)}",
             field=unknown[0],
         )
-    nulls = [name for name, value in body.items() if value is None]
-    if nulls:
-        # JSON null is not a value of any field: leave the member out for its default.
-        raise InvalidParameter(
-            f"fields must not be null: {', '.join(nulls)}",
-            invalid_params=[InvalidParam(name, "must not be null") for name in nulls],
-        )
+    refuse_nulls(body, "fields")
     errors = _Errors()
     sheet = errors.take("", lambda: parse_sheet(body.get("sheet")))
     dpi = errors.take("", lambda: _whole(body, "dpi", MIN_DPI, MAX_DPI, DEFAULT_DPI), DEFAULT_DPI)

@@ -34,8 +34,10 @@ def _fresh_service(monkeypatch: pytest.MonkeyPatch, table: str) -> Iterator[None
     monkeypatch.setenv("IMAGES_BASE_URL", "https://images.example.com")
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     app.service.cache_clear()
+    app.labels.cache_clear()  # built on the service: a previous test's would outlive its moto
     yield
     app.service.cache_clear()
+    app.labels.cache_clear()
 
 
 @pytest.fixture
